@@ -1,0 +1,3 @@
+from perfeval_xl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Workbook layer: file safety, layout of our sheets, reading, formula evaluation, writing."""
