@@ -117,6 +117,9 @@ class Evaluation:
     grade_bands: list[tuple[str, Decimal]]     # (label, lower bound), best first
     caps: list[tuple[str, Decimal | None, Decimal | None, Decimal]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # found while reading
+    # Where the engine writes back: {"scores": {"sheet", "columns": {header: letter},
+    # "rows": {code: row}}, "total": Location, "grade": Location, "checks": {...}}.
+    anchors: dict[str, Any] = field(default_factory=dict)
 
     @property
     def unit_name(self) -> str:

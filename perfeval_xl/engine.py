@@ -1,0 +1,125 @@
+"""The one pipeline behind every door (CLI, Excel macros, batch):
+
+    read (by defined name) -> score (indicators + rules) -> validate -> Result
+
+Problems are values collected along the way; only a file that cannot be used at all
+raises (UnusableWorkbook / NotOurWorkbook, each with a Chinese message).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from perfeval_xl import catalogue, indicators, scoring, validation
+from perfeval_xl.model import Evaluation, Location, Problem, Result, ScoreRow
+from perfeval_xl.workbook.reader import NotOurWorkbook, OpenpyxlSource, read_evaluation
+from perfeval_xl.workbook.source import CellSource
+
+__all__ = ["NotOurWorkbook", "UnusableWorkbook", "evaluate", "evaluate_source", "open_workbook",
+           "run"]
+
+
+class UnusableWorkbook(Exception):
+    """The file cannot be opened as a workbook; ``message`` is Chinese and says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def open_workbook(path: str | Path, *, keep_vba: bool | None = None):
+    """Safety-check then load a workbook with openpyxl (formulas kept)."""
+    from perfeval_xl.workbook import safety
+
+    path = Path(path)
+    try:
+        safety.check_workbook_file(path)
+    except safety.UnusableFile as exc:
+        raise UnusableWorkbook(exc.message) from None
+    safety.ensure_defused()
+    from openpyxl import load_workbook
+
+    if keep_vba is None:
+        keep_vba = path.suffix.lower() == ".xlsm"
+    try:
+        return load_workbook(path, keep_vba=keep_vba)
+    except Exception as exc:  # openpyxl raises many types for damaged parts
+        raise UnusableWorkbook(
+            f"无法读取工作簿 {path.name}：文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）。"
+            "请在 Excel/WPS 中打开后另存为 .xlsx 再试。") from None
+
+
+def evaluate(path: str | Path, preset: str | None = None, *, wb=None) -> Result:
+    """Read and evaluate the workbook file at ``path``."""
+    wb = wb if wb is not None else open_workbook(path)
+    return evaluate_source(OpenpyxlSource(wb, str(path)), preset)
+
+
+def evaluate_source(source: CellSource, preset: str | None = None) -> Result:
+    """Read and evaluate any CellSource (openpyxl file or xlwings Book)."""
+    ev = read_evaluation(source)
+    if preset:
+        apply_preset(ev, preset)
+    return run(ev)
+
+
+def apply_preset(ev: Evaluation, name: str) -> None:
+    """Score with preset ``name`` instead of the weights and rules stored in the workbook.
+
+    Catalogue rows come from the preset (entries typed in the workbook are kept by code);
+    the workbook's 个性指标 take the preset's custom weights in order.
+    """
+    p = catalogue.preset(name)
+    cat = catalogue.indicators()
+    by_code = {r.code: r for r in ev.rows}
+    rows: list[ScoreRow] = []
+    for pr in p.rows:
+        ind = cat[pr.code]
+        old = by_code.get(pr.code)
+        rows.append(ScoreRow(
+            code=pr.code, name=pr.name or ind.name, level1=pr.level1 or ind.level1,
+            level2=pr.level2 or ind.level2, weight=pr.weight, rule_text=pr.rule, kind=ind.kind,
+            explanation=ind.explanation, entered=old.entered if old else None, unit=ind.unit,
+            location=old.location if old else None, entered_loc=old.entered_loc if old else None))
+    customs = [r for r in ev.rows if r.kind == "custom"]
+    for i, row in enumerate(customs):
+        if i < len(p.custom):
+            row.weight, row.weight_loc = p.custom[i].weight, None
+        else:
+            ev.problems.append(Problem(
+                "warning", "custom-over-preset",
+                f"预设 {name} 只设有 {len(p.custom)} 个个性指标，“{row.name}”按 0 分权重处理。",
+                row.location))
+            row.weight = Decimal(0)
+        rows.append(row)
+    ev.rows = rows
+    ev.grade_bands = p.grade_bands
+    ev.caps = list(p.caps)
+    if ev.preset != name:
+        ev.problems.append(Problem(
+            "info", "preset-override",
+            f"按预设 {name} 的分值和评分规则计算（工作簿中保存的是 {ev.preset}）。",
+            Location("评分设置")))
+    ev.preset = name
+
+
+def run(ev: Evaluation) -> Result:
+    """Score and validate an Evaluation."""
+    values = scoring.input_values(ev)
+    results, total, grade, cap_note, score_problems = scoring.score_all(ev)
+    derived = indicators.derived_values(values)
+    ctx = validation.Context(values=values, results=results, derived=derived)
+    problems = list(ev.problems) + score_problems + validation.validate(ev, ctx)
+    return Result(evaluation=ev, indicators=results, total=total, grade=grade,
+                  problems=_unique(problems), derived=derived, cap_note=cap_note)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.severity, p.code, p.location, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

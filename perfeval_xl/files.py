@@ -1,0 +1,141 @@
+"""File output shared by every door: atomic writes, deterministic zip packages, safe names.
+
+Why atomic: a report or workbook is either fully written or not at all, even when Word or
+Excel holds the target open or the disk fills up half way.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+FIXED_ZIP_TIME = (2021, 1, 1, 0, 0, 0)
+
+
+class OutputError(Exception):
+    """An output cannot be written; ``message`` is Chinese and says what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same folder and a rename."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"输出文件夹不存在：{folder}。请先创建该文件夹或换一个输出位置。")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".~perfeval-", suffix=path.suffix, dir=folder)
+    except OSError as exc:
+        raise OutputError(f"无法在文件夹 {folder} 中写入文件（{exc.strerror}）。请检查权限或换一个输出位置。") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        _unlink(tmp)
+        raise OutputError(
+            f"无法写入 {path}：文件可能正在 Word/Excel 中打开，或没有写入权限。请关闭该文件后重试。") from exc
+    except OSError as exc:
+        _unlink(tmp)
+        raise OutputError(f"写入 {path} 失败（{exc.strerror}）。原文件未被改动。") from exc
+    return path
+
+
+def _unlink(p: str) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass
+
+
+def normalize_zip(data: bytes, *, first: tuple[str, ...] = ("[Content_Types].xml",)) -> bytes:
+    """Rewrite an OOXML package with fixed timestamps and a stable member order, so that two
+    builds of the same content are byte-identical (committed artifacts are checked)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    names = src.namelist()
+    ordered = [n for n in first if n in names] + [n for n in names if n not in first]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in ordered:
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(name))
+    return out.getvalue()
+
+
+_ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str, fallback: str = "未命名单位", max_len: int = 80) -> str:
+    """Make text (a unit name from a workbook) safe as one file-name component on Windows
+    and Linux: no path separators or illegal characters, no leading dots, no reserved names."""
+    s = _ILLEGAL.sub("_", str(name or "")).strip().strip(".").strip()
+    s = re.sub(r"_+", "_", s)
+    if not s or set(s) <= {"_"}:
+        s = fallback
+    if s.upper().split(".")[0] in _RESERVED:
+        s = "_" + s
+    return s[:max_len]
+
+
+def default_scored_path(path: Path) -> Path:
+    """自评表.xlsx -> 自评表_已评分.xlsx beside it."""
+    return path.with_name(f"{path.stem}_已评分{path.suffix}")
+
+
+def backup_copy(path: Path) -> Path:
+    """Copy ``path`` to ``<stem>.bak-<n><suffix>`` (first free n) before an in-place write."""
+    import shutil
+
+    for n in range(1, 1000):
+        target = path.with_name(f"{path.stem}.bak-{n}{path.suffix}")
+        if not target.exists():
+            try:
+                shutil.copy2(path, target)
+            except OSError as exc:
+                raise OutputError(f"无法备份 {path}（{exc.strerror}），未做任何改动。") from exc
+            return target
+    raise OutputError(f"{path} 的备份文件过多，请清理 .bak-* 文件后重试。")
+
+
+_RIBBON_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+
+
+def keep_ribbon(original: bytes, saved: bytes) -> bytes:
+    """Put the ribbon (customUI parts and their root relationship) of ``original`` back into
+    ``saved``: openpyxl keeps vbaProject.bin but drops customUI's root relationship."""
+    src = zipfile.ZipFile(io.BytesIO(original))
+    parts = [n for n in src.namelist() if n.startswith("customUI/")]
+    if not parts:
+        return saved
+    rels = src.read("_rels/.rels").decode("utf-8")
+    wanted = re.findall(r"<Relationship [^>]*" + re.escape(_RIBBON_REL) + r"[^>]*/>", rels)
+    dst_in = zipfile.ZipFile(io.BytesIO(saved))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in dst_in.infolist():
+            data = dst_in.read(info.filename)
+            if info.filename == "_rels/.rels":
+                text = data.decode("utf-8")
+                missing = [w for w in wanted if _RIBBON_REL not in text]
+                if missing:
+                    text = text.replace("</Relationships>", "".join(missing) + "</Relationships>")
+                data = text.encode("utf-8")
+            if info.filename.startswith("customUI/"):
+                continue
+            dst.writestr(info, data)
+        for name in parts:
+            dst.writestr(zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME), src.read(name))
+    return out.getvalue()

@@ -1,0 +1,1302 @@
+"""Scoring rules as data: the machine-readable 评分规则 of one indicator row.
+
+This module owns the rule syntax (docs/rules.md), its parser (never ``eval``), scoring,
+the human 评分标准 text generated from a rule, the 扣分原因 text, and reading a county's
+own free-text 评分标准 back into a rule (``parse_standard_text``).
+
+Pure standard library on purpose: Excel UDFs import it, so it must import fast.
+
+All numbers are ``Decimal``. Rate values are in percent (98.29 means 98.29 %). Scores keep
+full precision and are clamped to [0, weight]; callers round for display.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = [
+    "Band",
+    "Bands",
+    "DeductPerPoint",
+    "DeductPerStep",
+    "Manual",
+    "Proportional",
+    "Rule",
+    "RuleError",
+    "Tier",
+    "deduction_text",
+    "describe_rule",
+    "format_rule",
+    "full_marks",
+    "parse_rule",
+    "parse_standard_text",
+    "rule_kind",
+    "score_rule",
+    "tier_labels",
+]
+
+ABOVE = "above"
+BELOW = "below"
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+
+
+class RuleError(ValueError):
+    """A malformed rule or an input the rule cannot score.
+
+    ``message`` is Chinese and says what is wrong and how to write it correctly.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --------------------------------------------------------------------------- rule objects
+
+
+@dataclass(frozen=True)
+class Proportional:
+    """``按比例``: score = weight × min(actual/target, 1) (财预〔2020〕10号 第十三条).
+
+    Attributes:
+        target: target value in the indicator's unit (percent for rates); None means the
+            target comes from the data row (``score_rule(..., target=)``).
+        lower_is_better: True for ``方向=越低越好``: weight × min(target/actual, 1), and an
+            actual ≤ 0 scores full.
+    """
+
+    target: Decimal | None = None
+    lower_is_better: bool = False
+
+
+@dataclass(frozen=True)
+class DeductPerPoint:
+    """``逐点扣分``: full marks on the good side of ``base``; beyond it, deduct
+    ``per_point`` for every ``point`` units, continuously, until nothing is left.
+
+    Attributes:
+        base: the threshold (percent for rates).
+        direction: "above" (高于: values over base lose points) or "below" (低于).
+        per_point: points deducted per ``point`` units beyond base.
+        point: size of one point, default 1 (one percentage point for rates).
+    """
+
+    base: Decimal
+    direction: str
+    per_point: Decimal
+    point: Decimal = _ONE
+
+
+@dataclass(frozen=True)
+class DeductPerStep:
+    """``阶梯扣分``: like ``DeductPerPoint`` but only FULL steps count (95 vs base 100 with
+    step 5 is one step; 99.27 is none).
+
+    Attributes:
+        base: the threshold.
+        direction: "above" or "below".
+        step: step size in the indicator's unit.
+        per_step: points deducted per full step.
+    """
+
+    base: Decimal
+    direction: str
+    step: Decimal
+    per_step: Decimal
+
+
+@dataclass(frozen=True)
+class Band:
+    """One band of ``分档``: a condition on the value and the points it gives.
+
+    Attributes:
+        low / high: interval ends; None means unbounded on that side. ``=x`` is
+            ``low == high == x`` with both ends inclusive.
+        low_inclusive / high_inclusive: whether each end belongs to the band.
+        points: the band's score; points when ``percent`` is False, else percent of weight.
+        percent: True when written as ``75%`` (of the weight).
+    """
+
+    low: Decimal | None
+    high: Decimal | None
+    low_inclusive: bool
+    high_inclusive: bool
+    points: Decimal
+    percent: bool = False
+
+    def contains(self, value: Decimal) -> bool:
+        """Whether ``value`` falls in this band (ends inclusive as written)."""
+        if self.low is not None:
+            if value < self.low or (value == self.low and not self.low_inclusive):
+                return False
+        if self.high is not None:
+            if value > self.high or (value == self.high and not self.high_inclusive):
+                return False
+        return True
+
+    def score(self, weight: Decimal) -> Decimal:
+        """The band's points for a row of ``weight`` 分 (before clamping)."""
+        return weight * self.points / _HUNDRED if self.percent else self.points
+
+
+@dataclass(frozen=True)
+class Bands:
+    """``分档``: the first band that contains the value wins; no band scores 0.
+
+    Attributes:
+        bands: the bands, in the order written.
+        use_abs: ``绝对值;`` option: bands test |value| (e.g. 预算调整率 of either sign).
+    """
+
+    bands: tuple[Band, ...]
+    use_abs: bool = False
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One tier of ``人工``.
+
+    Attributes:
+        label: the tier name the evaluator enters (优, 良, 较好 ...).
+        value: the tier's score, or the upper end of a range tier (``较好=60%~80%``);
+            percent of weight, or points when ``absolute``.
+        low: lower end of a range tier, None for a single value.
+        absolute: True when written in points (``2`` or ``2分``) rather than ``80%``.
+    """
+
+    label: str
+    value: Decimal
+    low: Decimal | None = None
+    absolute: bool = False
+
+    def score(self, weight: Decimal) -> Decimal:
+        """Points a label input gets: the upper end of a range (before clamping)."""
+        return self.value if self.absolute else weight * self.value / _HUNDRED
+
+
+@dataclass(frozen=True)
+class Manual:
+    """``人工``: the evaluator enters a tier label or a score in [0, weight].
+
+    Attributes:
+        tiers: the tiers in the order written (dropdown order); empty for a number only.
+    """
+
+    tiers: tuple[Tier, ...] = ()
+
+
+Rule = Proportional | DeductPerPoint | DeductPerStep | Bands | Manual
+
+# --------------------------------------------------------------------------- vocabulary
+
+_KIND_OF_KEYWORD = {
+    "按比例": "proportional",
+    "proportional": "proportional",
+    "逐点扣分": "deduct_per_point",
+    "deduct_per_point": "deduct_per_point",
+    "阶梯扣分": "deduct_per_step",
+    "deduct_per_step": "deduct_per_step",
+    "分档": "bands",
+    "bands": "bands",
+    "人工": "manual",
+    "manual": "manual",
+}
+_KEYWORD_OF_KIND = {
+    "proportional": "按比例",
+    "deduct_per_point": "逐点扣分",
+    "deduct_per_step": "阶梯扣分",
+    "bands": "分档",
+    "manual": "人工",
+}
+_EXAMPLE = {
+    "proportional": "按比例(目标=100)",
+    "deduct_per_point": "逐点扣分(基准=100,方向=高于,每点=0.5)",
+    "deduct_per_step": "阶梯扣分(基准=100,方向=低于,步长=5,每步=2)",
+    "bands": "分档(=0:8; (0,10]:6; (10,20]:4; (20,30]:2; >30:0)",
+    "manual": "人工(优=100%,良=80%,中=60%,差=0%)",
+}
+_ALL_EXAMPLES = "、".join(_EXAMPLE.values())
+
+# Parameter spelling -> field name, per kind; the Chinese name is canonical.
+_PARAMS = {
+    "proportional": {"目标": "target", "方向": "direction"},
+    "deduct_per_point": {"基准": "base", "方向": "direction", "每点": "per_point", "点": "point"},
+    "deduct_per_step": {"基准": "base", "方向": "direction", "步长": "step", "每步": "per_step"},
+}
+_REQUIRED = {
+    "proportional": (),
+    "deduct_per_point": ("base", "direction", "per_point"),
+    "deduct_per_step": ("base", "direction", "step", "per_step"),
+}
+_CN_PARAM = {f: cn for spec in _PARAMS.values() for cn, f in spec.items()}
+
+_PROPORTIONAL_DIRECTIONS = {
+    "越高越好": False, "higher": False, "高": False, "正向": False,
+    "越低越好": True, "lower": True, "低": True, "反向": True,
+}
+_DEDUCT_DIRECTIONS = {
+    "高于": ABOVE, "超过": ABOVE, "above": ABOVE, "over": ABOVE,
+    "低于": BELOW, "不足": BELOW, "below": BELOW, "under": BELOW,
+}
+_ABS_OPTIONS = {"绝对值", "abs"}
+
+# Full-width and look-alike characters workbooks contain, mapped to the syntax's own.
+_WIDTH = str.maketrans(
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        "（": "(", "）": ")", "，": ",", "；": ";", "：": ":", "＝": "=", "％": "%",
+        "＜": "<", "＞": ">", "≦": "≤", "≧": "≥", "～": "~", "〜": "~", "－": "-",
+        "−": "-", "–": "-", "—": "-", "．": ".", "［": "[", "］": "]", "＋": "+",
+        "【": "[", "】": "]", "﹪": "%",
+    }
+)
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_NUM_RE = re.compile(_NUM)
+
+
+def _normalize(text: str) -> str:
+    """Half-width punctuation and digits, no whitespace, ``<=``/``>=`` as ``≤``/``≥``."""
+    s = re.sub(r"\s+", "", text.translate(_WIDTH))
+    return s.replace("<=", "≤").replace(">=", "≥")
+
+
+def _err(src: str, problem: str, kind: str | None = None) -> RuleError:
+    example = _EXAMPLE[kind] if kind else _ALL_EXAMPLES
+    return RuleError(f"评分规则“{src}”{problem}，示例：{example}")
+
+
+def _to_decimal(raw: str) -> Decimal | None:
+    """``raw`` as a Decimal, or None when it is not a plain number."""
+    if not _NUM_RE.fullmatch(raw):
+        return None
+    return Decimal(raw)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse one 评分规则 cell into a rule object.
+
+    Args:
+        text: e.g. ``逐点扣分(基准=100,方向=高于,每点=0.5)``; full-width punctuation and
+            spaces are tolerated, as are the English aliases.
+
+    Returns:
+        A Proportional, DeductPerPoint, DeductPerStep, Bands or Manual.
+
+    Raises:
+        RuleError: with a Chinese message naming the problem and showing an example.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise RuleError(f"评分规则为空，请填写评分规则，示例：{_ALL_EXAMPLES}")
+    src = text.strip()
+    s = _normalize(src)
+    if "(" not in s and ")" not in s:
+        keyword, body = s, ""  # a bare keyword means no parameters, e.g. 人工
+    else:
+        open_at = s.find("(")
+        if open_at < 0 or not s.endswith(")"):
+            kind = _KIND_OF_KEYWORD.get(s[: max(open_at, 0)].lower())
+            raise _err(src, "括号不配对（应写成 关键字(参数)）", kind)
+        keyword, body = s[:open_at], s[open_at + 1 : -1]
+    kind = _KIND_OF_KEYWORD.get(keyword.lower())
+    if kind is None:
+        known = "、".join(_KEYWORD_OF_KIND.values())
+        raise _err(src, f"的规则类型“{keyword}”无法识别，可用：{known}")
+    if kind == "bands":
+        return _parse_bands(src, body)
+    if "(" in body or ")" in body:
+        raise _err(src, "括号不配对", kind)
+    if kind == "manual":
+        return _parse_manual(src, body)
+    return _parse_params_rule(src, kind, body)
+
+
+def _split_items(body: str, sep: str) -> list[str]:
+    # A trailing or doubled separator is harmless; skip empty items.
+    return [item for item in body.split(sep) if item]
+
+
+def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
+    spec = _PARAMS[kind]
+    values: dict[str, str] = {}
+    for item in _split_items(body, ","):
+        key, eq, raw = item.partition("=")
+        if not eq:
+            raise _err(src, f"的参数“{item}”缺少“=”（应写成 名称=值）", kind)
+        field = spec.get(key) or (key.lower() if key.lower() in spec.values() else None)
+        if field is None:
+            allowed = "、".join(spec)
+            raise _err(src, f"的参数“{key}”无法识别，可用参数：{allowed}", kind)
+        if field in values:
+            raise _err(src, f"的参数“{_CN_PARAM[field]}”重复", kind)
+        if not raw:
+            raise _err(src, f"的参数“{_CN_PARAM[field]}”没有值", kind)
+        values[field] = raw
+    missing = [f for f in _REQUIRED[kind] if f not in values]
+    if missing:
+        names = "、".join(f"“{_CN_PARAM[f]}”" for f in missing)
+        raise _err(src, f"缺少参数{names}", kind)
+
+    def number(field: str, positive: bool = False) -> Decimal:
+        raw = values[field]
+        d = _to_decimal(raw[:-1] if raw.endswith("%") else raw)
+        if d is None:
+            raise _err(src, f"的参数“{_CN_PARAM[field]}”的值“{raw}”不是数字", kind)
+        if positive and d <= 0:
+            raise _err(src, f"的参数“{_CN_PARAM[field]}”必须大于0", kind)
+        return d
+
+    if kind == "proportional":
+        lower = False
+        if "direction" in values:
+            raw = values["direction"]
+            if raw.lower() not in _PROPORTIONAL_DIRECTIONS:
+                raise _err(src, f"的方向“{raw}”无法识别，可用：越高越好、越低越好", kind)
+            lower = _PROPORTIONAL_DIRECTIONS[raw.lower()]
+        target = number("target", positive=True) if "target" in values else None
+        return Proportional(target=target, lower_is_better=lower)
+
+    raw = values["direction"]
+    direction = _DEDUCT_DIRECTIONS.get(raw.lower())
+    if direction is None:
+        raise _err(src, f"的方向“{raw}”无法识别，可用：高于、低于", kind)
+    if kind == "deduct_per_point":
+        point = number("point", positive=True) if "point" in values else _ONE
+        return DeductPerPoint(
+            base=number("base"), direction=direction,
+            per_point=number("per_point", positive=True), point=point,
+        )
+    return DeductPerStep(
+        base=number("base"), direction=direction,
+        step=number("step", positive=True), per_step=number("per_step", positive=True),
+    )
+
+
+_CMP_RE = re.compile(rf"(=|≥|≤|>|<)({_NUM})%?")
+_INTERVAL_RE = re.compile(rf"([(\[])({_NUM})%?,({_NUM})%?([)\]])")
+_POINTS_RE = re.compile(rf"({_NUM})(%|分)?")
+
+
+def _parse_bands(src: str, body: str) -> Bands:
+    items = _split_items(body, ";")
+    use_abs = False
+    if items and items[0].lower() in _ABS_OPTIONS:
+        use_abs = True
+        items = items[1:]
+    if not items:
+        raise _err(src, "没有任何档位", "bands")
+    bands = []
+    for item in items:
+        if item.lower() in _ABS_OPTIONS:
+            raise _err(src, "的“绝对值”选项应写在最前面", "bands")
+        cond, colon, pts = item.rpartition(":")
+        if not colon:
+            raise _err(src, f"的档位“{item}”缺少得分（应写成 条件:得分）", "bands")
+        if not pts:
+            raise _err(src, f"的档位“{item}”缺少得分（应写成 条件:得分）", "bands")
+        m = _POINTS_RE.fullmatch(pts)
+        if m is None:
+            raise _err(src, f"的档位“{item}”的得分“{pts}”不是数字", "bands")
+        points, percent = Decimal(m.group(1)), m.group(2) == "%"
+        if points < 0:
+            raise _err(src, f"的档位“{item}”的得分不能为负", "bands")
+        bands.append(_parse_condition(src, item, cond, points, percent))
+    return Bands(bands=tuple(bands), use_abs=use_abs)
+
+
+def _parse_condition(src: str, item: str, cond: str, points: Decimal, percent: bool) -> Band:
+    m = _CMP_RE.fullmatch(cond)
+    if m:
+        op, x = m.group(1), Decimal(m.group(2))
+        if op == "=":
+            return Band(x, x, True, True, points, percent)
+        if op in (">", "≥"):
+            return Band(x, None, op == "≥", False, points, percent)
+        return Band(None, x, False, op == "≤", points, percent)
+    m = _INTERVAL_RE.fullmatch(cond)
+    if m:
+        lo, hi = Decimal(m.group(2)), Decimal(m.group(3))
+        lo_inc, hi_inc = m.group(1) == "[", m.group(4) == "]"
+        if lo > hi or (lo == hi and not (lo_inc and hi_inc)):
+            raise _err(src, f"的档位“{item}”的区间为空（左端应小于右端）", "bands")
+        return Band(lo, hi, lo_inc, hi_inc, points, percent)
+    raise _err(
+        src,
+        f"的档位条件“{cond}”无法识别（可写 =x、>x、≥x、<x、≤x 或区间 (a,b]、[a,b) 等）",
+        "bands",
+    )
+
+
+_TIER_VALUE_RE = re.compile(
+    r"(\d+(?:\.\d*)?|\.\d+)(%|分)?(?:[~至-](\d+(?:\.\d*)?|\.\d+)(%|分)?)?"
+)
+
+
+def _parse_manual(src: str, body: str) -> Manual:
+    tiers: list[Tier] = []
+    for item in _split_items(body, ","):
+        label, eq, raw = item.partition("=")
+        if not eq:
+            raise _err(src, f"的等级“{item}”缺少“=”（应写成 等级=得分比例）", "manual")
+        if not label or _to_decimal(label) is not None:
+            raise _err(src, f"的等级名称“{label}”无效（应为文字，如 优、良）", "manual")
+        if any(t.label == label for t in tiers):
+            raise _err(src, f"的等级“{label}”重复", "manual")
+        m = _TIER_VALUE_RE.fullmatch(raw)
+        if m is None:
+            raise _err(src, f"的等级“{label}”的值“{raw}”不是数字或范围", "manual")
+        units = {u for u in (m.group(2), m.group(4)) if u}
+        if len(units) > 1:
+            raise _err(src, f"的等级“{label}”的值“{raw}”混用了“%”和“分”", "manual")
+        absolute = "%" not in units
+        a = Decimal(m.group(1))
+        b = Decimal(m.group(3)) if m.group(3) is not None else None
+        if b is None:
+            tiers.append(Tier(label, a, None, absolute))
+        else:
+            tiers.append(Tier(label, max(a, b), min(a, b), absolute))
+    return Manual(tiers=tuple(tiers))
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _fmt(d: Decimal, places: int | None = None) -> str:
+    """A number without trailing zeros or exponent; ``places`` rounds half up first."""
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if d == 0:
+        return "0"
+    return format(d.normalize(), "f")
+
+
+def format_rule(rule: Rule) -> str:
+    """The canonical Chinese-keyword text of ``rule``; ``parse_rule`` reads it back equal."""
+    if isinstance(rule, Proportional):
+        params = []
+        if rule.target is not None:
+            params.append(f"目标={_fmt(rule.target)}")
+        if rule.lower_is_better:
+            params.append("方向=越低越好")
+        return f"按比例({','.join(params)})"
+    if isinstance(rule, DeductPerPoint):
+        direction = "高于" if rule.direction == ABOVE else "低于"
+        text = f"逐点扣分(基准={_fmt(rule.base)},方向={direction},每点={_fmt(rule.per_point)}"
+        if rule.point != 1:
+            text += f",点={_fmt(rule.point)}"
+        return text + ")"
+    if isinstance(rule, DeductPerStep):
+        direction = "高于" if rule.direction == ABOVE else "低于"
+        return (
+            f"阶梯扣分(基准={_fmt(rule.base)},方向={direction},"
+            f"步长={_fmt(rule.step)},每步={_fmt(rule.per_step)})"
+        )
+    if isinstance(rule, Bands):
+        items = ["绝对值"] if rule.use_abs else []
+        for b in rule.bands:
+            items.append(f"{_format_condition(b)}:{_fmt(b.points)}{'%' if b.percent else ''}")
+        return f"分档({'; '.join(items)})"
+    if isinstance(rule, Manual):
+        items = []
+        for t in rule.tiers:
+            unit = "" if t.absolute else "%"
+            value = f"{_fmt(t.value)}{unit}"
+            if t.low is not None:
+                value = f"{_fmt(t.low)}{unit}~{value}"
+            items.append(f"{t.label}={value}")
+        return f"人工({','.join(items)})"
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def _format_condition(b: Band) -> str:
+    if b.low is not None and b.high is not None:
+        if b.low == b.high and b.low_inclusive and b.high_inclusive:
+            return f"={_fmt(b.low)}"
+        return (
+            f"{'[' if b.low_inclusive else '('}{_fmt(b.low)},"
+            f"{_fmt(b.high)}{']' if b.high_inclusive else ')'}"
+        )
+    if b.low is not None:
+        return f"{'≥' if b.low_inclusive else '>'}{_fmt(b.low)}"
+    if b.high is not None:
+        return f"{'≤' if b.high_inclusive else '<'}{_fmt(b.high)}"
+    raise ValueError("a band needs at least one end")
+
+
+def rule_kind(rule: Rule) -> str:
+    """"proportional" | "deduct_per_point" | "deduct_per_step" | "bands" | "manual"."""
+    for cls, kind in _KIND_OF_CLASS:
+        if isinstance(rule, cls):
+            return kind
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+_KIND_OF_CLASS = (
+    (Proportional, "proportional"),
+    (DeductPerPoint, "deduct_per_point"),
+    (DeductPerStep, "deduct_per_step"),
+    (Bands, "bands"),
+    (Manual, "manual"),
+)
+
+
+def tier_labels(rule: Rule) -> list[str]:
+    """The manual tier labels in written order (for a dropdown); [] for other kinds."""
+    return [t.label for t in rule.tiers] if isinstance(rule, Manual) else []
+
+
+def full_marks(rule: Rule, weight: Decimal) -> Decimal:
+    """The best score the rule can give a row of ``weight`` 分, NOT clamped.
+
+    Bands give their highest band, tiered manual rules their best tier, so a caller can
+    compare with the 分值 and flag a rule whose top score disagrees with it.
+    """
+    weight = _as_weight(weight)
+    if isinstance(rule, Bands):
+        return max(b.score(weight) for b in rule.bands)
+    if isinstance(rule, Manual) and rule.tiers:
+        return max(t.score(weight) for t in rule.tiers)
+    return weight
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _as_weight(weight) -> Decimal:
+    w = _as_number(weight, "分值")
+    if w < 0:
+        raise RuleError(f"分值“{_fmt(w)}”不能为负数")
+    return w
+
+
+def _as_number(value, what: str) -> Decimal:
+    """``value`` (Decimal, int, float or numeric text, ``%`` allowed) as a Decimal."""
+    if isinstance(value, bool) or value is None:
+        raise RuleError(f"{what}为空或不是数字，无法评分")
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, float):
+        d = Decimal(repr(value))  # repr, not the binary expansion: 98.29 stays 98.29
+    elif isinstance(value, str):
+        s = _normalize(value)
+        d = _to_decimal(s[:-1] if s.endswith("%") else s)
+        if d is None:
+            raise RuleError(f"{what}“{value}”不是数字，无法评分")
+    else:
+        raise RuleError(f"{what}“{value}”不是数字，无法评分")
+    if not d.is_finite():
+        raise RuleError(f"{what}“{value}”不是有效数字，无法评分")
+    return d
+
+
+def _clamp(score: Decimal, weight: Decimal) -> Decimal:
+    return min(max(score, _ZERO), weight)
+
+
+def _target_of(rule: Proportional, target) -> Decimal:
+    # The rule's own target wins: the generated 评分标准 text shows it, so the score must too.
+    t = rule.target if rule.target is not None else target
+    if t is None:
+        raise RuleError(
+            f"评分规则“{format_rule(rule)}”没有目标值：请在数据行填写目标值，"
+            f"或写成 按比例(目标=100)"
+        )
+    t = _as_number(t, "目标值")
+    if t <= 0:
+        raise RuleError(f"目标值“{_fmt(t)}”必须大于0，无法按比例评分")
+    return t
+
+
+def _distance(base: Decimal, direction: str, value: Decimal) -> Decimal:
+    """How far ``value`` is on the losing side of ``base`` (≤ 0: not at all)."""
+    return value - base if direction == ABOVE else base - value
+
+
+def _raw_deduction(rule: DeductPerPoint | DeductPerStep, value: Decimal) -> Decimal:
+    distance = _distance(rule.base, rule.direction, value)
+    if distance <= 0:
+        return _ZERO
+    if isinstance(rule, DeductPerPoint):
+        return distance / rule.point * rule.per_point
+    # Integer division of Decimals is exact, so 5 // 5 is one full step, 4.99 // 5 none.
+    return (distance // rule.step) * rule.per_step
+
+
+def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None) -> Decimal:
+    """Score one indicator.
+
+    Args:
+        rule: a parsed rule.
+        value: the indicator value (Decimal; percent for rates). For ``Manual``, a tier
+            label (str) or a score (Decimal / numeric text) in [0, weight].
+        weight: the row's 分值.
+        target: the data row's 目标值, used by ``按比例()`` without its own target.
+
+    Returns:
+        The score in [0, weight], full Decimal precision (callers round for display).
+
+    Raises:
+        RuleError: unknown tier, manual score outside [0, weight], no or non-positive
+            target, or a non-numeric value for a numeric rule.
+    """
+    weight = _as_weight(weight)
+    if isinstance(rule, Manual):
+        return _score_manual(rule, value, weight)[0]
+    v = _as_number(value, "实际值")
+    if isinstance(rule, Proportional):
+        t = _target_of(rule, target)
+        if rule.lower_is_better:
+            return weight if v <= 0 else _clamp(weight * min(t / v, _ONE), weight)
+        return _clamp(weight * min(v / t, _ONE), weight)
+    if isinstance(rule, (DeductPerPoint, DeductPerStep)):
+        return _clamp(weight - _raw_deduction(rule, v), weight)
+    if isinstance(rule, Bands):
+        band = _matching_band(rule, v)
+        return _ZERO if band is None else _clamp(band.score(weight), weight)
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def _matching_band(rule: Bands, value: Decimal) -> Band | None:
+    v = abs(value) if rule.use_abs else value
+    return next((b for b in rule.bands if b.contains(v)), None)
+
+
+def _score_manual(rule: Manual, value, weight: Decimal) -> tuple[Decimal, Tier | None]:
+    """The manual score and the tier it came from (None for a number input)."""
+    if isinstance(value, str):
+        label = _normalize(value)
+        for tier in rule.tiers:
+            if tier.label == label:
+                return _clamp(tier.score(weight), weight), tier
+        if _to_decimal(label.rstrip("分")) is None:
+            choices = "、".join(t.label for t in rule.tiers)
+            hint = f"可选：{choices}，或" if choices else "请"
+            raise RuleError(
+                f"“{value}”不是评分规则“{format_rule(rule)}”中的等级，"
+                f"{hint}直接填写0-{_fmt(weight)}之间的分数"
+            )
+        value = label.rstrip("分")
+    score = _as_number(value, "人工评分")
+    if not 0 <= score <= weight:
+        raise RuleError(f"人工评分“{_fmt(score)}”超出分值范围（0-{_fmt(weight)}分）")
+    return score, None
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def _unit_value(d: Decimal, unit: str) -> str:
+    # Zero is zero in any unit; real tables write "=0" and "≤0".
+    return "0" if d == 0 else f"{_fmt(d)}{unit}"
+
+
+def _point_unit(unit: str) -> str:
+    """The word after a distance: 个百分点 for rates, the unit itself, or 个单位."""
+    if unit == "%":
+        return "个百分点"
+    return unit or "个单位"
+
+
+def _actual(v: Decimal, unit: str) -> str:
+    # Rates are shown as the 自评表 shows them, with two decimals (101.50%).
+    return f"{_fmt(v)}{unit}" if unit != "%" else f"{v.quantize(Decimal('0.01'), ROUND_HALF_UP)}%"
+
+
+def describe_rule(
+    rule: Rule, weight: Decimal, unit: str = "%", target: Decimal | None = None
+) -> str:
+    """The human 评分标准 text of ``rule`` for a row of ``weight`` 分.
+
+    Args:
+        rule: a parsed rule.
+        weight: the row's 分值.
+        unit: "%" for rates (percent values); "" for counts and other plain numbers.
+        target: the data row's 目标值, shown for ``按比例()`` without its own target.
+
+    Returns:
+        Chinese text, e.g. "以100%为标准，≤100%得满分（3分）；每超过1个百分点扣0.5分，扣完为止。"
+    """
+    weight = _as_weight(weight)
+    w = _fmt(weight)
+    if isinstance(rule, Proportional):
+        t = rule.target if rule.target is not None else target
+        t_text = "" if t is None else f"（目标值{_unit_value(_as_number(t, '目标值'), unit)}）"
+        if rule.lower_is_better:
+            return f"得分=分值×目标值/实际值{t_text}，实际值≤0得满分，最高{w}分。"
+        return f"得分=分值×实际值/目标值{t_text}，最高{w}分。"
+    if isinstance(rule, DeductPerPoint):
+        base = _unit_value(rule.base, unit)
+        op, verb = ("≤", "超过") if rule.direction == ABOVE else ("≥", "低于")
+        return (
+            f"以{base}为标准，{op}{base}得满分（{w}分）；"
+            f"每{verb}{_fmt(rule.point)}{_point_unit(unit)}扣{_fmt(rule.per_point)}分，扣完为止。"
+        )
+    if isinstance(rule, DeductPerStep):
+        base = _unit_value(rule.base, unit)
+        # "100%得满分，每低于…" is how real tables say it; the above case needs the ≤.
+        op, verb = ("≤", "超过") if rule.direction == ABOVE else ("", "低于")
+        step = f"{_fmt(rule.step)}{_point_unit(unit)}"
+        return (
+            f"{op}{base}得满分（{w}分），每{verb}{step}扣{_fmt(rule.per_step)}分，"
+            f"扣完为止（不足{step}不扣分）。"
+        )
+    if isinstance(rule, Bands):
+        parts = []
+        for b in rule.bands:
+            points = _clamp(b.score(weight), weight)
+            earned = "不得分" if points == 0 else f"得{_fmt(points, 4)}分"
+            parts.append(f"{_describe_condition(b, unit)}{earned}")
+        prefix = "按绝对值计：" if rule.use_abs else ""
+        return prefix + "；".join(parts) + "。"
+    if isinstance(rule, Manual):
+        if not rule.tiers:
+            return f"由评价人直接评分（0-{w}分）。"
+        parts = []
+        for t in rule.tiers:
+            parts.append(f"{t.label}得{_describe_tier(t, weight)}")
+        return "评价人按等级评定：" + "，".join(parts) + "。"
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def _describe_tier(t: Tier, weight: Decimal) -> str:
+    def pts(x: Decimal) -> str:
+        return _fmt(_clamp(x if t.absolute else weight * x / _HUNDRED, weight), 4)
+
+    if t.absolute:
+        return f"{pts(t.value)}分" if t.low is None else f"{pts(t.low)}-{pts(t.value)}分"
+    if t.low is None:
+        return f"{_fmt(t.value)}%（{pts(t.value)}分）"
+    return f"{_fmt(t.low)}%-{_fmt(t.value)}%（{pts(t.low)}-{pts(t.value)}分）"
+
+
+def _describe_condition(b: Band, unit: str) -> str:
+    if b.low is not None and b.high is not None:
+        if b.low == b.high and b.low_inclusive and b.high_inclusive:
+            return f"={_unit_value(b.low, unit)}"
+        hi = _unit_value(b.high, unit)
+        # "0-10%（含）" is the tables' own phrasing; a negative start needs "至" to read.
+        lo, sep = (_fmt(b.low), "-") if b.low >= 0 else (_unit_value(b.low, unit), "至")
+        if b.low_inclusive and b.high_inclusive:
+            return f"{lo}{sep}{hi}（含两端）"
+        if b.high_inclusive:
+            return f"{lo}{sep}{hi}（含）"
+        if b.low_inclusive:
+            return f"{_unit_value(b.low, unit)}（含）{sep}{hi}"
+        return f"{lo}{sep}{hi}（不含两端）"
+    if b.low is not None:
+        return f"{'≥' if b.low_inclusive else '>'}{_unit_value(b.low, unit)}"
+    return f"{'≤' if b.high_inclusive else '<'}{_unit_value(b.high, unit)}"
+
+
+def deduction_text(
+    rule: Rule, value, weight: Decimal, score: Decimal, unit: str = "%", target=None
+) -> str:
+    """A short Chinese 扣分原因 when ``score`` < ``weight``; "" for full marks.
+
+    Args:
+        rule, value, weight, target: as for ``score_rule``.
+        score: the score ``score_rule`` gave.
+        unit: "%" for rates, "" for plain numbers.
+    """
+    weight = _as_weight(weight)
+    score = _as_number(score, "得分")
+    if score >= weight:
+        return ""
+    lost = f"扣{_fmt(weight - score, 4)}分"
+    if isinstance(rule, Manual):
+        _, tier = _score_manual(rule, value, weight)
+        if tier is None:
+            return f"评价人评分{_fmt(score, 4)}分，{lost}"
+        span = "" if tier.low is None else f"（{_describe_tier(tier, weight)}，取上限）"
+        return f"评定为“{tier.label}”{span}，得{_fmt(score, 4)}分，{lost}"
+    v = _as_number(value, "实际值")
+    actual = f"实际值{_actual(v, unit)}"
+    if isinstance(rule, Proportional):
+        t = _target_of(rule, target)
+        t_text = _unit_value(t, unit)
+        if rule.lower_is_better:
+            return f"{actual}，高于目标值{t_text}，按目标值/实际值计得{_fmt(score, 4)}分，{lost}"
+        ratio = _fmt(v / t * _HUNDRED, 2)
+        return f"{actual}，为目标值{t_text}的{ratio}%，得{_fmt(score, 4)}分，{lost}"
+    if isinstance(rule, (DeductPerPoint, DeductPerStep)):
+        distance = _distance(rule.base, rule.direction, v)
+        verb = "超过" if rule.direction == ABOVE else "低于"
+        pu = _point_unit(unit)
+        text = f"{actual}，{verb}{_unit_value(rule.base, unit)}共{_fmt(distance, 4)}{pu}"
+        if isinstance(rule, DeductPerStep):
+            steps = distance // rule.step
+            text += f"，满{_fmt(rule.step)}{pu}{_fmt(steps)}次"
+        raw = _raw_deduction(rule, v)
+        if raw >= weight:
+            return f"{text}，应扣{_fmt(raw, 4)}分，扣完为止"
+        return f"{text}，扣{_fmt(raw, 4)}分"
+    if isinstance(rule, Bands):
+        if rule.use_abs and v < 0:
+            actual += f"（绝对值{_actual(abs(v), unit)}）"
+        band = _matching_band(rule, v)
+        if band is None:
+            return f"{actual}，不在任何档位内，不得分"
+        return f"{actual}，属于“{_describe_condition(band, unit)}”档，得{_fmt(score, 4)}分，{lost}"
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+
+# --------------------------------------------------------------------------- free text
+#
+# Reading a county's own 评分标准 text back into a rule, for ``adopt``. Each text is cut
+# into clauses and every clause must be understood; one unknown clause means None, so a
+# rule is never guessed from half a sentence. Patterns are plain strings: ``re`` caches
+# them on first use, which keeps the import cheap for Excel UDFs.
+
+_N = r"-?\d+(?:\.\d+)?"
+_UNIT = r"(?:%|个|人|项|次|家|件|天)?"
+_PTS = rf"(?:满分|{_N}分|不得分|不计分|不给分|零分)"
+_GIVE = r"(?:计|得|给|评|为|记|可得|可计)?"
+_MARK = rf"\((?:含|包含|包括|不含|不包含|不包括)(?:本数|端点|{_N}{_UNIT})?\)"
+_PREFIX = r"[\u4e00-\u9fff“”\"()]*?"
+
+# Comparison words -> operator. Longer words first: alternation takes the first that fits.
+_OPS = {
+    "小于或等于": "≤", "低于或等于": "≤", "小于等于": "≤", "不超过": "≤", "不高于": "≤",
+    "不大于": "≤", "控制在": "≤", "≤": "≤",
+    "大于或等于": "≥", "高于或等于": "≥", "大于等于": "≥", "不低于": "≥", "不少于": "≥",
+    "不小于": "≥", "达到": "≥", "≥": "≥",
+    "未达到": "<", "低于": "<", "小于": "<", "不足": "<", "不到": "<", "未满": "<",
+    "不满": "<", "少于": "<", "<": "<",
+    "超过": ">", "大于": ">", "高于": ">", "超出": ">", "多于": ">", ">": ">",
+    "未超过": "≤", "未超出": "≤", "没有超过": "≤", "不超出": "≤", "未低于": "≥",
+    "等于": "=", "为": "=", "是": "=", "=": "=",
+}
+_OPS_RE = "|".join(sorted(map(re.escape, _OPS), key=len, reverse=True))
+# Words after a number; 以上/以下/以内 include the number itself (as in law texts).
+_POSTS = {"及以上": "≥", "以上": "≥", "及以下": "≤", "以下": "≤", "以内": "≤", "之内": "≤"}
+_POSTS_RE = "|".join(sorted(_POSTS, key=len, reverse=True))
+_NEGATIONS = ("未", "不", "没", "没有", "无", "非")
+
+_ABOVE_VERBS = "超过|超出|高出|高于|多于|增加|上升|提高|增长|超"
+_BELOW_VERBS = "低于|少于|减少|降低|下降|不足|差|降|减"
+_DEDUCT_RE = (
+    rf"(?P<pre>.*?)每(?P<verb>{_ABOVE_VERBS}|{_BELOW_VERBS})?(?P<size>\d+(?:\.\d+)?)?"
+    r"(?P<unit>个百分点|百分点|个点|%|点|个|人|项|次)?(?:的|部分)?"
+    r"(?:扣|扣减|减)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+)
+_STOP_RES = (
+    r"(?:直至|直到)?(?:本项|该项)?(?:分值)?(?:扣完|扣至0分?|扣到0分?)(?:本项|该项)?(?:分值)?"
+    r"(?:为止|即止|为限|止)?",
+    r"最低(?:得|扣至|为)?(?:0分|不得分)",
+    r"不得负分|不计负分|不倒扣分?|最多扣完(?:本项)?(?:分值)?",
+)
+_STEP_MARK_RE = (
+    r"不足(?:\d+(?:\.\d+)?)?(?:个百分点|百分点|个点|%|点)?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
+)
+_CAP_RES = (
+    r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
+    r"(?:超过|超出|高于)(?:目标|目标值)?(?:的)?(?:部分)?不(?:另外|再)?(?:加分|得分|计分)",
+    r"(?:最多|最高)得满分|封顶|不超过(?:本项|该项)?分值",
+)
+_TARGET_DONE_RE = (
+    r"(?:全部|按时|足额)?(?:完成|达到|实现)(?:全部|年度|既定|预期|计划)?"
+    r"(?:目标|任务|计划)(?:值|任务)?(?:的)?(?:得|计)?满分"
+)
+_RATE = r"[\u4e00-\u9fff“”\"]*率"
+_WEIGHT_WORD = rf"(?:本项|该项|该指标|指标)?(?P<w>分值|权重|满分|{_N}分?)"
+_RATE_FORMULA_RES = (
+    rf"(?:得分=)?{_RATE}[×]{_WEIGHT_WORD}",
+    rf"(?:得分=)?{_WEIGHT_WORD}[×]{_RATE}",
+)
+# "实际完成值/目标值", "实际完成率/计划完成率" and the like.
+_ACTUAL_WORD = r"[\u4e00-\u9fff]*(?:实际|完成)[\u4e00-\u9fff]*"
+_TARGET_WORD = r"[\u4e00-\u9fff]*(?:目标|计划)[\u4e00-\u9fff]*"
+_DISCRETION_RE = r"酌情|视情况?|综合(?:评定|评价|打分)|(?:专家|评价人|评价组)(?:评分|打分|评定)"
+
+_CN_NUMERALS = {
+    "零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
+    "六": "6", "七": "7", "八": "8", "九": "9", "十": "10",
+}
+_DEGREE_WORDS = sorted(
+    [
+        "基本上", "基本不", "严重不", "大部分", "少部分", "基本", "较为", "比较", "不太",
+        "不够", "没有", "部分", "全部", "完全", "全面", "非常", "十分", "一般", "尚未", "个别",
+        "大多", "较", "不", "未", "无", "很", "已", "有",
+    ],
+    key=len,
+    reverse=True,
+)
+
+
+def _std_normalize(text: str) -> str:
+    s = _normalize(text).replace("÷", "/").replace("*", "×").replace("＊", "×")
+    s = s.replace("（", "(").replace("）", ")")
+    # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
+    s = re.sub(
+        r"百分之([一二两三四五六七八九十]|\d+(?:\.\d+)?)",
+        lambda m: _CN_NUMERALS.get(m.group(1), m.group(1)) + "%",
+        s,
+    )
+    s = re.sub(
+        r"(?<=[每过于出扣得计减降增少多足到高低])([一二两三四五六七八九十])(?=个|%|分|点)",
+        lambda m: _CN_NUMERALS[m.group(1)],
+        s,
+    )
+    s = re.sub(
+        r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
+    )
+    return re.sub(r"(?<=[为于是])零", "0", s)
+
+
+def _std_clauses(s: str) -> list[str]:
+    # "1、…" numbering leaves a bare number between separators; drop it.
+    parts = re.split(r"[,;。、]+", s)
+    clauses = [c for c in parts if c and not re.fullmatch(r"\(?\d{1,2}\)?\.?", c)]
+    merged: list[str] = []
+    for c in clauses:
+        if merged and (
+            merged[-1].endswith(("的", "时", "者"))
+            or re.fullmatch(_GIVE + _PTS, c)  # "…≤10%，计6分": points alone join the condition
+        ):
+            merged[-1] += c
+        else:
+            merged.append(c)
+    return merged
+
+
+def _mark_inclusive(mark: str) -> bool:
+    return "不" not in mark
+
+
+def _std_condition(body: str):
+    """``body`` (a condition in words) as (low, high, low_inc, high_inc, uses_abs), or None."""
+    m = re.fullmatch(
+        rf"(?P<pre>{_PREFIX})(?P<a>{_N}){_UNIT}(?P<ma>{_MARK})?(?:-|~|至|到)"
+        rf"(?P<b>{_N}){_UNIT}(?P<mb>{_MARK})?(?:之间|区间|范围内)?",
+        body,
+    )
+    if m:
+        return _std_range(m)
+    m = re.fullmatch(
+        rf"(?P<pre>{_PREFIX})(?P<a>{_N}){_UNIT}(?P<o1><|≤)[\u4e00-\u9fff“”\"A-Za-z()]*"
+        rf"(?P<o2><|≤)(?P<b>{_N}){_UNIT}",
+        body,
+    )
+    if m:
+        a, b = Decimal(m["a"]), Decimal(m["b"])
+        if a >= b:
+            return None
+        return a, b, m["o1"] == "≤", m["o2"] == "≤", "绝对值" in m["pre"]
+    m = re.fullmatch(
+        rf"(?P<pre>{_PREFIX})(?P<op>{_OPS_RE})?(?P<x>{_N}){_UNIT}(?P<m1>{_MARK})?"
+        rf"(?P<post>{_POSTS_RE})?(?P<m2>{_MARK})?",
+        body,
+    )
+    if m is None or m["pre"].endswith(_NEGATIONS):
+        return None  # "未超过" read as "未" + "超过" would turn the condition around
+    x = Decimal(m["x"])
+    mark = m["m1"] or m["m2"]
+    op = _OPS.get(m["op"] or "")
+    if m["post"] and (op is None or m["op"] in ("达到", "控制在", "为", "是")):
+        op = _POSTS[m["post"]]
+    if op is None:
+        if mark:
+            return None
+        op = "="  # a bare number: "100%得满分"
+    if mark and op in ("<", "≤", ">", "≥"):
+        inclusive = _mark_inclusive(mark)
+        op = {("<", True): "≤", ("≤", False): "<", (">", True): "≥", ("≥", False): ">"}.get(
+            (op, inclusive), op
+        )
+    uses_abs = "绝对值" in m["pre"]
+    if op == "=":
+        return x, x, True, True, uses_abs
+    if op in (">", "≥"):
+        return x, None, op == "≥", False, uses_abs
+    return None, x, False, op == "≤", uses_abs
+
+
+def _std_range(m):
+    a, b = Decimal(m["a"]), Decimal(m["b"])
+    marks: dict[str, bool] = {}
+    for end, mark in (("a", m["ma"]), ("b", m["mb"])):
+        if not mark:
+            continue
+        named = re.search(_N, mark)
+        if named:  # "(含10%)" names the end it is about
+            x = Decimal(named.group())
+            if x not in (a, b):
+                return None
+            end = "a" if x == a else "b"
+        marks[end] = _mark_inclusive(mark)
+    if len(marks) == 1:  # "0-10%(含)": the other end is the opposite
+        (end, inc), = marks.items()
+        marks["b" if end == "a" else "a"] = not inc
+    # No mark at all: both ends inclusive; the first band written wins on a shared edge.
+    a_inc, b_inc = marks.get("a", True), marks.get("b", True)
+    if a > b:
+        a, b, a_inc, b_inc = b, a, b_inc, a_inc
+    if a == b and not (a_inc and b_inc):
+        return None
+    return a, b, a_inc, b_inc, "绝对值" in m["pre"]
+
+
+def _std_points(raw: str, weight: Decimal) -> Decimal:
+    if raw == "满分":
+        return weight
+    if raw.endswith("分") and _to_decimal(raw[:-1]) is not None:
+        return Decimal(raw[:-1])
+    return _ZERO  # 不得分 / 不计分 / 零分
+
+
+def _std_band_clause(clause: str, weight: Decimal):
+    """A clause "condition + points" as (condition, points), or None."""
+    m = re.fullmatch(rf"(?P<body>.+?)(?:的|时|者)?{_GIVE}(?P<pts>{_PTS})", clause)
+    if m is None:
+        return None
+    cond = _std_condition(m["body"])
+    if cond is None:
+        return None
+    return cond, _std_points(m["pts"], weight)
+
+
+def _direction_of(cond) -> str | None:
+    """Where a full-marks condition puts the losing side: ≤x → above, ≥x → below."""
+    low, high = cond[0], cond[1]
+    if low is not None and high is not None:
+        return None if low == high else "range"
+    return BELOW if low is not None else ABOVE
+
+
+def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
+    bases: set[Decimal] = set()
+    directions: set[str] = set()
+    found = None
+    step_mark = continuous_mark = False
+    for c in clauses:
+        if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
+            bases.add(Decimal(m["b"]))
+        elif any(re.fullmatch(p, c) for p in _STOP_RES):
+            pass
+        elif re.fullmatch(_STEP_MARK_RE, c):
+            step_mark = True
+        elif "按比例" in c and "扣" in c and "每" not in c and c.startswith("不足"):
+            continuous_mark = True  # "不足1个百分点的按比例扣分"
+        elif m := re.fullmatch(_DEDUCT_RE, c):
+            if found is not None:
+                return None  # two deduction rates cannot be one rule
+            found = m
+            post = m["post"]
+            if post and not any(re.fullmatch(p, post) for p in _STOP_RES):
+                return None
+            pre = re.sub(r"(?:的|部分|时)+$", "", m["pre"])
+            if re.search(r"\d", pre):
+                cond = _std_condition(pre)
+                if cond is None or cond[0] is not None and cond[1] is not None:
+                    return None
+                # "超过100%的每…" / ">0每…": the losing side starts at the number.
+                bases.add(cond[0] if cond[0] is not None else cond[1])
+                directions.add(ABOVE if cond[0] is not None else BELOW)
+        elif band := _std_band_clause(c, weight):
+            cond, points = band
+            if points != weight or _direction_of(cond) == "range":
+                return None
+            bases.add(cond[0] if cond[0] is not None else cond[1])
+            if (d := _direction_of(cond)) is not None:
+                directions.add(d)
+        else:
+            return None
+    if found is None or len(bases) != 1:
+        return None
+    verb = found["verb"]
+    if verb:
+        directions.add(ABOVE if re.fullmatch(_ABOVE_VERBS, verb) else BELOW)
+    if len(directions) != 1:
+        return None
+    (base,), (direction,) = bases, directions
+    size = Decimal(found["size"] or 1)
+    per = Decimal(found["pts"])
+    if size <= 0 or per <= 0:
+        return None
+    # "每…1个百分点扣x分" is read continuously; bigger steps count only when full, unless
+    # the text says otherwise ("不足…不扣分" / "不足…按比例扣分").
+    if step_mark or (size > 1 and not continuous_mark):
+        return DeductPerStep(base, direction, size, per)
+    return DeductPerPoint(base, direction, per, size)
+
+
+def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
+    markers = 0
+    lower = False
+    rate_formula = False
+    targets: set[Decimal] = set()
+    for c in clauses:
+        formula = re.sub(r"^得分=", "", c)
+        formula = re.sub(r"[×](?:本项|该项|该指标|指标)?(?:分值|权重|满分)$", "", formula)
+        if re.fullmatch(rf"{_TARGET_WORD}/{_ACTUAL_WORD}", formula):
+            lower, markers = True, markers + 1
+        elif re.fullmatch(rf"{_ACTUAL_WORD}/{_TARGET_WORD}", formula):
+            markers += 1
+        elif m := next((m for p in _RATE_FORMULA_RES if (m := re.fullmatch(p, c))), None):
+            w = m["w"].rstrip("分")
+            if _to_decimal(w) is not None and Decimal(w) != weight:
+                return None
+            rate_formula, markers = True, markers + 1
+        elif "越低越好" in c or "反向指标" in c:
+            lower = True
+        elif re.search(r"按(?:实际)?(?:完成)?(?:的)?比例", c) and "每" not in c:
+            markers += 1
+            pre = re.sub(r"(?:的|时)+$", "", c[: c.index("按")])
+            if re.search(r"\d", pre):
+                cond = _std_condition(pre)
+                if cond is None or cond[0] is not None:
+                    return None  # "低于90%的按比例得分": the target is 90
+                targets.add(cond[1])
+        elif re.fullmatch(_TARGET_DONE_RE, c) or any(re.fullmatch(p, c) for p in _CAP_RES):
+            pass
+        elif band := _std_band_clause(c, weight):
+            cond, points = band
+            if points != weight or cond[0] is None:
+                return None
+            if cond[1] is not None and cond[0] != cond[1]:
+                return None
+            targets.add(cond[0])  # "≥90%得满分" / "100%得满分"
+        else:
+            return None
+    if markers == 0 or len(targets) > 1:
+        return None
+    target = next(iter(targets), None)
+    if target is None and rate_formula and not lower:
+        target = _HUNDRED  # "预算执行率×分值": a rate is already a share of 100 %
+    if target is not None and target <= 0:
+        return None
+    return Proportional(target, lower)
+
+
+def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
+    bands = []
+    uses_abs = False
+    for c in clauses:
+        band = _std_band_clause(c, weight)
+        if band is None:
+            return None
+        (low, high, low_inc, high_inc, abs_flag), points = band
+        uses_abs = uses_abs or abs_flag
+        bands.append(Band(low, high, low_inc, high_inc, points))
+    # One band alone ("100%得满分") is more likely half a rule than a rule.
+    return Bands(tuple(bands), uses_abs) if len(bands) >= 2 else None
+
+
+def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
+    labels: list[str] = []
+    values: list[tuple[Decimal | None, Decimal]] = []
+    for c in clauses:
+        m = re.fullmatch(
+            rf"(?:如|若|凡|对)?(?P<label>[^\d<>=≤≥%]+?)\((?:得|计)?(?P<lo>{_N})(?:-|~|至)"
+            rf"(?P<hi>{_N})分\)|(?:如|若|凡|对)?(?P<label2>[^\d<>=≤≥%]+?)\((?:得|计)?"
+            rf"(?P<one>{_N})分\)",
+            c,
+        ) or re.fullmatch(
+            rf"(?:如|若|凡|对)?(?P<label>[^\d<>=≤≥%]+?)(?:的|者)?{_GIVE}"
+            rf"(?:(?P<lo>{_N})(?:-|~|至)(?P<hi>{_N})分|(?P<pts>{_PTS}))",
+            c,
+        )
+        if m is None:
+            return None
+        label = m["label"] or m.groupdict().get("label2")
+        if not label or re.search(r"每|扣|比例|[()]", label):
+            return None
+        labels.append(label)
+        if m["lo"] is not None:
+            lo, hi = sorted((Decimal(m["lo"]), Decimal(m["hi"])))
+            values.append((lo, hi))
+        elif m.groupdict().get("one") is not None:
+            values.append((None, Decimal(m["one"])))
+        else:
+            values.append((None, _std_points(m["pts"], weight)))
+    labels = _clean_labels(labels)
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        return None
+    return Manual(_tiers_from_points(labels, values, weight))
+
+
+def _tiers_from_points(labels, values, weight: Decimal) -> tuple[Tier, ...]:
+    """Tiers as percent of the weight when every share is exact, else in points."""
+
+    def share(x: Decimal) -> Decimal | None:
+        if weight <= 0:
+            return None
+        pct = x * _HUNDRED / weight
+        exact = pct == pct.quantize(Decimal("0.01")) and pct * weight / _HUNDRED == x
+        return pct if exact else None
+
+    ends = [x for lo, hi in values for x in (lo, hi) if x is not None]
+    if all(share(x) is not None for x in ends):
+        return tuple(
+            Tier(label, share(hi), None if lo is None else share(lo))
+            for label, (lo, hi) in zip(labels, values, strict=True)
+        )
+    return tuple(
+        Tier(label, hi, lo, absolute=True) for label, (lo, hi) in zip(labels, values, strict=True)
+    )
+
+
+def _clean_labels(labels: list[str]) -> list[str]:
+    """Drop the subject the labels share: 目标明确/目标较明确 → 明确/较明确, and
+    制度健全/基本健全/不健全 → 健全/基本健全/不健全."""
+    prefix = _common_prefix(labels)
+    longer = all(len(x) > len(prefix) for x in labels)
+    if len(prefix) >= 2 and prefix not in _DEGREE_WORDS and longer:
+        labels = [x[len(prefix) :] for x in labels]
+    suffix = _common_prefix([x[::-1] for x in labels])[::-1]
+    if not suffix:
+        return labels
+    cleaned = []
+    for x in labels:
+        head = x[: len(x) - len(suffix)]
+        degree = next((d for d in _DEGREE_WORDS if head.endswith(d)), "")
+        cleaned.append(degree + suffix)
+    return cleaned if len(set(cleaned)) == len(cleaned) else labels
+
+
+def _common_prefix(items: list[str]) -> str:
+    first = min(items, key=len) if items else ""
+    for i, ch in enumerate(first):
+        if any(x[i] != ch for x in items):
+            return first[:i]
+    return first
+
+
+def parse_standard_text(text: str, weight: Decimal) -> Rule | None:
+    """Read a county's free-text 评分标准 into the equivalent rule, for ``adopt``.
+
+    Args:
+        text: e.g. "以100%为标准，≤100%计8分；每超过一个百分点扣0.5分，扣完为止".
+        weight: the row's 分值; stated full points must agree with it, and tier points
+            become shares of it.
+
+    Returns:
+        The rule, or None when the text is not understood in full (the caller then makes
+        the row manual and warns).
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        weight = _as_weight(weight)
+    except RuleError:
+        return None
+    s = _std_normalize(text)
+    clauses = _std_clauses(s)
+    if not clauses:
+        return None
+    for reader in (_std_deduct, _std_proportional, _std_bands, _std_tiers):
+        rule = reader(clauses, weight)
+        if rule is not None:
+            return rule
+    if re.search(_DISCRETION_RE, s):
+        return Manual()
+    return None

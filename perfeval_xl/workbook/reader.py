@@ -1,0 +1,480 @@
+"""Reads one of our workbooks into an ``Evaluation``: inputs by defined name, narrative texts,
+tables by header text. Every value keeps its ``sheet!cell``; every oddity becomes a Problem.
+
+Reading policy (docs/workbook.md):
+- numbers typed as text (``1,234.5``, ``98%``, ``388.46万元``, full-width digits) are
+  understood, with a ``text-number`` warning at the cell; ``元`` without ``万`` is an error,
+  because a figure in 元 read as 万元 would be 10,000 times too large;
+- error values (``#DIV/0!``) are ``excel-error`` problems at their cell;
+- a formula without a cached value is evaluated by ``formula.py``; one it cannot evaluate is
+  a ``formula-unevaluated`` problem at its cell, never a silent blank;
+- a percent input holding a fraction under a real ``%`` number format (0.98 shown as 98%)
+  is scaled to percent units (98).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+from perfeval_xl import catalogue
+from perfeval_xl.model import Cell, Evaluation, Location, Problem, Row, ScoreRow
+from perfeval_xl.workbook import layout
+from perfeval_xl.workbook.formula import ERROR_CODES, ExcelError, UnsupportedFormula, evaluate
+from perfeval_xl.workbook.source import CellSource
+
+
+class NotOurWorkbook(Exception):
+    """The file is a workbook but not a self-evaluation workbook of ours."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Unevaluated:
+    """Marker value: a formula that has no cached value and that we cannot evaluate."""
+
+    def __init__(self, formula: str, message: str):
+        self.formula, self.message = formula, message
+
+
+_REF = re.compile(
+    r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)$")
+
+
+def parse_ref(text: str) -> tuple[str, str] | None:
+    """"'预算执行'!$C$5" -> ("预算执行", "C5"); None for #REF!, several areas or junk."""
+    m = _REF.match((text or "").strip())
+    if not m:
+        return None
+    sheet = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
+    return sheet, m.group(3).replace("$", "").upper()
+
+
+# --------------------------------------------------------------------------- openpyxl source
+
+
+class OpenpyxlSource:
+    """CellSource over an openpyxl workbook loaded with formulas (``data_only=False``).
+
+    Formula cells are evaluated by formula.py; only when that fails is the file opened a
+    second time for Excel's cached values, so the common case costs one load.
+    """
+
+    def __init__(self, wb, path: str = ""):
+        self.wb = wb
+        self.path = str(path)
+        self._values: dict[tuple[str, str], Any] = {}
+        self._busy: set[tuple[str, str]] = set()
+        self._cached_wb = None
+        self._names: dict[str, str] | None = None
+
+    def defined_names(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = {n: dn.attr_text or "" for n, dn in self.wb.defined_names.items()}
+        return self._names
+
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def _cell(self, sheet: str, coord: str):
+        if sheet not in self.wb.sheetnames:
+            return None
+        return self.wb[sheet][coord]
+
+    def formula(self, sheet: str, coord: str) -> str | None:
+        c = self._cell(sheet, coord)
+        if c is None or c.data_type != "f":
+            return None
+        v = c.value
+        return v if isinstance(v, str) else getattr(v, "text", None)
+
+    def number_format(self, sheet: str, coord: str) -> str:
+        c = self._cell(sheet, coord)
+        return "General" if c is None else (c.number_format or "General")
+
+    def max_row(self, sheet: str) -> int:
+        return self.wb[sheet].max_row if sheet in self.wb.sheetnames else 0
+
+    def value(self, sheet: str, coord: str) -> Any:
+        key = (sheet, coord)
+        if key in self._values:
+            return self._values[key]
+        c = self._cell(sheet, coord)
+        if c is None:
+            return ExcelError("#REF!")
+        f = self.formula(sheet, coord)
+        v = self._evaluate(sheet, coord, f) if f is not None else c.value
+        self._values[key] = v
+        return v
+
+    def _evaluate(self, sheet: str, coord: str, f: str) -> Any:
+        key = (sheet, coord)
+        if key in self._busy:
+            raise UnsupportedFormula("公式存在循环引用，无法计算；请检查公式。", f)
+        self._busy.add(key)
+        try:
+            return evaluate(
+                f, sheet, self._get_for_formula, resolve_name=self.defined_names().get,
+                sheet_extent=self._extent)
+        except UnsupportedFormula as exc:
+            cached = self._cached(sheet, coord)
+            return cached if cached is not None else Unevaluated(f, exc.message)
+        finally:
+            self._busy.discard(key)
+
+    def _get_for_formula(self, sheet: str, coord: str) -> Any:
+        v = self.value(sheet, coord)
+        if isinstance(v, Unevaluated):
+            raise UnsupportedFormula(v.message, v.formula)
+        if isinstance(v, str) and v in ERROR_CODES:
+            return ExcelError(v)
+        return v
+
+    def _extent(self, sheet: str) -> tuple[int, int]:
+        ws = self.wb[sheet]
+        return ws.max_row, ws.max_column
+
+    def _cached(self, sheet: str, coord: str) -> Any:
+        """Excel's cached result of a formula, read lazily (a second load) and only once."""
+        if not self.path:
+            return None
+        if self._cached_wb is None:
+            from openpyxl import load_workbook
+
+            self._cached_wb = load_workbook(self.path, data_only=True)
+        wb = self._cached_wb
+        return wb[sheet][coord].value if sheet in wb.sheetnames else None
+
+
+# --------------------------------------------------------------------------- conversions
+
+_UNIT_SUFFIXES = ("万元", "人", "项", "家", "个", "件", "次", "户", "%")
+_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_MAX_ABS = Decimal("1e12")
+
+
+def _to_decimal(v: Any) -> Decimal | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, Decimal):
+        return v if v.is_finite() else None
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, float):
+        return None if math.isnan(v) or math.isinf(v) else Decimal(repr(v))
+    return None
+
+
+def _has_percent_format(fmt: str) -> bool:
+    # A % outside quotes scales the shown value by 100 (Excel semantics).
+    return "%" in re.sub(r'"[^"]*"|\\.', "", fmt or "")
+
+
+class Reader:
+    """Turns raw source values into typed values, collecting problems as it goes."""
+
+    def __init__(self, source: CellSource):
+        self.src = source
+        self.problems: list[Problem] = []
+
+    def problem(self, severity: str, code: str, message: str, loc: Location | None) -> None:
+        self.problems.append(Problem(severity, code, message, loc))
+
+    def raw(self, loc: Location) -> Any:
+        v = self.src.value(loc.sheet, loc.cell)
+        if isinstance(v, Unevaluated):
+            self.problem("error", "formula-unevaluated",
+                         f"公式 {v.formula} 没有计算结果且无法在 Excel 之外计算：{v.message}", loc)
+            return None
+        if isinstance(v, ExcelError) or (isinstance(v, str) and v.strip() in ERROR_CODES):
+            self.problem("error", "excel-error",
+                         f"单元格为错误值 {str(v).strip()}，请修正该单元格的公式或直接填写数值。", loc)
+            return None
+        return v
+
+    def number(self, loc: Location, label: str, kind: str = "amount") -> Decimal | None:
+        """A numeric cell; kind is amount | count | percent | weight | number."""
+        v = self.raw(loc)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        d = _to_decimal(v)
+        if d is None and isinstance(v, str):
+            d = self._text_number(v, loc, label, kind)
+            if d is None:
+                return None
+        elif d is None:
+            what = "逻辑值" if isinstance(v, bool) else (
+                "日期" if isinstance(v, (_dt.date, _dt.datetime, _dt.time)) else "非数值")
+            self.problem("error", "not-a-number",
+                         f"“{label}”应填写数字，当前为{what}“{v}”，请改为数值。", loc)
+            return None
+        elif kind == "percent" and _has_percent_format(self.src.number_format(loc.sheet, loc.cell)):
+            d = d * 100
+        if abs(d) > _MAX_ABS:
+            self.problem("error", "absurd-number",
+                         f"“{label}”的数值 {v} 大得不合理（金额单位为万元），请核对。", loc)
+            return None
+        return d
+
+    def _text_number(self, text: str, loc: Location, label: str, kind: str) -> Decimal | None:
+        s = unicodedata.normalize("NFKC", text).strip().replace(",", "").replace(" ", "")
+        unit = next((u for u in _UNIT_SUFFIXES if s.endswith(u)), "")
+        core = s[: len(s) - len(unit)] if unit else s
+        if not unit and core.endswith("元"):
+            self.problem("error", "not-a-number",
+                         f"“{label}”填写为“{text}”：金额单位应为万元，请换算为万元后只填数字。", loc)
+            return None
+        if not _NUM.match(core):
+            self.problem("error", "not-a-number",
+                         f"“{label}”应填写数字，当前为文本“{text[:40]}”，请改为数值。", loc)
+            return None
+        if unit == "%" and kind not in ("percent", "number"):
+            self.problem("error", "not-a-number",
+                         f"“{label}”不是百分比，不应填写“{text}”，请填写数值。", loc)
+            return None
+        d = Decimal(core)
+        self.problem("warning", "text-number",
+                     f"“{label}”以文本形式填写（“{text}”），已按 {d} 读取；建议改为数值格式。", loc)
+        return d
+
+    def text(self, loc: Location) -> str | None:
+        v = self.raw(loc)
+        if v is None:
+            return None
+        if isinstance(v, Decimal):
+            v = format(v.normalize(), "f")
+        elif isinstance(v, float) and v.is_integer():
+            v = int(v)
+        s = str(v).strip()
+        return s or None
+
+
+# --------------------------------------------------------------------------- the workbook
+
+
+def _table_area(names: dict[str, str], name: str) -> tuple[str, int, int, int, int] | None:
+    ref = parse_ref(names.get(name, ""))
+    if ref is None:
+        return None
+    sheet, rng = ref
+    min_col, min_row, max_col, max_row = range_boundaries(rng)
+    return sheet, min_row, min_col, max_row, max_col
+
+
+def read_table(rd: Reader, names: dict[str, str], name: str,
+               numeric: tuple[str, ...] = ()) -> tuple[list[Row], dict[str, str], tuple | None]:
+    """Rows of table ``name`` (blank rows skipped) and its header -> column letter map."""
+    sheet_expected, headers = layout.TABLES[name]
+    area = _table_area(names, name)
+    if area is None:
+        rd.problem("error", "name-missing",
+                   f"缺少表格区域名称 {name}（“{sheet_expected}”表），请勿删除或改名；"
+                   "可用 perfeval-xl new 新建表格对照恢复。", Location(sheet_expected))
+        return [], {}, None
+    sheet, r0, c0, r1, c1 = area
+    cols: dict[str, str] = {}
+    for c in range(c0, c1 + 1):
+        letter = get_column_letter(c)
+        h = rd.text(Location(sheet, f"{letter}{r0}"))
+        if h in headers:
+            cols[h] = letter
+    for h in headers:
+        if h not in cols:
+            rd.problem("error", "table-header-missing",
+                       f"表头“{h}”不见了，请勿修改表头文字。", Location(sheet, f"{get_column_letter(c0)}{r0}"))
+    rows = []
+    for r in range(r0 + 1, r1 + 1):
+        cells = {}
+        for h, letter in cols.items():
+            loc = Location(sheet, f"{letter}{r}")
+            v = rd.number(loc, h, "number") if h in numeric else rd.text(loc)
+            cells[h] = Cell(v, loc)
+        if any(c.value not in (None, "") for c in cells.values()):
+            rows.append(Row(cells, r))
+    return rows, cols, area
+
+
+_NUMERIC_COLS = {
+    "tbl_staff": ("人数",),
+    "tbl_economy": ("本期累计", "同比增长(%)"),
+    "tbl_grades": ("分数下限",),
+    "tbl_caps": ("实际值下限", "实际值上限", "总分上限"),
+}
+
+
+def read_evaluation(source: CellSource) -> Evaluation:
+    """Read everything the engine needs from one workbook. Raises NotOurWorkbook."""
+    names = source.defined_names()
+    if layout.WORKBOOK_KIND not in names and not {"unit_name", "tbl_scores"} <= names.keys():
+        raise NotOurWorkbook(
+            "这不是 perfeval_xl 自评表：找不到定义名称 unit_name、tbl_scores 等。"
+            "请用 perfeval-xl new 新建自评表后填写，或用 perfeval-xl adopt 接管本县下发的自评表。")
+    rd = Reader(source)
+
+    def locate(name: str, label: str, sheet_hint: str) -> Location | None:
+        text = names.get(name)
+        if text is None:
+            rd.problem("error", "name-missing",
+                       f"缺少定义名称 {name}（{label}）：该名称被删除或改名。请在“公式›名称管理器”中"
+                       f"重新定义，或用 perfeval-xl new 新建的表格对照恢复。", Location(sheet_hint))
+            return None
+        ref = parse_ref(text)
+        if ref is None:
+            rd.problem("error", "name-broken",
+                       f"定义名称 {name}（{label}）指向无效区域“{text}”（可能因删除行列变为 #REF!），"
+                       "请在“公式›名称管理器”中改为指向一个单元格。", Location(sheet_hint))
+            return None
+        return Location(ref[0], ref[1].split(":")[0])
+
+    inputs: dict[str, Cell] = {}
+    for d in catalogue.inputs().values():
+        loc = locate(d.name, d.label, d.sheet)
+        if loc is None:
+            inputs[d.name] = Cell(None, None)
+        elif d.type == "text":
+            inputs[d.name] = Cell(rd.text(loc), loc)
+        else:
+            kind = {"year": "count"}.get(d.type, d.type)
+            inputs[d.name] = Cell(rd.number(loc, d.label, kind), loc)
+
+    texts = {}
+    for name, (sheet, label, _required) in layout.TEXTS.items():
+        loc = locate(name, label, sheet)
+        texts[name] = Cell(rd.text(loc) if loc else None, loc)
+
+    tables, anchors = {}, {}
+    for name in layout.TABLES:
+        rows, cols, area = read_table(rd, names, name, _NUMERIC_COLS.get(name, ()))
+        tables[name] = rows
+        if area:
+            anchors[name] = {"sheet": area[0], "columns": cols, "first": area[1],
+                             "last": area[3], "min_col": area[2], "max_col": area[4]}
+
+    preset_loc = locate(layout.PRESET_NAME, "评分预设", layout.SHEET_SETTINGS)
+    preset_name = (rd.text(preset_loc) if preset_loc else None) or catalogue.DEFAULT_PRESET
+    rows = _score_rows(rd, tables["tbl_scores"], anchors) + _custom_rows(rd, tables["tbl_custom"])
+    grade_bands = _grade_bands(rd, tables["tbl_grades"], preset_name)
+    caps = _caps(rd, tables["tbl_caps"])
+    for out in (layout.OUT_TOTAL, layout.OUT_GRADE):
+        loc = locate(out, "总分" if out == layout.OUT_TOTAL else "等级", layout.SHEET_SCORES)
+        anchors[out] = loc
+    report_loc = names.get(layout.REPORT_DIR) and locate(layout.REPORT_DIR, "报告输出文件夹", "")
+    anchors[layout.REPORT_DIR] = rd.text(report_loc) if report_loc else None
+
+    unit = inputs["unit_name"]
+    year = inputs["eval_year"]
+    return Evaluation(
+        path=source.path, unit=unit, year=year, preset=preset_name, inputs=inputs, texts=texts,
+        tables=tables, rows=rows, grade_bands=grade_bands, caps=caps, problems=rd.problems,
+        anchors=anchors)
+
+
+def _weight(rd: Reader, r: Row) -> Decimal | None:
+    loc = r.loc("分值")
+    return rd.number(loc, "分值", "number") if loc else None
+
+
+def _score_rows(rd: Reader, rows: list[Row], anchors: dict) -> list[ScoreRow]:
+    cat = catalogue.indicators()
+    out = []
+    positions = {}
+    for r in rows:
+        code = (r.get("代码") or "").strip()
+        if not code:
+            continue
+        positions[code] = r.row
+        if code.startswith("custom_"):
+            continue  # mirrors of the 个性指标 sheet, read there
+        ind = cat.get(code)
+        if ind is None:
+            rd.problem("warning", "unknown-indicator",
+                       f"自评表中的指标代码“{code}”不在指标库中，该行未评分。请使用下拉或新建表格中的代码。",
+                       r.loc("代码"))
+            continue
+        entered = None
+        if ind.kind == "qualitative":
+            raw = rd.raw(r.loc("实际值")) if r.loc("实际值") else None
+            entered = _to_decimal(raw) if _to_decimal(raw) is not None else (
+                str(raw).strip() if raw not in (None, "") else None)
+        out.append(ScoreRow(
+            code=code, name=r.get("三级指标") or ind.name, level1=r.get("一级指标") or ind.level1,
+            level2=r.get("二级指标") or ind.level2, weight=_weight(rd, r),
+            rule_text=r.get("评分规则") or "", kind=ind.kind, explanation=r.get("指标解释") or "",
+            entered=entered, unit=ind.unit, location=r.loc("三级指标"), weight_loc=r.loc("分值"),
+            rule_loc=r.loc("评分规则"), entered_loc=r.loc("实际值")))
+    if "tbl_scores" in anchors:
+        anchors["tbl_scores"]["rows"] = positions
+    return out
+
+
+def _custom_rows(rd: Reader, rows: list[Row]) -> list[ScoreRow]:
+    out = []
+    for r in rows:
+        name = r.get("三级指标")
+        weight_raw = r.get("分值")
+        if not name and not weight_raw:
+            continue  # a template row the department did not use
+        code = (r.get("代码") or "").strip() or f"custom_row{r.row}"
+        if not name:
+            rd.problem("error", "custom-name-missing",
+                       "个性指标已填写分值但缺少“三级指标”名称，请填写指标名称或清空分值。", r.loc("三级指标"))
+        direction = (r.get("方向") or "正向").strip()
+        if direction not in ("正向", "反向", "定性"):
+            rd.problem("error", "bad-direction",
+                       f"方向“{direction}”无效，请从下拉中选择 正向、反向 或 定性。", r.loc("方向"))
+            direction = "正向"
+        target = rd.number(r.loc("目标值"), "目标值", "number") if direction != "定性" else None
+        actual_raw = rd.raw(r.loc("实际值"))
+        actual, entered = None, None
+        if direction == "定性":
+            entered = _to_decimal(actual_raw) if _to_decimal(actual_raw) is not None else (
+                str(actual_raw).strip() if actual_raw not in (None, "") else None)
+        else:
+            actual = rd.number(r.loc("实际值"), "实际值", "number")
+        rule_text = r.get("评分规则") or "按比例()"
+        if direction != "定性" and target is None and rule_text.replace(" ", "") in (
+                "按比例()", "按比例（）", "proportional()"):
+            rd.problem("error", "missing-input",
+                       f"个性指标“{name or code}”缺少目标值，无法按比例评分，请填写目标值。", r.loc("目标值"))
+        out.append(ScoreRow(
+            code=code, name=name or code, level1=r.get("一级指标") or "", level2=r.get("二级指标") or "",
+            weight=_weight(rd, r), rule_text=rule_text, kind="custom", explanation=r.get("说明") or "",
+            entered=entered, target=target, actual=actual, direction=direction,
+            unit=r.get("单位") or "", location=r.loc("三级指标"), weight_loc=r.loc("分值"),
+            rule_loc=r.loc("评分规则"), entered_loc=r.loc("实际值"), target_loc=r.loc("目标值"),
+            actual_loc=r.loc("实际值")))
+    return out
+
+
+def _grade_bands(rd: Reader, rows: list[Row], preset_name: str) -> list[tuple[str, Decimal]]:
+    bands = [(r.get("等级"), r.get("分数下限")) for r in rows]
+    good = [(str(label), low) for label, low in bands if label and isinstance(low, Decimal)]
+    if len(good) != len(bands) or not good:
+        loc = rows[0].loc("等级") if rows else Location(layout.SHEET_SETTINGS)
+        rd.problem("warning", "grade-bands-invalid",
+                   "评分设置中的等级表不完整（每行需有等级名称和分数下限），已改用预设的等级划分。", loc)
+        try:
+            return catalogue.preset(preset_name).grade_bands
+        except KeyError:
+            return catalogue.preset(catalogue.DEFAULT_PRESET).grade_bands
+    return sorted(good, key=lambda b: b[1], reverse=True)
+
+
+def _caps(rd: Reader, rows: list[Row]) -> list[tuple[str, Decimal | None, Decimal | None, Decimal]]:
+    out = []
+    for r in rows:
+        code, top = r.get("指标代码"), r.get("总分上限")
+        if not code or not isinstance(top, Decimal):
+            rd.problem("warning", "cap-invalid",
+                       "总分封顶规则需要填写指标代码和总分上限，本行已忽略。", r.loc("指标代码"))
+            continue
+        out.append((str(code).strip(), r.get("实际值下限"), r.get("实际值上限"), top))
+    return out
