@@ -93,6 +93,13 @@ def apply_preset(ev: Evaluation, name: str) -> None:
                 row.location))
             row.weight = Decimal(0)
         rows.append(row)
+    if len(customs) < len(p.custom):
+        missing = p.custom[len(customs):]
+        ev.problems.append(Problem(
+            "error", "custom-under-preset",
+            f"预设 {name} 还需要 {len(missing)} 个个性指标（"
+            + "、".join(f"{c.level1}/{c.level2} {c.weight.normalize():f}分" for c in missing)
+            + "），请在“个性指标”表中补充。", Location("个性指标")))
     ev.rows = rows
     ev.grade_bands = p.grade_bands
     ev.caps = list(p.caps)

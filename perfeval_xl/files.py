@@ -35,6 +35,8 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     except OSError as exc:
         raise OutputError(f"无法在文件夹 {folder} 中写入文件（{exc.strerror}）。请检查权限或换一个输出位置。") from exc
     try:
+        # mkstemp creates 0600; give the file the mode a normal save would (or the old one's).
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -48,6 +50,12 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
         _unlink(tmp)
         raise OutputError(f"写入 {path} 失败（{exc.strerror}）。原文件未被改动。") from exc
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _unlink(p: str) -> None:

@@ -396,9 +396,7 @@ def _parse_bands(src: str, body: str) -> Bands:
         if item.lower() in _ABS_OPTIONS:
             raise _err(src, "的“绝对值”选项应写在最前面", "bands")
         cond, colon, pts = item.rpartition(":")
-        if not colon:
-            raise _err(src, f"的档位“{item}”缺少得分（应写成 条件:得分）", "bands")
-        if not pts:
+        if not colon or not pts:
             raise _err(src, f"的档位“{item}”缺少得分（应写成 条件:得分）", "bands")
         m = _POINTS_RE.fullmatch(pts)
         if m is None:
@@ -735,9 +733,12 @@ def describe_rule(
     if isinstance(rule, DeductPerPoint):
         base = _unit_value(rule.base, unit)
         op, verb = ("≤", "超过") if rule.direction == ABOVE else ("≥", "低于")
+        point = f"{_fmt(rule.point)}{_point_unit(unit)}"
+        # With a point other than 1 the reader could take it for a step rule; say it is not.
+        partial = "" if rule.point == 1 else f"不足{point}按比例扣分，"
         return (
             f"以{base}为标准，{op}{base}得满分（{w}分）；"
-            f"每{verb}{_fmt(rule.point)}{_point_unit(unit)}扣{_fmt(rule.per_point)}分，扣完为止。"
+            f"每{verb}{point}扣{_fmt(rule.per_point)}分，{partial}扣完为止。"
         )
     if isinstance(rule, DeductPerStep):
         base = _unit_value(rule.base, unit)
@@ -860,10 +861,11 @@ _N = r"-?\d+(?:\.\d+)?"
 _UNIT = r"(?:%|个|人|项|次|家|件|天)?"
 _PTS = rf"(?:满分|{_N}分|不得分|不计分|不给分|零分)"
 _GIVE = r"(?:计|得|给|评|为|记|可得|可计)?"
-_MARK = rf"\((?:含|包含|包括|不含|不包含|不包括)(?:本数|端点|{_N}{_UNIT})?\)"
-_PREFIX = r"[\u4e00-\u9fff“”\"()]*?"
+_MARK = rf"\((?:含|包含|包括|不含|不包含|不包括)(?:本数|端点|两端|{_N}{_UNIT})?\)"
+_PREFIX = r"[\u4e00-\u9fff“”\"():]*?"
 
-# Comparison words -> operator. Longer words first: alternation takes the first that fits.
+# Comparison words -> operator. The pattern tries longer words first (不超过 before 超过),
+# since a regex alternation takes the first alternative that fits.
 _OPS = {
     "小于或等于": "≤", "低于或等于": "≤", "小于等于": "≤", "不超过": "≤", "不高于": "≤",
     "不大于": "≤", "控制在": "≤", "≤": "≤",
@@ -885,7 +887,7 @@ _ABOVE_VERBS = "超过|超出|高出|高于|多于|增加|上升|提高|增长|�
 _BELOW_VERBS = "低于|少于|减少|降低|下降|不足|差|降|减"
 _DEDUCT_RE = (
     rf"(?P<pre>.*?)每(?P<verb>{_ABOVE_VERBS}|{_BELOW_VERBS})?(?P<size>\d+(?:\.\d+)?)?"
-    r"(?P<unit>个百分点|百分点|个点|%|点|个|人|项|次)?(?:的|部分)?"
+    r"(?P<unit>个百分点|百分点|个单位|单位|个点|%|点|个|人|项|次)?(?:的|部分)?"
     r"(?:扣|扣减|减)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
 )
 _STOP_RES = (
@@ -915,7 +917,9 @@ _RATE_FORMULA_RES = (
 # "实际完成值/目标值", "实际完成率/计划完成率" and the like.
 _ACTUAL_WORD = r"[\u4e00-\u9fff]*(?:实际|完成)[\u4e00-\u9fff]*"
 _TARGET_WORD = r"[\u4e00-\u9fff]*(?:目标|计划)[\u4e00-\u9fff]*"
-_DISCRETION_RE = r"酌情|视情况?|综合(?:评定|评价|打分)|(?:专家|评价人|评价组)(?:评分|打分|评定)"
+_DISCRETION_RE = (
+    r"酌情|视情况?|综合(?:评定|评价|打分)|(?:专家|评价人|评价组)(?:直接)?(?:评分|打分|评定)"
+)
 
 _CN_NUMERALS = {
     "零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
@@ -934,7 +938,6 @@ _DEGREE_WORDS = sorted(
 
 def _std_normalize(text: str) -> str:
     s = _normalize(text).replace("÷", "/").replace("*", "×").replace("＊", "×")
-    s = s.replace("（", "(").replace("）", ")")
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
         r"百分之([一二两三四五六七八九十]|\d+(?:\.\d+)?)",
@@ -949,7 +952,10 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
-    return re.sub(r"(?<=[为于是])零", "0", s)
+    s = re.sub(r"(?<=[为于是])零", "0", s)
+    # describe_rule's own parentheticals: "得满分（8分）", "扣完为止（不足5个百分点不扣分）".
+    s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
+    return re.sub(r"\((不足[^()]*)\)", r",\1", s)
 
 
 def _std_clauses(s: str) -> list[str]:
@@ -960,7 +966,9 @@ def _std_clauses(s: str) -> list[str]:
     for c in clauses:
         if merged and (
             merged[-1].endswith(("的", "时", "者"))
-            or re.fullmatch(_GIVE + _PTS, c)  # "…≤10%，计6分": points alone join the condition
+            # "…≤10%，计6分" / "每超过1个百分点，扣0.5分": a result alone joins its condition.
+            or re.fullmatch(_GIVE + _PTS, c)
+            or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
         ):
             merged[-1] += c
         else:
@@ -988,7 +996,7 @@ def _std_condition(body: str):
     )
     if m:
         a, b = Decimal(m["a"]), Decimal(m["b"])
-        if a >= b:
+        if a >= b or m["pre"].endswith(_NEGATIONS):
             return None
         return a, b, m["o1"] == "≤", m["o2"] == "≤", "绝对值" in m["pre"]
     m = re.fullmatch(
@@ -1021,10 +1029,15 @@ def _std_condition(body: str):
 
 
 def _std_range(m):
+    if m["pre"].endswith(_NEGATIONS):
+        return None
     a, b = Decimal(m["a"]), Decimal(m["b"])
     marks: dict[str, bool] = {}
     for end, mark in (("a", m["ma"]), ("b", m["mb"])):
         if not mark:
+            continue
+        if "两端" in mark:  # "(含两端)" / "(不含两端)", as describe_rule writes them
+            marks = {"a": _mark_inclusive(mark), "b": _mark_inclusive(mark)}
             continue
         named = re.search(_N, mark)
         if named:  # "(含10%)" names the end it is about
@@ -1096,7 +1109,7 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
             pre = re.sub(r"(?:的|部分|时)+$", "", m["pre"])
             if re.search(r"\d", pre):
                 cond = _std_condition(pre)
-                if cond is None or cond[0] is not None and cond[1] is not None:
+                if cond is None or (cond[0] is not None and cond[1] is not None):
                     return None
                 # "超过100%的每…" / ">0每…": the losing side starts at the number.
                 bases.add(cond[0] if cond[0] is not None else cond[1])
@@ -1131,12 +1144,16 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
 
 def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     markers = 0
-    lower = False
+    lower = lower_full = False
     rate_formula = False
     targets: set[Decimal] = set()
     for c in clauses:
         formula = re.sub(r"^得分=", "", c)
         formula = re.sub(r"[×](?:本项|该项|该指标|指标)?(?:分值|权重|满分)$", "", formula)
+        formula = re.sub(r"^(?:本项|该项|该指标|指标)?(?:分值|权重|满分)[×]", "", formula)
+        if m := re.search(rf"\(目标值({_N})%?\)$", formula):  # "（目标值100%）"
+            targets.add(Decimal(m.group(1)))
+            formula = formula[: m.start()]
         if re.fullmatch(rf"{_TARGET_WORD}/{_ACTUAL_WORD}", formula):
             lower, markers = True, markers + 1
         elif re.fullmatch(rf"{_ACTUAL_WORD}/{_TARGET_WORD}", formula):
@@ -1158,6 +1175,8 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
                 targets.add(cond[1])
         elif re.fullmatch(_TARGET_DONE_RE, c) or any(re.fullmatch(p, c) for p in _CAP_RES):
             pass
+        elif re.fullmatch(r"实际值?(?:≤|<|不超过|不高于)0(?:的)?(?:得|计)?满分", c):
+            lower_full = True  # the lower-is-better rule's own note
         elif band := _std_band_clause(c, weight):
             cond, points = band
             if points != weight or cond[0] is None:
@@ -1167,7 +1186,7 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
             targets.add(cond[0])  # "≥90%得满分" / "100%得满分"
         else:
             return None
-    if markers == 0 or len(targets) > 1:
+    if markers == 0 or len(targets) > 1 or (lower_full and not lower):
         return None
     target = next(iter(targets), None)
     if target is None and rate_formula and not lower:
@@ -1191,36 +1210,41 @@ def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
     return Bands(tuple(bands), uses_abs) if len(bands) >= 2 else None
 
 
+_TIER_POINTS = (
+    rf"(?:(?P<lo>{_N})(?:-|~|至)(?P<hi>{_N})分|(?P<pts>{_PTS})"
+    # "优得100%（3分）", "好得80%-100%（12-15分）": shares of the weight, as describe_rule says
+    rf"|(?P<plo>{_N})%(?:-|~|至)(?P<phi>{_N})%(?:\({_N}-{_N}分\))?"
+    rf"|(?P<pct>{_N})%(?:\({_N}分\))?)"
+)
+_TIER_LABEL = r"(?:如|若|凡|对)?(?P<label>[^\d<>=≤≥%]+?)"
+_TIER_RES = (
+    rf"{_TIER_LABEL}\((?:得|计)?{_TIER_POINTS}\)",  # 好（4-5分）
+    rf"{_TIER_LABEL}(?:的|者)?{_GIVE}{_TIER_POINTS}",  # 制度健全得3分
+)
+
+
 def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
     labels: list[str] = []
     values: list[tuple[Decimal | None, Decimal]] = []
+    shares: list[tuple[Decimal | None, Decimal]] = []
     for c in clauses:
-        m = re.fullmatch(
-            rf"(?:如|若|凡|对)?(?P<label>[^\d<>=≤≥%]+?)\((?:得|计)?(?P<lo>{_N})(?:-|~|至)"
-            rf"(?P<hi>{_N})分\)|(?:如|若|凡|对)?(?P<label2>[^\d<>=≤≥%]+?)\((?:得|计)?"
-            rf"(?P<one>{_N})分\)",
-            c,
-        ) or re.fullmatch(
-            rf"(?:如|若|凡|对)?(?P<label>[^\d<>=≤≥%]+?)(?:的|者)?{_GIVE}"
-            rf"(?:(?P<lo>{_N})(?:-|~|至)(?P<hi>{_N})分|(?P<pts>{_PTS}))",
-            c,
-        )
-        if m is None:
+        m = next((m for p in _TIER_RES if (m := re.fullmatch(p, c))), None)
+        if m is None or re.search(r"每|扣|比例|[()]", m["label"]):
             return None
-        label = m["label"] or m.groupdict().get("label2")
-        if not label or re.search(r"每|扣|比例|[()]", label):
-            return None
-        labels.append(label)
+        labels.append(m["label"])
         if m["lo"] is not None:
-            lo, hi = sorted((Decimal(m["lo"]), Decimal(m["hi"])))
-            values.append((lo, hi))
-        elif m.groupdict().get("one") is not None:
-            values.append((None, Decimal(m["one"])))
-        else:
+            values.append(tuple(sorted((Decimal(m["lo"]), Decimal(m["hi"])))))
+        elif m["pts"] is not None:
             values.append((None, _std_points(m["pts"], weight)))
+        elif m["plo"] is not None:
+            shares.append(tuple(sorted((Decimal(m["plo"]), Decimal(m["phi"])))))
+        else:
+            shares.append((None, Decimal(m["pct"])))
     labels = _clean_labels(labels)
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        return None
+    if len(labels) < 2 or len(set(labels)) != len(labels) or (values and shares):
+        return None  # tiers in points and in percent mixed: not one scale
+    if shares:
+        return Manual(tuple(Tier(x, hi, lo) for x, (lo, hi) in zip(labels, shares, strict=True)))
     return Manual(_tiers_from_points(labels, values, weight))
 
 
@@ -1290,6 +1314,9 @@ def parse_standard_text(text: str, weight: Decimal) -> Rule | None:
     except RuleError:
         return None
     s = _std_normalize(text)
+    # A lead like "评分标准：" or "按绝对值计：" heads the whole text; only 绝对值 matters.
+    if m := re.match(r"([\u4e00-\u9fff]{1,12}):", s):
+        s = ("绝对值" if "绝对值" in m.group(1) else "") + s[m.end() :]
     clauses = _std_clauses(s)
     if not clauses:
         return None

@@ -81,6 +81,10 @@ def filled(preset: str = "mof2013", tiers: str = "优", **overrides):
                                 {"人员类别": "自收自支人员", "人数": 15}])
     from perfeval_xl import catalogue
 
+    p = catalogue.preset(preset)
+    set_table(wb, "tbl_custom", [
+        {"三级指标": f"个性指标{i + 1}", "单位": "项", "目标值": 10, "实际值": 10}
+        for i in range(len(p.custom))])
     for code, ind in catalogue.indicators().items():
         if ind.kind == "qualitative":
             try:

@@ -231,7 +231,12 @@ def test_ref_error_literal_from_deleted_sheet():
 def test_referenced_cells_lists_every_branch_in_order():
     refs = referenced_cells("=IF(A1>0,SUM(B1:C2),'表 二'!$D$4)+A1", "S")
     assert refs == [
-        ("S", "A1"), ("S", "B1"), ("S", "C1"), ("S", "B2"), ("S", "C2"), ("表 二", "D4"),
+        ("S", "A1"),
+        ("S", "B1"),
+        ("S", "C1"),
+        ("S", "B2"),
+        ("S", "C2"),
+        ("表 二", "D4"),
     ]
     names = {"n": "S!$Z$9"}
     assert referenced_cells("=n+missing", "S", resolve_name=names.get) == [("S", "Z9")]
@@ -289,16 +294,34 @@ def test_if_evaluates_only_the_chosen_branch():
             raise UnsupportedFormula("不应读取")
         return 1
 
-    assert evaluate("=IF(A1=1,\"ok\",Z1)", "S", get_cell) == "ok"
+    assert evaluate('=IF(A1=1,"ok",Z1)', "S", get_cell) == "ok"
     assert evaluate("=IFERROR(A1,Z1)", "S", get_cell) == D(1)
 
 
 # --- functions ----------------------------------------------------------------------------
 
 CELLS = {
-    "A1": 1, "A2": 2.5, "A3": "是", "A4": None, "A5": "否", "A6": True, "A7": "",
-    "B1": "是", "B2": "是", "B3": "否", "B4": "是", "B5": None, "B6": "是", "B7": "是",
-    "C1": 10, "C2": 20, "C3": 30, "C4": 40, "C5": 50, "C6": "7", "C7": -5,
+    "A1": 1,
+    "A2": 2.5,
+    "A3": "是",
+    "A4": None,
+    "A5": "否",
+    "A6": True,
+    "A7": "",
+    "B1": "是",
+    "B2": "是",
+    "B3": "否",
+    "B4": "是",
+    "B5": None,
+    "B6": "是",
+    "B7": "是",
+    "C1": 10,
+    "C2": 20,
+    "C3": 30,
+    "C4": 40,
+    "C5": 50,
+    "C6": "7",
+    "C7": -5,
 }
 
 
@@ -341,14 +364,14 @@ CELLS = {
         ("=ROUND(1.5,400)", D("1.5")),
         ("=ROUND(1.5,-400)", D(0)),
         # logic
-        ("=IF(C1>5,\"高\",\"低\")", "高"),
-        ("=IF(C1>50,\"高\")", False),
+        ('=IF(C1>5,"高","低")', "高"),
+        ('=IF(C1>50,"高")', False),
         ("=IF(C1>50,1,)", D(0)),
-        ("=IF(\"TRUE\",1,2)", D(1)),
+        ('=IF("TRUE",1,2)', D(1)),
         ("=IF(A4,1,2)", D(2)),
-        ("=IF(\"x\",1,2)", ExcelError("#VALUE!")),
-        ("=IFS(C1>20,\"a\",C1>5,\"b\")", "b"),
-        ("=_xlfn.IFS(C1>20,\"a\")", ExcelError("#N/A")),
+        ('=IF("x",1,2)', ExcelError("#VALUE!")),
+        ('=IFS(C1>20,"a",C1>5,"b")', "b"),
+        ('=_xlfn.IFS(C1>20,"a")', ExcelError("#N/A")),
         ("=AND(TRUE,1,C1>5)", True),
         ("=AND(TRUE,0)", False),
         ("=OR(FALSE,C1>5)", True),
@@ -365,16 +388,16 @@ CELLS = {
         ("=ISNUMBER(C6)", False),
         ("=ISNUMBER(A4)", False),
         # text
-        ("=LEN(\"预算执行\")", D(4)),
+        ('=LEN("预算执行")', D(4)),
         ("=LEN(A1)", D(1)),
         ("=LEN(A4)", D(0)),
         ("=LEN(A2*2)", D(1)),
-        ("=TRIM(\"  a   b  \")", "a b"),
-        ("=TRIM(\"　全角　\")", "　全角　"),  # Excel TRIM leaves ideographic spaces
-        ("=CONCATENATE(\"得分\",C1,\"分\")", "得分10分"),
+        ('=TRIM("  a   b  ")', "a b"),
+        ('=TRIM("　全角　")', "　全角　"),  # Excel TRIM leaves ideographic spaces
+        ('=CONCATENATE("得分",C1,"分")', "得分10分"),
         ("=CONCATENATE(A6,A4,A2)", "TRUE2.5"),
         ("=CONCAT(A1:A3)", "12.5是"),
-        ("=_xlfn.CONCAT(\"x\",C1:C2)", "x1020"),
+        ('=_xlfn.CONCAT("x",C1:C2)', "x1020"),
         ("=sum(c1:c2)", D(30)),  # function names are case-insensitive
     ],
 )
@@ -451,9 +474,18 @@ def test_countif_logical_criteria():
 
 def test_countifs_sumif_sumifs():
     cells = {
-        "A2": "重点工作", "A3": "其他工作", "A4": "重点工作", "A5": "重点工作",
-        "B2": "是", "B3": "是", "B4": "否", "B5": "是",
-        "C2": 10, "C3": 20, "C4": 30, "C5": "n/a",
+        "A2": "重点工作",
+        "A3": "其他工作",
+        "A4": "重点工作",
+        "A5": "重点工作",
+        "B2": "是",
+        "B3": "是",
+        "B4": "否",
+        "B5": "是",
+        "C2": 10,
+        "C3": 20,
+        "C4": 30,
+        "C5": "n/a",
     }
     assert ev('=COUNTIFS(A2:A5,"重点工作",B2:B5,"是")', cells) == D(2)
     assert ev('=COUNTIFS(A2:A5,"重点工作",B2:B4,"是")', cells) == ExcelError("#VALUE!")
@@ -483,10 +515,10 @@ def test_wildcard_matching_is_linear_on_hostile_patterns():
 
 @pytest.mark.parametrize(
     "formula",
-    ["=VLOOKUP(A1,B1:C9,2,FALSE)", "=INDIRECT(\"A1\")", "=SUMPRODUCT(A1:A3)", "=NOW()"],
+    ["=VLOOKUP(A1,B1:C9,2,FALSE)", '=INDIRECT("A1")', "=SUMPRODUCT(A1:A3)", "=NOW()"],
 )
 def test_unsupported_function_names_it(formula):
-    name = formula[1:formula.index("(")]
+    name = formula[1 : formula.index("(")]
     message = unsupported(formula)
     assert f"函数 {name} 无法在 Excel 之外计算" in message
 

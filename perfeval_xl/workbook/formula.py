@@ -8,10 +8,12 @@ to ``eval``/``exec``. Anything outside the supported subset raises
 
 Value model (what ``get_cell`` returns and what :func:`evaluate` gives back):
 
-- Numbers come in as ``int``/``float``/``Decimal`` and are always returned as ``Decimal``.
-  A float converts through ``repr``, so a cell value of 0.1 is exactly ``Decimal("0.1")``.
-  Arithmetic runs in a 28-digit decimal context limited to Excel's range (1E±308);
-  overflow gives ``#NUM!``. Dates and times become Excel serial numbers (1900 system).
+- Numbers come in as ``int``/``float``/``Decimal`` and are always returned as ``Decimal``
+  (normalized: ``Decimal("1500")``, ``Decimal("2.5")``). A float converts through ``repr``,
+  so a cell value of 0.1 is exactly ``Decimal("0.1")``. Arithmetic runs with 28 digits
+  within Excel's range (1E±308; overflow gives ``#NUM!``); like Excel, the result, number
+  comparisons, ROUND* inputs and number-to-text keep 15 significant digits, so 1/3*3 is 1.
+  Dates and times become Excel serial numbers (1900 system).
 - Text is ``str``, logicals are ``bool``, errors are :class:`ExcelError` values (never
   exceptions), and a blank cell is ``None``. A formula never returns ``None``: a bare
   reference to a blank cell gives ``Decimal(0)``, as in Excel.
@@ -22,6 +24,11 @@ Value model (what ``get_cell`` returns and what :func:`evaluate` gives back):
   criterion ``""``; ISBLANK is TRUE only for ``None``. This is Excel's own behaviour.
 - Errors propagate through operators and functions, except IFERROR, the IS- functions
   and COUNT/COUNTA/COUNTIF-style counting.
+- Logicals and numeric text count in SUM/COUNT/AND... only when typed as direct
+  arguments; inside references they are skipped (Excel, unlike LibreOffice).
+- COUNTIF-style criteria: "是", "=是", "<>否" (blanks count as "not 否"), "<>" (non-blank),
+  "" (blank or ""), "=" (truly blank only), ">=5", "<>5", "50%", wildcards * ? and ~.
+  A numeric criterion also matches numbers stored as text; an empty criteria cell means 0.
 
 Supported: number, string ("" escapes), TRUE/FALSE and error literals; references ``A1``,
 ``$A$1``, ``Sheet!A1``, ``'带 空格的表'!$B$2``, ranges ``A1:B9``, whole columns ``A:C`` and
@@ -113,9 +120,7 @@ ResolveName = Callable[[str], "str | None"]
 SheetExtent = Callable[[str], "tuple[int, int]"]
 
 # Decimal arithmetic limited to Excel's number range; traps turn into error values.
-_CTX = Context(
-    prec=28, Emax=308, Emin=-308, traps=[InvalidOperation, DivisionByZero, Overflow]
-)
+_CTX = Context(prec=28, Emax=308, Emin=-308, traps=[InvalidOperation, DivisionByZero, Overflow])
 # Excel keeps 15 significant digits; results and comparisons are rounded to that.
 _CTX15 = Context(prec=15, Emax=308, Emin=-308, rounding=ROUND_HALF_UP, traps=[])
 _ZERO = Decimal(0)
@@ -144,9 +149,12 @@ def evaluate(
         formula: formula text, with or without the leading "=".
         sheet: title of the sheet the formula lives in (for unqualified references).
         get_cell: ``get_cell(sheet_title, "B7")`` returns that cell's value: None for blank,
-            int/float/Decimal, str, bool, datetime or ExcelError. Sheet titles are passed
-            as written in the formula (quotes removed). It may evaluate nested formulas
-            itself and may raise UnsupportedFormula, which propagates.
+            int/float/Decimal, str, bool, datetime or ExcelError (convert openpyxl's error
+            cells, which it reads as str with data_type "e"; return ExcelError("#REF!")
+            for an unknown sheet). Sheet titles are passed as written in the formula
+            (quotes removed; Excel matches them case-insensitively). It may evaluate nested
+            formulas itself, bounding its own recursion, and may raise UnsupportedFormula,
+            which propagates.
         max_depth: deepest nesting of parentheses and function calls accepted.
         resolve_name: optional; maps a defined name to its reference text such as
             ``'预算执行'!$C$7``, or None when undefined (the name then gives ``#NAME?``).
@@ -250,8 +258,7 @@ _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _IDENT = re.compile(r"[^\W\d][\w.]*")
 _STRING = re.compile(r'"((?:[^"]|"")*)"')
 _ERROR = re.compile(r"#(?:DIV/0!|REF!|NAME\?|VALUE!|N/A|NUM!|NULL!)", re.IGNORECASE)
-_OPERATORS = ("<>", "<=", ">=", "+", "-", "*", "/", "^", "&", "=", "<", ">", "%", "(", ")",
-              ",", ":")
+_OPERATORS = tuple("<> <= >= + - * / ^ & = < > % ( ) , :".split())  # two-char ops first
 _SPACE = " \t\r\n"
 
 
@@ -331,13 +338,13 @@ def _tokenize(text: str) -> list[_Tok]:
             pos = m.end()
             err = _ERROR.match(text, pos)
             if err and err.group(0).upper() == "#REF!":
-                toks.append(_Tok("ERR", REF, start, text[start:err.end()]))
+                toks.append(_Tok("ERR", REF, start, text[start : err.end()]))
                 pos = err.end()
                 continue
             found = _match_ref(text, pos, sheet)
             if found is None:
                 raise UnsupportedFormula(
-                    f"公式中「{text[start:pos + 20]}」不是可识别的单元格引用"
+                    f"公式中「{text[start : pos + 20]}」不是可识别的单元格引用"
                     f"（不支持跨表名称、三维引用或结构化引用）。{_FIX}"
                 )
             node, pos = found
@@ -361,7 +368,7 @@ def _tokenize(text: str) -> list[_Tok]:
         if ch == '"':
             m = _STRING.match(text, pos)
             if not m:
-                raise UnsupportedFormula(f"公式中的文本缺少结尾的英文双引号 \"，{_FIX_SYNTAX}")
+                raise UnsupportedFormula(f'公式中的文本缺少结尾的英文双引号 "，{_FIX_SYNTAX}')
             toks.append(_Tok("STR", m.group(1).replace('""', '"'), start, m.group(0)))
             pos = m.end()
             continue
@@ -518,7 +525,7 @@ class _Parser:
         name = tok.value.upper()
         for prefix in ("_XLFN.", "_XLWS."):
             if name.startswith(prefix):
-                name = name[len(prefix):]
+                name = name[len(prefix) :]
         spec = _FUNCTIONS.get(name)
         if spec is None:
             raise UnsupportedFormula(f"公式中的函数 {name} 无法在 Excel 之外计算。{_FIX}")
@@ -539,9 +546,7 @@ class _Parser:
                 self.fail(self.peek())
         self.depth -= 1
         low, high, step, _ = spec
-        if len(args) < low or (high is not None and len(args) > high) or (
-            (len(args) - low) % step
-        ):
+        if len(args) < low or (high is not None and len(args) > high) or ((len(args) - low) % step):
             raise UnsupportedFormula(
                 f"函数 {name} 的参数个数不对（{_arity_text(low, high, step)}，"
                 f"实际 {len(args)} 个），{_FIX_SYNTAX}"
@@ -862,7 +867,7 @@ def _criterion(crit: object) -> Callable[[object], bool]:
     op = ""
     for candidate in _CRITERIA_OPS:
         if text.startswith(candidate):
-            op, text = candidate, text[len(candidate):]
+            op, text = candidate, text[len(candidate) :]
             break
     if op in ("", "="):
         return _equals_matcher(text, op == "=")
@@ -881,9 +886,7 @@ def _criterion(crit: object) -> Callable[[object], bool]:
         flag = upper == "TRUE"
         return lambda v: isinstance(v, bool) and test((v > flag) - (v < flag))
     folded = text.lower()
-    return lambda v: isinstance(v, str) and test(
-        (v.lower() > folded) - (v.lower() < folded)
-    )
+    return lambda v: isinstance(v, str) and test((v.lower() > folded) - (v.lower() < folded))
 
 
 # ---------------------------------------------------------------------------------------
@@ -965,9 +968,7 @@ class _Evaluator:
 
     def fetch(self, sheet: str, c1: int, r1: int, rows: int, cols: int) -> _Range:
         values = [
-            self.cell(sheet, c, r)
-            for r in range(r1, r1 + rows)
-            for c in range(c1, c1 + cols)
+            self.cell(sheet, c, r) for r in range(r1, r1 + rows) for c in range(c1, c1 + cols)
         ]
         return _Range(sheet, rows, cols, values)
 

@@ -245,7 +245,7 @@ def _check(path, kind: _Kind, max_uncompressed: int, max_ratio: int, max_entries
         # 4. Stream every member once: DTD scan of its start, CRC and real size overall.
         _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed)
         # 5. The main part (found via _rels/.rels when it is not at the usual place).
-        if kind.main_part not in names and _office_document(zf, names) is None:
+        if kind.main_part not in names and _office_document(zf, names, kind) is None:
             raise refuse(
                 "missing-part",
                 f"文件「{name}」缺少 {kind.main_part}，不是完整的 {kind.label}，请在 "
@@ -296,9 +296,7 @@ def _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, 
     spans = sorted((info.header_offset, info.compress_size, info.filename) for info in infos)
     for (start, length, _), (next_start, _, other) in zip(spans, spans[1:], strict=False):
         if next_start < start + length or next_start == start:
-            raise refuse(
-                "zip-bomb", f"文件「{name}」中的压缩条目相互重叠（{other}），{suspect}"
-            )
+            raise refuse("zip-bomb", f"文件「{name}」中的压缩条目相互重叠（{other}），{suspect}")
 
 
 def _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed):
@@ -366,7 +364,7 @@ def _decode_head(raw: bytes) -> str:
     """Decode the start of a member well enough to read its markup characters."""
     for lead, encoding, is_bom in _ENCODINGS:
         if raw.startswith(lead):
-            body = raw[len(lead):] if is_bom else raw
+            body = raw[len(lead) :] if is_bom else raw
             return codecs.getincrementaldecoder(encoding)(errors="replace").decode(body)
     # Every ASCII-compatible encoding (UTF-8, GB18030...) keeps markup bytes as they are.
     return raw.decode("latin-1")
@@ -381,7 +379,7 @@ def _prolog_verdict(raw: bytes) -> str:
         while i < n and text[i] in " \t\r\n":
             i += 1
         if n - i < 4:
-            return "more" if text[i:i + 1] in ("", "<") else "ok"
+            return "more" if text[i : i + 1] in ("", "<") else "ok"
         if text.startswith("<?", i):
             end = text.find("?>", i + 2)
             if end < 0:
@@ -403,8 +401,8 @@ _REL_TYPE = re.compile(rb'Type\s*=\s*["\'][^"\']*/officeDocument["\']')
 _REL_TARGET = re.compile(rb'Target\s*=\s*["\']([^"\']+)["\']')
 
 
-def _office_document(zf: zipfile.ZipFile, names: set[str]) -> str | None:
-    """The main part named by _rels/.rels, when it exists in the package."""
+def _office_document(zf: zipfile.ZipFile, names: set[str], kind: _Kind) -> str | None:
+    """The main part named by _rels/.rels, when it exists in the kind's folder (xl/, word/)."""
     if "_rels/.rels" not in names:
         return None
     with zf.open("_rels/.rels") as fh:
@@ -413,6 +411,7 @@ def _office_document(zf: zipfile.ZipFile, names: set[str]) -> str | None:
         target = _REL_TARGET.search(rel)
         if _REL_TYPE.search(rel) and target:
             part = target.group(1).decode("utf-8", "replace").lstrip("/")
-            if part in names:
+            folder = kind.main_part.split("/")[0] + "/"
+            if part in names and part.startswith(folder):
                 return part
     return None

@@ -1,0 +1,33 @@
+"""Report layer: Result → narrative Word report 整体支出绩效评价报告 (→ PDF).
+
+Public API (used by the CLI, the Excel macros and the batch command)::
+
+    build_context(result, *, charts=True, tpl=None) -> dict
+    default_report_name(result) -> str
+    render_report(result, out_path, *, template=None, pdf=False, strict=False,
+                  charts=True) -> ReportOutcome
+    convert_to_pdf(docx_path, out_dir=None) -> Path
+    PdfUnavailable, ReportError, ReportOutcome
+
+Only this package imports docxtpl and matplotlib, and only inside functions, so importing
+it stays cheap (``perfeval-xl --help`` and Excel UDF calls never pay for them).
+"""
+
+from perfeval_xl.report.context import build_context
+from perfeval_xl.report.pdf import PdfUnavailable, convert_to_pdf
+from perfeval_xl.report.render import (
+    ReportError,
+    ReportOutcome,
+    default_report_name,
+    render_report,
+)
+
+__all__ = [
+    "PdfUnavailable",
+    "ReportError",
+    "ReportOutcome",
+    "build_context",
+    "convert_to_pdf",
+    "default_report_name",
+    "render_report",
+]

@@ -1,0 +1,155 @@
+"""Renders the report: Result → context → docxtpl template → .docx (→ PDF).
+
+Why it is careful:
+- jinja2 runs with ``autoescape=True`` (else ``&`` and ``<`` in cell text silently delete
+  text) and ``StrictUndefined`` (else a misspelt variable in a user's template prints as
+  nothing); unknown variables are reported by name before rendering.
+- The document is rendered in memory and written with ``files.atomic_write``: a report that
+  Word holds open, or a full disk, leaves the old file untouched and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfeval_xl.files import atomic_write, safe_filename
+from perfeval_xl.model import Problem, Result
+from perfeval_xl.report import context as context_mod
+from perfeval_xl.report.pdf import PdfUnavailable, convert_to_pdf
+
+
+class ReportError(Exception):
+    """The report cannot be produced; ``message`` is Chinese and says what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ReportOutcome:
+    docx: Path
+    pdf: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def default_report_name(result: Result) -> str:
+    """"<单位>_<年度>年度部门整体支出绩效自评报告.docx", safe as a file name on any system."""
+    ev = result.evaluation
+    unit = safe_filename(ev.unit_name)
+    year = ev.eval_year
+    middle = f"_{year}年度" if year else "_"
+    return f"{unit}{middle}部门整体支出绩效自评报告.docx"
+
+
+def default_template() -> bytes:
+    """The bundled template: the committed ``templates/report_template.docx`` when this is a
+    source checkout, else the same template built in memory (identical bytes)."""
+    from perfeval_xl.report import template_builder
+
+    path = template_builder.TEMPLATE_PATH
+    if path.is_file():
+        return path.read_bytes()
+    return template_builder.build_template()
+
+
+def load_template(template=None) -> bytes:
+    """Template bytes from a path (or the bundled one), checked to be a Word .docx."""
+    if template is None:
+        return default_template()
+    path = Path(template)
+    if not path.is_file():
+        raise ReportError(f"报告模板 {path} 不存在。请检查模板路径，或不指定模板以使用内置模板。")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportError(f"报告模板 {path} 无法读取（{exc.strerror}）。") from None
+    _check_docx(data, path)
+    return data
+
+
+def _check_docx(data: bytes, path) -> None:
+    damaged = (f"报告模板 {path} 已损坏或不是 Word 文档（.docx）。"
+               "请用 Word/WPS 打开后另存为“Word 文档（*.docx）”再试。")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+                raise ReportError(damaged)
+            z.read("word/document.xml")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, OSError):
+        raise ReportError(damaged) from None
+
+
+def _environment():
+    from jinja2 import Environment, StrictUndefined
+
+    return Environment(undefined=StrictUndefined, autoescape=True)
+
+
+def render_bytes(result: Result, *, template=None, charts: bool = True,
+                 strict: bool = False) -> tuple[bytes, list[Problem]]:
+    """Render the report in memory; returns (.docx bytes, warnings)."""
+    if strict and result.errors:
+        errs = result.errors
+        first = "；".join(str(p) for p in errs[:3])
+        more = "等" if len(errs) > 3 else ""
+        raise ReportError(f"工作簿中有 {len(errs)} 个错误，未生成报告。请先修正：{first}{more}")
+    data = load_template(template)
+    from docxtpl import DocxTemplate
+    from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+
+    name = str(template) if template is not None else "内置模板"
+    tpl = DocxTemplate(io.BytesIO(data))
+    try:
+        tpl.init_docx()
+    except Exception as exc:  # python-docx raises several types for a damaged package
+        raise ReportError(f"报告模板 {name} 已损坏或不是 Word 文档（.docx）：{exc}") from None
+    ctx, problems = context_mod.build(result, charts=charts, tpl=tpl)
+    env = _environment()
+    try:
+        missing = tpl.get_undeclared_template_variables(env, context=ctx)
+    except TemplateSyntaxError as exc:
+        raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}（模板第 {exc.lineno} 段附近）。"
+                          ) from None
+    if missing:
+        raise ReportError(
+            f"报告模板 {name} 使用了不存在的变量：{'、'.join(sorted(missing))}。"
+            "可用的变量见 docs/report.md。")
+    try:
+        tpl.render(ctx, env, autoescape=True)
+    except UndefinedError as exc:
+        raise ReportError(f"报告模板 {name} 使用了不存在的变量：{exc.message}。"
+                          "可用的变量见 docs/report.md。") from None
+    except TemplateError as exc:
+        raise ReportError(f"报告模板 {name} 无法填充：{exc}") from None
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue(), problems
+
+
+def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
+                  strict: bool = False, charts: bool = True) -> ReportOutcome:
+    """Render the narrative report of ``result`` to ``out_path`` (.docx; a folder gets
+    default_report_name). With ``pdf`` also convert it; a missing converter is a warning.
+
+    Raises:
+        ReportError: strict and the result has errors; template missing, damaged or using
+            unknown variables.
+        files.OutputError: the output cannot be written (open in Word, no permission).
+    """
+    out = Path(out_path)
+    if out.is_dir():
+        out = out / default_report_name(result)
+    data, problems = render_bytes(result, template=template, charts=charts, strict=strict)
+    atomic_write(out, data)
+    pdf_path = None
+    if pdf:
+        try:
+            pdf_path = convert_to_pdf(out, out.parent)
+        except PdfUnavailable as exc:
+            problems.append(Problem("warning", exc.code, exc.message))
+    return ReportOutcome(docx=out, pdf=pdf_path, problems=problems)
