@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 if sys.version_info >= (3, 11):
@@ -96,24 +96,24 @@ class Preset:
 
     @property
     def grade_bands(self) -> list[tuple[str, Decimal]]:
-        return list(zip(self.grade_labels, self.grade_lower))
+        return list(zip(self.grade_labels, self.grade_lower, strict=False))
 
 
 def _dec(x) -> Decimal:
     return Decimal(str(x))
 
 
-@lru_cache(maxsize=None)
+@cache
 def inputs() -> dict[str, InputDef]:
     return {d["name"]: InputDef(**d) for d in _load("inputs.toml")["input"]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def derived() -> dict[str, Derived]:
     return {k: Derived(name=k, **v) for k, v in _load("indicators.toml")["derived"].items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def indicators() -> dict[str, IndicatorDef]:
     out = {}
     for d in _load("indicators.toml")["indicator"]:
@@ -129,7 +129,7 @@ PRESETS = ("mof2013", "hunan", "perf2020")
 DEFAULT_PRESET = "mof2013"
 
 
-@lru_cache(maxsize=None)
+@cache
 def preset(name: str) -> Preset:
     """Load a preset by name; KeyError for an unknown one."""
     if name not in PRESETS:

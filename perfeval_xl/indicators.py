@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from perfeval_xl import catalogue
 
@@ -21,7 +21,7 @@ HUNDRED = Decimal(100)
 _TERM = re.compile(r"\s*([+-]?)\s*([a-z_][a-z0-9_]*)\s*")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _terms(expr: str) -> tuple[tuple[int, str], ...]:
     """Parse "a + b - c" into ((1, "a"), (1, "b"), (-1, "c")). Catalogue data only."""
     out, pos = [], 0
@@ -147,6 +147,11 @@ def expr_text(expr: str) -> str:
         op = "" if i == 0 and sign > 0 else (" − " if sign < 0 else " + ")
         parts.append(op + _label(name))
     return "".join(parts)
+
+
+def denominator_input(code: str) -> str:
+    """The first input or derived name of a rate's denominator (where a zero is reported)."""
+    return _terms(catalogue.indicators()[code].denominator)[0][1]
 
 
 def compute_rate(code: str, values: dict[str, Decimal | None]) -> tuple[Decimal | None, str]:

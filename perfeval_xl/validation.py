@@ -161,9 +161,8 @@ def check_required_inputs(ev: Evaluation, ctx: Context) -> list[Problem]:
             continue
         calc = indicators.compute(r.code, ctx.values)
         if calc.zero_denominator:
-            ind = catalogue.indicators()[r.code]
-            den = indicators._terms(ind.denominator)
-            loc = _loc(ev, den[0][1]) if den[0][1] in ev.inputs else None
+            den = indicators.denominator_input(r.code)
+            loc = _loc(ev, den) if den in ev.inputs else None
             out.append(Problem("error", "zero-denominator",
                                f"{calc.note}，请核对该数据（{r.name}按0分计入总分）。", loc or r.location))
             continue
@@ -199,7 +198,7 @@ def check_rates_plausible(ev: Evaluation, ctx: Context) -> list[Problem]:
 def check_narratives(ev: Evaluation, ctx: Context) -> list[Problem]:
     """Narrative fields the report needs are filled (warning: the report still renders)."""
     out = []
-    for name, (sheet, label, required) in layout.TEXTS.items():
+    for name, (_sheet, label, required) in layout.TEXTS.items():
         cell = ev.texts.get(name)
         if required and cell is not None and cell.location and not cell.value:
             out.append(Problem("warning", "narrative-missing",

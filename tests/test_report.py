@@ -369,7 +369,7 @@ def test_seed_report_states_every_fact(seed_docx):
     assert ("2021年度我单位调整预算620.47万元，上年结转84.62万元，其他资金42.34万元，"
             "实际支出734.63万元，其中基本支出207.77万元，项目支出526.86万元，"
             "预算完成率98.29%。") in text
-    assert "预算调整率（实际值59.73%）得0分，扣3分。扣分原因：预算调整率59.73%，超过30%，不得分" in text
+    assert "1.预算调整率（满分3分）：预算调整率59.73%，超过30%，不得分，得0分，扣3分。" in text
     assert "{{" not in text and "{%" not in text and "}}" not in text
 
 

@@ -94,7 +94,7 @@ BUTTONS = (
            "（或“评分设置”中指定的报告输出文件夹）并打开。"),
     Button("pePdf", "perfevalReport", "导出PDF", "PerfevalExportPdf",
            "export_pdf", "FileSaveAsPdfOrXps", "导出 PDF",
-           "生成评价报告并转换为 PDF（需要本机安装 LibreOffice 或 WPS/Word 的转换组件）。"),
+           "生成评价报告并转换为 PDF（需要本机安装 LibreOffice 或 Microsoft Word）。"),
     Button("peFolder", "perfevalReport", "打开输出文件夹", "PerfevalOpenOutputFolder",
            "open_output_folder", "FileOpen", "打开输出文件夹",
            "打开保存评价报告的文件夹。"),

@@ -271,11 +271,13 @@ def _link(sheet, rng, link: str, text: str) -> None:
 
 def _write(sheet, w: CellWrite) -> None:
     rng = sheet.range(w.cell)
+    if w.link:
+        # Link first, value second: assigning the value keeps the link and is the one place
+        # where the text-prefix rule (excel_text) applies to what the cell shows.
+        _link(sheet, rng, w.link, "" if w.value is None else str(w.value))
     rng.value = excel_text(w.value)
     if w.number_format:
         rng.number_format = w.number_format
-    if w.link:
-        _link(sheet, rng, w.link, "" if w.value is None else str(w.value))
     if w.tone:
         rng.color = TONE_COLOR.get(w.tone)
 

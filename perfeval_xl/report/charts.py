@@ -60,10 +60,7 @@ def _setup(plt) -> list[Problem]:
 
 def _png(fig, plt) -> bytes:
     buf = io.BytesIO()
-    with warnings.catch_warnings():
-        # Missing glyphs are reported once as a chart-font-fallback Problem instead.
-        warnings.simplefilter("ignore", UserWarning)
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 
@@ -72,7 +69,7 @@ def _fmt(d: Decimal | float) -> str:
     return f"{Decimal(str(d)).quantize(Decimal('0.01')):f}"
 
 
-def budget_chart(sources: list[tuple[str, Decimal]], uses: list[tuple[str, Decimal]]) -> Chart:
+def _budget_chart(sources: list[tuple[str, Decimal]], uses: list[tuple[str, Decimal]]) -> Chart:
     """Two stacked horizontal bars (万元): where the money came from and where it went.
 
     Args:
@@ -108,7 +105,7 @@ def budget_chart(sources: list[tuple[str, Decimal]], uses: list[tuple[str, Decim
     return Chart(_png(fig, plt), problems)
 
 
-def score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
+def _score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
     """Grouped bars per 一级指标: 分值 (weight) against 得分 (score), with the score rate.
 
     Args:
@@ -143,3 +140,26 @@ def _num(d: Decimal) -> str:
     q = Decimal(str(d)).quantize(Decimal("0.01"))
     s = format(q.normalize(), "f")
     return "0" if s in ("-0", "") else s
+
+
+def budget_chart(sources: list[tuple[str, Decimal]], uses: list[tuple[str, Decimal]]) -> Chart:
+    """Two stacked horizontal bars (万元): where the money came from and where it went.
+
+    Args:
+        sources: (label, amount) such as 调整后预算, 上年结转结余, 其他资金.
+        uses: (label, amount) such as 基本支出, 项目支出, 年末结转结余.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _budget_chart(sources, uses)
+
+
+def score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
+    """Grouped bars per 一级指标: 分值 (weight) against 得分 (score), with the score rate.
+
+    Args:
+        groups: (一级指标, weight, score) in table order.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _score_chart(groups)

@@ -681,13 +681,14 @@ class _Builder:
             paras.append(f"共有{len(lost)}项指标未得满分，主要扣分情况如下：")
             for k, (points, _, i) in enumerate(lost[:TOP_LOSSES], 1):
                 name = self.clean.line(i.name, i.location, "指标名称")
-                value = self.value_text(i)
-                t = f"{k}.{name}"
-                t += f"（实际值{value}）" if value and value != "—" else ""
-                t += f"得{fmt_score(i.score)}分，扣{fmt_score(points)}分"
-                note = self.clean.line(i.note)
-                t += f"。扣分原因：{note}" if note else ""
-                paras.append(t if t.endswith(_SENTENCE_END) else t + "。")
+                note = self.clean.line(i.note).rstrip("。；;")
+                scored = f"得{fmt_score(i.score)}分，扣{fmt_score(points)}分"
+                if not note:
+                    value = self.value_text(i)
+                    note = (f"实际值{value}，" if value != "—" else "") + scored
+                elif not re.search(r"扣[\d.]+分", note):
+                    note += f"，{scored}"
+                paras.append(f"{k}.{name}（满分{fmt_score(i.weight)}分）：{note}。")
             if len(lost) > TOP_LOSSES:
                 paras.append(f"其余{len(lost) - TOP_LOSSES}项指标扣分情况见指标得分情况表。")
         elif self.r.indicators and not unscored:
@@ -803,7 +804,9 @@ class _Builder:
                 else:
                     paras.append(f"计算结果：{fmt_rate(i.value)}。")
                 if i.note:
-                    paras.append(f"说明：{self.clean.line(i.note)}。".replace("。。", "。"))
+                    label = ("扣分说明" if i.score is not None and i.weight is not None
+                             and i.score < i.weight else "说明")
+                    paras.append(f"{label}：{self.clean.line(i.note)}。".replace("。。", "。"))
             else:
                 why = self.clean.line(i.note) or "数据不全"
                 paras.append(f"计算结果：无法计算（{why}）。".replace("。）", "）"))

@@ -80,3 +80,13 @@ WORK_CATEGORIES = ["重点工作", "其他工作"]
 DIRECTIONS = ["正向", "反向", "定性"]  # 正向 higher is better; 反向 lower is better
 CUSTOM_ROWS = 10                        # rows reserved on 个性指标 / 自评表
 WORK_ROWS = 40                          # rows reserved in the 重点工作 table
+
+# Adopted county workbooks (perfeval-xl adopt): the county's own indicator table stays where
+# it is; a hidden sheet holds tbl_scores (formulas pointing at the county's cells) and
+# tbl_targets, which says where in the county's table each result is also written.
+SHEET_MAP = "_perfeval_映射"
+ADOPT_TABLES: dict[str, tuple[str, list[str]]] = {
+    "tbl_targets": (SHEET_MAP, ["代码", "实际值位置", "得分位置", "扣分原因位置"]),
+}
+COUNTY_TOTAL = "county_total"   # optional: the county table's own 总分 cell
+COUNTY_GRADE = "county_grade"   # optional: the county table's own 等级 cell

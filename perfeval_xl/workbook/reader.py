@@ -18,7 +18,7 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from openpyxl.utils.cell import get_column_letter, range_boundaries
@@ -272,7 +272,7 @@ def _table_area(names: dict[str, str], name: str) -> tuple[str, int, int, int, i
 def read_table(rd: Reader, names: dict[str, str], name: str,
                numeric: tuple[str, ...] = ()) -> tuple[list[Row], dict[str, str], tuple | None]:
     """Rows of table ``name`` (blank rows skipped) and its header -> column letter map."""
-    sheet_expected, headers = layout.TABLES[name]
+    sheet_expected, headers = (layout.TABLES.get(name) or layout.ADOPT_TABLES[name])
     area = _table_area(names, name)
     if area is None:
         rd.problem("error", "name-missing",
@@ -357,6 +357,16 @@ def read_evaluation(source: CellSource) -> Evaluation:
         if area:
             anchors[name] = {"sheet": area[0], "columns": cols, "first": area[1],
                              "last": area[3], "min_col": area[2], "max_col": area[4]}
+
+    # Adopted county workbook: where each result is also written in the county's table.
+    if "tbl_targets" in names:
+        rows_t, _, _ = read_table(rd, names, "tbl_targets")
+        anchors["targets"] = {
+            r.get("代码"): {h: parse_ref(r.get(h) or "") for h in ("实际值位置", "得分位置", "扣分原因位置")}
+            for r in rows_t if r.get("代码")}
+    for extra in (layout.COUNTY_TOTAL, layout.COUNTY_GRADE):
+        if extra in names:
+            anchors[extra] = locate(extra, "县表总分/等级", "")
 
     preset_loc = locate(layout.PRESET_NAME, "评分预设", layout.SHEET_SETTINGS)
     preset_name = (rd.text(preset_loc) if preset_loc else None) or catalogue.DEFAULT_PRESET

@@ -58,13 +58,31 @@ def plan_writes(result: Result) -> WritePlan:
                 put("实际值", *_display_value(r))
             put("得分", _num(r.score), SCORE_FORMAT)
             put("扣分原因", r.note)
-    total, grade = ev.anchors.get(layout.OUT_TOTAL), ev.anchors.get(layout.OUT_GRADE)
-    if total:
-        plan.writes.append(CellWrite(total.sheet, total.cell, _num(result.total), SCORE_FORMAT))
-    if grade:
-        plan.writes.append(CellWrite(grade.sheet, grade.cell, result.grade))
+    _plan_targets(result, plan)
+    for name, value, fmt in ((layout.OUT_TOTAL, _num(result.total), SCORE_FORMAT),
+                             (layout.OUT_GRADE, result.grade, None),
+                             (layout.COUNTY_TOTAL, _num(result.total), SCORE_FORMAT),
+                             (layout.COUNTY_GRADE, result.grade, None)):
+        loc = ev.anchors.get(name)
+        if loc:
+            plan.writes.append(CellWrite(loc.sheet, loc.cell, value, fmt))
     _plan_checks(result, plan)
     return plan
+
+
+def _plan_targets(result: Result, plan: WritePlan) -> None:
+    """Adopted workbooks: also write into the county's own 实际值/得分/扣分原因 cells."""
+    targets = result.evaluation.anchors.get("targets") or {}
+    for r in result.indicators:
+        t = targets.get(r.code)
+        if not t:
+            continue
+        value, fmt = _display_value(r)
+        for header, v, f in (("实际值位置", value, fmt), ("得分位置", _num(r.score), None),
+                             ("扣分原因位置", r.note, None)):
+            ref = t.get(header)
+            if ref and not (header == "实际值位置" and r.kind == "qualitative"):
+                plan.writes.append(CellWrite(ref[0], ref[1].split(":")[0], v, f))
 
 
 def _plan_checks(result: Result, plan: WritePlan) -> None:

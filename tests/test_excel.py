@@ -1,0 +1,904 @@
+"""The Excel door, tested up to Excel itself (there is no Excel here):
+
+- the plain functions behind every UDF;
+- the built .xlsm, read back with oletools' olevba and as a zip package;
+- the macros run through xlwings' own remote engine: a ``xw.Book(json=payload)`` made from
+  the committed sample workbook, and the EXACT ``RunPython`` command strings taken from
+  the workbook's VBA;
+- ``excel-setup`` (its Windows path driven on Linux with the platform check patched).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+)
+
+from perfeval_xl import engine
+from perfeval_xl.excel import macros, setup, udfs, xlsm, xlsource
+from perfeval_xl.excel.udfs import (
+    BAD_CODE,
+    BAD_COUNT,
+    BAD_RULE,
+    BAD_TIER,
+    BAD_TYPE,
+    MISSING,
+    NO_TARGET,
+    ZERO_DENOMINATOR,
+    PE_GRADE,
+    PE_INDICATOR,
+    PE_RATE,
+    PE_RULE_TEXT,
+    PE_SCORE,
+)
+from perfeval_xl.workbook import layout
+from perfeval_xl.workbook.reader import OpenpyxlSource, Unevaluated, parse_ref
+from perfeval_xl.workbook.writer import plan_writes
+
+# oletools 0.60 uses pyparsing names that pyparsing 3 deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated - use:DeprecationWarning")
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKBOOKS = ROOT / "workbooks"
+SAMPLE = WORKBOOKS / "sample_quwo_2021.xlsm"
+XLSM_ARTIFACTS = ("blank_mof2013.xlsm", "blank_hunan.xlsm", "blank_perf2020.xlsm",
+                  "sample_quwo_2021.xlsm")
+STEP_RULE = "阶梯扣分(基准=100,方向=低于,步长=5,每步=1)"
+TIER_RULE = "人工(优=100%,良=80%,中=60%,差=0%)"
+
+# --------------------------------------------------------------------------- UDFs
+
+
+def assert_same(got, expected):
+    """Floats approximately, markers and text exactly."""
+    if isinstance(expected, float):
+        assert isinstance(got, float) and got == pytest.approx(expected)
+    else:
+        assert got == expected
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((1, 4), 25.0),
+    ((98.29, 100), 98.29),
+    (("98%", 100), 98.0),           # numeric text is understood
+    (("１２", 24), 50.0),            # full-width digits
+    ((None, 4), MISSING),
+    ((1, None), MISSING),
+    ((1, ""), MISSING),
+    ((1, 0), ZERO_DENOMINATOR),
+    ((1, 0.0), ZERO_DENOMINATOR),
+    (("abc", 4), BAD_TYPE),
+    ((True, 4), BAD_TYPE),
+    ((datetime.datetime(2021, 1, 1), 4), BAD_TYPE),
+    (([[1, 2]], 4), BAD_TYPE),       # a multi-cell range
+    ((float("nan"), 4), BAD_TYPE),
+    ((MISSING, 4), MISSING),          # a marker from another PE_ cell propagates
+])
+def test_pe_rate(args, expected):
+    assert_same(PE_RATE(*args), expected)
+
+
+def test_pe_indicator_follows_input_names_order():
+    # budget_adjusted, carryover_prior, other_funds, balance_closing, spending_total
+    from perfeval_xl.indicators import input_names
+
+    assert input_names("budget_completion_rate") == [
+        "budget_adjusted", "carryover_prior", "other_funds", "balance_closing", "spending_total"]
+    # The seed's figures: blank balance_closing is derived from spending (DESIGN §4.4).
+    v = PE_INDICATOR("budget_completion_rate", 620.47, 84.62, 42.34, None, 734.63)
+    assert v == pytest.approx(734.63 / (620.47 + 84.62 + 42.34) * 100)
+    # Optional addends blank count as 0.
+    assert PE_INDICATOR("budget_completion_rate", 100, None, None, 5, None) == pytest.approx(95)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("staff_control_rate", 33, 35), 33 / 35 * 100),
+    (("staff_control_rate", None, 35), MISSING),
+    (("staff_control_rate", 33, None), MISSING),
+    (("staff_control_rate", 33, 0), ZERO_DENOMINATOR),
+    (("staff_control_rate", "x", 35), BAD_TYPE),
+    (("staff_control_rate", 33), BAD_COUNT),
+    (("staff_control_rate", 33, 35, 1), BAD_COUNT),
+    (("no_such_rate", 1, 2), BAD_CODE),
+    (("goal_rationality",), BAD_CODE),        # qualitative: not a computed rate
+    ((None, 1, 2), BAD_CODE),
+    ((3.0, 1, 2), BAD_TYPE),
+    # 0/0 三公经费 is "no increase" by the catalogue's convention.
+    (("three_public_change_rate", 0, 0), 0.0),
+])
+def test_pe_indicator(args, expected):
+    assert_same(PE_INDICATOR(*args), expected)
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((98.29, STEP_RULE, 5), 5.0),        # 1.71 below: no full step
+    ((94.9, STEP_RULE, 5), 4.0),
+    (("良", TIER_RULE, 3), 2.4),
+    ((" 优 ", TIER_RULE, 3), 3.0),
+    ((2.5, TIER_RULE, 3), 2.5),          # a typed score
+    (("棒", TIER_RULE, 3), BAD_TIER),
+    ((4, TIER_RULE, 3), BAD_TIER),       # a score above 分值
+    ((None, TIER_RULE, 3), MISSING),
+    ((None, STEP_RULE, 5), MISSING),
+    ((90, STEP_RULE, None), MISSING),
+    ((90, STEP_RULE, "五"), BAD_TYPE),
+    ((90, "胡乱写的规则", 5), BAD_RULE),
+    ((90, "", 5), BAD_RULE),
+    ((90, None, 5), BAD_RULE),
+    ((90, 12, 5), BAD_RULE),
+    ((50, "按比例()", 3), NO_TARGET),
+    ((50, "按比例()", 3, 100), 1.5),
+    ((50, "按比例()", 3, 100, "反向"), 3.0),
+    ((200, "按比例()", 3, 100, "反向"), 1.5),
+    ((ZERO_DENOMINATOR, STEP_RULE, 5), ZERO_DENOMINATOR),
+    (("abc", STEP_RULE, 5), BAD_TYPE),
+])
+def test_pe_score(args, expected):
+    assert_same(PE_SCORE(*args), expected)
+
+
+def test_pe_rule_text():
+    assert PE_RULE_TEXT("逐点扣分(基准=100,方向=高于,每点=0.5)", 3) == (
+        "以100%为标准，≤100%得满分（3分）；每超过1个百分点扣0.5分，扣完为止。")
+    assert "%" not in PE_RULE_TEXT("逐点扣分(基准=10,方向=高于,每点=1)", 3, None)  # blank unit
+    assert PE_RULE_TEXT("x", 3) == BAD_RULE
+    assert PE_RULE_TEXT("按比例(目标=60)", None) == MISSING
+    assert PE_RULE_TEXT("按比例(目标=60)", "三") == BAD_TYPE
+
+
+GRADES = [["等级", "分数下限"], ["优", 90], ["良好", 80], ["一般", 60], ["差", 0], [None, None]]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((90,), "优"), ((89.99,), "良"), ((60,), "中"), ((10,), "差"),   # 财预〔2020〕10号 defaults
+    ((85.5, GRADES), "良好"), ((90, GRADES), "优"), ((59.9, GRADES), "差"),
+    ((70, ["一般", 60]), "一般"),                                      # one row, 1-D
+    ((None,), MISSING), (("x",), BAD_TYPE),
+    ((70, [["x", "y"]]), BAD_TYPE), ((70, "优"), BAD_TYPE),
+])
+def test_pe_grade(args, expected):
+    assert PE_GRADE(*args) == expected
+
+
+def test_udfs_never_raise_and_never_return_exception_text(monkeypatch):
+    from perfeval_xl import scoring
+
+    def boom(*a):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(scoring, "grade_for", boom)
+    assert PE_GRADE(90) == udfs.FAILED
+    for name, (func, _, _) in udfs.UDF_SPECS.items():
+        for args in [(), (object(),) * 3, ("x",) * 6]:
+            try:
+                got = func(*args)
+            except TypeError:
+                continue  # wrong arity is Python's call, Excel always passes the VBA arity
+            assert got in udfs.MARKERS or isinstance(got, (float, str)), (name, args)
+            assert "Error" not in str(got) and "Traceback" not in str(got)
+
+
+def test_udf_module_stays_light():
+    """Calling every UDF imports nothing heavy beyond what ``import xlwings`` already did."""
+    code = (
+        "import sys, time; import xlwings\n"
+        "before = set(sys.modules); t = time.perf_counter()\n"
+        "import perfeval_xl.excel.udfs as u\n"
+        "u.PE_RATE(1, 2); u.PE_INDICATOR('staff_control_rate', 1, 2)\n"
+        "u.PE_SCORE(1, '按比例(目标=2)', 3); u.PE_RULE_TEXT('按比例(目标=2)', 3)\n"
+        "u.PE_GRADE(90)\n"
+        "new = sorted(set(sys.modules) - before)\n"
+        "bad = [m for m in new if m.split('.')[0] in ('pandas', 'docxtpl', 'docx', 'matplotlib',"
+        " 'openpyxl', 'numpy', 'PIL', 'lxml')]\n"
+        "print(bad)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- xlsource
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("优", "优"), ("=1+1", "'=1+1"), ("+86 123", "'+86 123"), ("-abc", "'-abc"),
+    ("'预算执行'!C7", "''预算执行'!C7"), ("2021-1", "'2021-1"), ("1,234", "'1,234"),
+    ("98%", "'98%"), ("missing-input", "missing-input"), ("", ""), (None, None),
+    (Decimal("1.5"), 1.5), (3, 3),
+])
+def test_excel_text_keeps_text_inert(value, expected):
+    assert xlsource.excel_text(value) == expected
+
+
+# --------------------------------------------------------------------------- the .xlsm
+
+
+@pytest.fixture(scope="module")
+def built() -> bytes:
+    from perfeval_xl.workbook.builder import build_sample
+
+    return xlsm.xlsm_bytes(build_sample("quwo2021"))
+
+
+@pytest.fixture(scope="module")
+def vba(built) -> dict[str, str]:
+    """Module name -> source, as oletools' olevba extracts it from the built workbook."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser("built.xlsm", data=built)
+    try:
+        return {Path(name).stem: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def test_vba_modules_present(vba):
+    assert {"xlwings", "Dictionary", "xlwings_udfs", "PerfevalRibbon", "ThisWorkbook"} <= set(vba)
+
+
+def test_vba_is_ascii(vba):
+    for name, code in vba.items():
+        assert code.isascii(), name
+
+
+def test_vba_xlwings_version_is_pinned(vba):
+    import xlwings
+
+    declared = xlsm.declared_xlwings_version(vba["xlwings"])
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pinned = re.search(r'"xlwings==([^"]+)"', pyproject).group(1)
+    assert declared == xlwings.__version__ == pinned == xlsm.XLWINGS_VERSION
+    assert f'"xlwings64-{declared}.dll"' in vba["xlwings"]
+
+
+def _ribbon_xml(data: bytes) -> str:
+    return zipfile.ZipFile(io.BytesIO(data)).read(xlsm.CUSTOMUI_PART).decode("utf-8")
+
+
+def _callbacks(vba: dict[str, str]) -> dict[str, str]:
+    """Sub name -> the Python part of its RunPython call."""
+    return dict(re.findall(
+        r"Public Sub (\w+)\(control As IRibbonControl\)\s*\r?\n\s*RunPython \"([^\"]*)\"",
+        vba["PerfevalRibbon"]))
+
+
+def test_every_ribbon_button_has_its_callback(built, vba):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(_ribbon_xml(built))
+    ns = {"c": xlsm.CUSTOMUI_NS}
+    tab = root.find("c:ribbon/c:tabs/c:tab", ns)
+    assert tab.get("label") == "绩效评价"
+    buttons = tab.findall(".//c:button", ns)
+    assert [b.get("label") for b in buttons] == [
+        "计算得分", "数据校验", "生成报告", "导出PDF", "打开输出文件夹", "使用说明"]
+    callbacks = _callbacks(vba)
+    for b in buttons:
+        assert b.get("onAction") in callbacks, b.get("label")
+        assert b.get("imageMso") and b.get("screentip") and b.get("supertip")
+    assert len(callbacks) == len(buttons)
+
+
+def test_every_runpython_command_calls_a_real_function(vba):
+    import ast
+    import importlib
+
+    commands = list(_callbacks(vba).values())
+    assert commands
+    for cmd in commands:
+        tree = ast.parse(cmd)
+        imp, call = tree.body
+        module = importlib.import_module(imp.names[0].name)
+        func = getattr(module, call.value.func.attr)
+        assert callable(func) and call.value.args == []
+
+
+def test_udf_wrappers_match_the_decorated_functions(vba):
+    import inspect
+
+    wrappers = {m.group(1): m.group(2) for m in re.finditer(
+        r"^Function (PE_\w+)\((.*)\)\r?$", vba["xlwings_udfs"], flags=re.M)}
+    assert set(wrappers) == set(udfs.UDF_SPECS)
+    for name, (func, _, _) in udfs.UDF_SPECS.items():
+        params = list(inspect.signature(func).parameters.values())
+        vba_args = [a.strip() for a in wrappers[name].split(",") if a.strip()]
+        assert len(vba_args) == len(params), name
+        for p, a in zip(params, vba_args):
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                assert a == f"ParamArray {p.name}()"
+            elif p.default is not inspect.Parameter.empty:
+                assert a == f"Optional {p.name}"
+            else:
+                assert a == p.name
+        assert f'XLPy.CallUDF("{xlsm.UDF_MODULE}", "{name}"' in vba["xlwings_udfs"]
+
+
+def test_wrapper_generation_leaves_no_pywin32_stand_ins():
+    xlsm.udf_wrappers_vba()
+    for name in xlsm._NoWindowsModules.NAMES:
+        assert name not in sys.modules or getattr(sys.modules[name], "__file__", None)
+
+
+def test_package_parts(built):
+    z = zipfile.ZipFile(io.BytesIO(built))
+    rels = z.read("_rels/.rels").decode("utf-8")
+    assert re.search(rf'Type="{re.escape(xlsm.CUSTOMUI_REL)}" Target="customUI/customUI14.xml"',
+                     rels)
+    types_ = z.read("[Content_Types].xml").decode("utf-8")
+    assert 'PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.' \
+           'macroEnabled.main+xml"' in types_
+    assert xlsm.MAIN_XLSX not in types_
+    assert 'Extension="bin" ContentType="application/vnd.ms-office.vbaProject"' in types_
+    wb_rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    assert 'relationships/vbaProject" Target="vbaProject.bin"' in wb_rels
+    assert "xl/vbaProject.bin" in z.namelist()
+    assert {i.date_time for i in z.infolist()} == {(2021, 1, 1, 0, 0, 0)}
+    assert z.namelist()[0] == "[Content_Types].xml"
+
+
+def test_build_is_deterministic(built):
+    from perfeval_xl.workbook.builder import build_sample
+
+    assert xlsm.xlsm_bytes(build_sample("quwo2021")) == built
+
+
+def test_artifacts_up_to_date():
+    from perfeval_xl.excel import artifacts
+
+    assert artifacts.stale() == []
+    assert sorted(artifacts.ARTIFACTS) == sorted(XLSM_ARTIFACTS)
+
+
+def test_conf_sheet_and_live_columns(built):
+    wb = load_workbook(io.BytesIO(built))
+    assert wb.sheetnames[-1] == xlsm.CONF_SHEET
+    assert wb.sheetnames[:-1] == layout.SHEET_ORDER
+    conf = wb[xlsm.CONF_SHEET]
+    assert conf["A1"].value == "Interpreter_Win" and conf["B1"].value is None
+    assert xlsm.read_conf(built) == {
+        "Interpreter_Win": None, "Interpreter_Mac": None, "PYTHONPATH": None,
+        "UDF Modules": "perfeval_xl.excel.udfs", "Debug UDFs": "0", "Use UDF Server": "0",
+        "Show Console": "0"}
+    ws = wb[layout.SHEET_SCORES]
+    assert (ws["L3"].value, ws["M3"].value) == ("实时实际值", "实时得分")
+    assert ws["L3"].protection.locked and ws["M3"].protection.locked
+    rows = {ws[f"D{r}"].value: r for r in range(4, 42) if ws[f"D{r}"].value}
+    r = rows["budget_completion_rate"]
+    assert ws[f"L{r}"].value == ('=PE_INDICATOR("budget_completion_rate",budget_adjusted,'
+                                 "carryover_prior,other_funds,balance_closing,spending_total)")
+    assert ws[f"M{r}"].value == f"=PE_SCORE(L{r},G{r},E{r})"
+    q = rows["goal_rationality"]
+    assert ws[f"M{q}"].value == f"=PE_SCORE(I{q},G{q},E{q})"
+    assert "PE_SCORE('个性指标'!G5" in ws["M32"].value
+    # Engine columns stay plain values (the file is right without Python).
+    assert ws["J42"].value is None and not str(ws["K42"].value or "").startswith("=")
+    assert ws["M42"].value == "=SUM(M4:M41)"
+    assert ws["M43"].value == "=PE_GRADE(M42,tbl_grades)"
+    # tbl_scores still ends at K: the reader never sees the live columns.
+    assert wb.defined_names["tbl_scores"].attr_text.endswith("$K$41")
+
+
+def test_built_xlsm_reads_like_the_xlsx():
+    r1 = engine.evaluate(SAMPLE)
+    r2 = engine.evaluate(WORKBOOKS / "sample_quwo_2021.xlsx")
+    assert r1.total == r2.total and r1.grade == r2.grade
+    assert [p.code for p in r1.problems] == [p.code for p in r2.problems]
+
+
+def test_write_new_xlsm(tmp_path):
+    out = xlsm.write_new_xlsm(tmp_path / "新表.xlsm", preset="hunan", unit="测试单位", year=2022)
+    wb = load_workbook(out, keep_vba=True)
+    assert wb.sheetnames[-1] == xlsm.CONF_SHEET
+    with pytest.raises(Exception) as exc:
+        xlsm.write_new_xlsm(tmp_path / "x.xlsx")
+    assert "xlsm" in exc.value.message
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_the_xlsm(tmp_path):
+    soffice = shutil.which("soffice")
+    if not soffice:
+        pytest.skip("LibreOffice not installed")
+    src = tmp_path / "sample.xlsm"
+    shutil.copy(SAMPLE, src)
+    profile = (tmp_path / "profile").as_uri()
+    proc = subprocess.run(
+        [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile}",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
+        capture_output=True, text=True, timeout=180)
+    pdf = tmp_path / "sample.pdf"
+    assert proc.returncode == 0 and pdf.is_file() and pdf.stat().st_size > 10_000, proc.stderr
+
+
+# --------------------------------------------------------------------------- remote engine
+
+
+def _plain(v):
+    if isinstance(v, Unevaluated):
+        return None  # e.g. a PE_ formula: Excel without Python shows an error there
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (datetime.date, datetime.datetime)):
+        return v.isoformat()
+    if v is not None and not isinstance(v, (str, int, float, bool)):
+        return str(v)  # ExcelError
+    return v
+
+
+def payload_from(path: Path) -> dict:
+    """The JSON xlwings' VBA client (addin/Remote.bas) would send for this workbook: every
+    sheet's values from A1 (formula results as Excel shows them, here from our own formula
+    evaluator) and the workbook-scoped names."""
+    import xlwings as xw
+
+    wb = load_workbook(path)
+    src = OpenpyxlSource(wb, str(path))
+    sheets = []
+    for ws in wb.worksheets:
+        values = [[_plain(src.value(ws.title, f"{get_column_letter(c)}{r}"))
+                   for c in range(1, ws.max_column + 1)] for r in range(1, ws.max_row + 1)]
+        sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": []})
+    names = []
+    for name, dn in wb.defined_names.items():
+        ref = parse_ref(dn.attr_text)
+        if ref:
+            names.append({"name": name, "sheet_index": wb.sheetnames.index(ref[0]),
+                          "address": ref[1], "book_scope": True, "scope_sheet_name": None,
+                          "scope_sheet_index": None})
+    return {"client": "VBA", "version": xw.__version__,
+            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
+            "names": names, "sheets": sheets}
+
+
+def set_named(payload: dict, name: str, value) -> None:
+    n = next(n for n in payload["names"] if n["name"] == name)
+    col, row = coordinate_from_string(n["address"].split(":")[0])
+    payload["sheets"][n["sheet_index"]]["values"][row - 1][
+        column_index_from_string(col) - 1] = value
+
+
+@pytest.fixture(scope="module")
+def sample_payload() -> str:
+    return json.dumps(payload_from(SAMPLE))
+
+
+@pytest.fixture
+def remote(monkeypatch):
+    """xlwings' remote engine, licensed (noncommercial) for this test process only."""
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    import xlwings as xw
+
+    added = None
+    if "remote" not in xw.engines.engines_by_name:
+        from xlwings.pro import _xlremote
+
+        added = xw.Engine(impl=_xlremote.engine)
+        xw.engines.add(added)
+
+    def open_book(payload: dict):
+        book = xw.Book(json=payload)
+        book.set_mock_caller()
+        return book
+
+    opened: list = []
+    monkeypatch.setattr(macros, "_open_path", lambda p: opened.append(Path(p)) or True)
+    open_book.opened = opened
+    yield open_book
+    if hasattr(xw.Book, "_mock_caller"):
+        del xw.Book._mock_caller
+    if added is not None:
+        xw.engines.engines.remove(added)
+        del xw.engines.engines_by_name["remote"]
+
+
+@pytest.fixture(scope="module")
+def commands(vba) -> dict[str, str]:
+    """Python function name -> the exact RunPython command string from the workbook's VBA."""
+    return {re.search(r"m\.(\w+)\(\)", c).group(1): c for c in _callbacks(vba).values()}
+
+
+def run_button(book, commands, function: str) -> list[dict]:
+    """Run a ribbon button's RunPython command as Excel would (after prepare_sys_path)."""
+    exec(compile(commands[function], "<RunPython>", "exec"), {})
+    return book.json()["actions"]
+
+
+def grid(book, actions) -> dict[tuple[str, str], object]:
+    """(sheet, cell) -> value written by the setValues actions."""
+    names = [s.name for s in book.sheets]
+    out = {}
+    for a in actions:
+        if a["func"] == "setValues":
+            for i, row in enumerate(a["values"]):
+                for j, v in enumerate(row):
+                    cell = f"{get_column_letter(a['start_column'] + j + 1)}{a['start_row'] + i + 1}"
+                    out[(names[a["sheet_position"]], cell)] = v
+    return out
+
+
+def alerts(actions) -> list[tuple[str, str]]:
+    return [(a["args"][0], a["args"][3]) for a in actions if a["func"] == "alert"]
+
+
+def test_calculate_scores_through_xlwings(remote, sample_payload, commands):
+    book = remote(json.loads(sample_payload))
+    actions = run_button(book, commands, "calculate_scores")
+    written = grid(book, actions)
+    # The same cells and values as the CLI's openpyxl path (one engine, one plan).
+    expected = plan_writes(engine.evaluate(SAMPLE))
+    for w in expected.writes:
+        assert_same(written[(w.sheet, w.cell)], xlsource.excel_text(w.value))
+    assert written[(layout.SHEET_SCORES, "J42")] == pytest.approx(94.8787, abs=1e-4)
+    assert written[(layout.SHEET_SCORES, "K42")] == "优"
+    row = next(r for r in range(4, 42)
+               if book.sheets[layout.SHEET_SCORES][f"D{r}"].value == "budget_completion_rate")
+    assert written[(layout.SHEET_SCORES, f"I{row}")] == pytest.approx(98.2875, abs=1e-4)
+    assert written[(layout.SHEET_SCORES, f"J{row}")] == 5.0
+    [(text, mode)] = alerts(actions)
+    assert "总分：94.88 分" in text and "评价等级：优" in text and "错误 0 项" in text
+    assert mode == "info"
+    # Nothing is ever written to input cells or to the live UDF columns.
+    assert not [k for k in written if k[0] == layout.SHEET_SCORES and k[1][0] in "ABCDEFGLM"]
+
+
+def test_validate_data_lists_problems_with_links(remote, sample_payload, commands):
+    payload = json.loads(sample_payload)
+    set_named(payload, "budget_adjusted", None)
+    set_named(payload, "staff_actual", "33人")
+    book = remote(payload)
+    actions = run_button(book, commands, "validate_data")
+    written = grid(book, actions)
+    assert {k[0] for k in written} == {layout.SHEET_CHECKS}   # 数据校验 writes no scores
+    rows = [[written.get((layout.SHEET_CHECKS, f"{c}{r}")) for c in "ABCD"] for r in (5, 6, 7)]
+    assert rows[0][:3] == ["警告", "text-number", "''基本情况'!C9"]
+    assert [r[:2] for r in rows[1:]] == [["错误", "missing-input"]] * 2
+    links = [a["args"][0] for a in actions if a["func"] == "addHyperlink"]
+    assert links[:2] == ["#'基本情况'!C9", "#'预算执行'!C7"]
+    assert any(a["func"] == "setRangeColor" and a["args"] == ["#F4CCCC"] for a in actions)
+    assert any(a["func"] == "setNameRefersTo" and a["args"][0] == "tbl_checks" for a in actions)
+    select = next(a for a in actions if a["func"] == "rangeSelect")
+    assert (book.sheets[select["sheet_position"] + 1].name, select["start_row"],
+            select["start_column"]) == (layout.SHEET_BUDGET, 6, 2)        # '预算执行'!C7
+    [(text, mode)] = alerts(actions)
+    assert "错误 2 项，警告 1 项" in text and mode == "critical"
+
+
+def test_foreign_workbook_is_left_untouched(remote, commands):
+    import xlwings as xw
+
+    payload = {"client": "VBA", "version": xw.__version__,
+               "book": {"name": "别人的表.xlsm", "active_sheet_index": 0, "selection": "A1"},
+               "names": [], "sheets": [{"name": "Sheet1", "values": [["预算", 100]],
+                                        "pictures": [], "tables": []}]}
+    for function in ("calculate_scores", "validate_data", "generate_report"):
+        book = remote(payload)
+        actions = run_button(book, commands, function)
+        assert [a["func"] for a in actions] == ["alert"], function
+        [(text, mode)] = alerts(actions)
+        assert "不是 perfeval_xl 自评表" in text and "未写入任何内容" in text and mode == "critical"
+
+
+def test_password_protected_sheet_stops_before_any_write(remote, sample_payload, commands,
+                                                         monkeypatch):
+    monkeypatch.setattr(xlsource, "protection_of",
+                        lambda sheet: {"AllowFormattingColumns": True}
+                        if sheet.name == layout.SHEET_CHECKS else None)
+    monkeypatch.setattr(xlsource, "unprotect_sheet", lambda sheet: False)
+    book = remote(json.loads(sample_payload))
+    actions = run_button(book, commands, "calculate_scores")
+    assert [a["func"] for a in actions] == ["alert"]
+    [(text, _)] = alerts(actions)
+    assert "“校验结果”设置了密码保护" in text and "未写入任何内容" in text
+
+
+def test_protected_sheets_are_lifted_and_restored(remote, sample_payload, commands, monkeypatch):
+    events = []
+    monkeypatch.setattr(xlsource, "protection_of",
+                        lambda sheet: {"AllowFormattingColumns": True, "sheet": sheet.name})
+    monkeypatch.setattr(xlsource, "unprotect_sheet",
+                        lambda sheet: events.append(("unprotect", sheet.name)) or True)
+    monkeypatch.setattr(xlsource, "protect_sheet",
+                        lambda sheet, opts: events.append(("protect", opts["sheet"])))
+    book = remote(json.loads(sample_payload))
+    actions = run_button(book, commands, "calculate_scores")
+    assert any(a["func"] == "setValues" for a in actions)
+    touched = [layout.SHEET_CHECKS, layout.SHEET_SCORES]
+    assert sorted(n for e, n in events if e == "unprotect") == sorted(touched)
+    assert sorted(n for e, n in events if e == "protect") == sorted(touched)
+
+
+def test_unexpected_error_is_a_chinese_alert_with_a_log(remote, sample_payload, commands,
+                                                        monkeypatch, tmp_path):
+    monkeypatch.setattr(macros.tempfile, "gettempdir", lambda: str(tmp_path))
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("deep inside")
+
+    monkeypatch.setattr(engine, "evaluate_source", boom)
+    book = remote(json.loads(sample_payload))
+    actions = run_button(book, commands, "calculate_scores")
+    [(text, mode)] = alerts(actions)
+    assert "程序内部出错（ZeroDivisionError）" in text and str(tmp_path) in text
+    assert "Traceback" not in text and "deep inside" not in text and mode == "critical"
+    assert "deep inside" in (tmp_path / macros.LOG_NAME).read_text(encoding="utf-8")
+
+
+def _report_available() -> bool:
+    try:
+        from perfeval_xl import report  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_report = pytest.mark.skipif(not _report_available(), reason="report layer missing")
+
+
+@needs_report
+def test_generate_report_into_report_dir(remote, sample_payload, commands, tmp_path):
+    payload = json.loads(sample_payload)
+    set_named(payload, layout.REPORT_DIR, str(tmp_path))
+    book = remote(payload)
+    actions = run_button(book, commands, "generate_report")
+    docs = list(tmp_path.glob("*.docx"))
+    assert len(docs) == 1 and docs[0].name.startswith("曲沃县中小企业服务中心_2021年度")
+    assert remote.opened == [docs[0]]
+    [(text, mode)] = alerts(actions)
+    assert str(docs[0]) in text and mode == "info"
+    assert not [a for a in actions if a["func"] == "setValues"]   # the workbook is not changed
+
+
+@needs_report
+def test_generate_report_folder_problems(remote, sample_payload, commands, tmp_path):
+    payload = json.loads(sample_payload)
+    set_named(payload, layout.REPORT_DIR, str(tmp_path / "没有这个文件夹"))
+    book = remote(payload)
+    [(text, _)] = alerts(run_button(book, commands, "generate_report"))
+    assert "报告输出文件夹不存在" in text
+    # No report_dir and a workbook without a local folder (the remote book has no path).
+    book = remote(json.loads(sample_payload))
+    [(text, _)] = alerts(run_button(book, commands, "generate_report"))
+    assert "无法确定报告保存位置" in text
+
+
+@needs_report
+def test_report_target_locked_leaves_nothing_half_written(remote, sample_payload, commands,
+                                                          tmp_path, monkeypatch):
+    from perfeval_xl import files
+
+    payload = json.loads(sample_payload)
+    set_named(payload, layout.REPORT_DIR, str(tmp_path))
+
+    def locked(src, dst):  # what Windows does when Word holds the target open
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.os, "replace", locked)
+    book = remote(payload)
+    [(text, mode)] = alerts(run_button(book, commands, "generate_report"))
+    assert "正在 Word/Excel 中打开" in text and mode == "critical"
+    assert list(tmp_path.iterdir()) == []     # neither the report nor a temp file is left
+
+
+@needs_report
+def test_export_pdf(remote, sample_payload, commands, tmp_path, monkeypatch):
+    from perfeval_xl.report import pdf
+
+    payload = json.loads(sample_payload)
+    set_named(payload, layout.REPORT_DIR, str(tmp_path))
+
+    def fake_pdf(docx, out_dir=None, **kw):
+        target = Path(out_dir or Path(docx).parent) / (Path(docx).stem + ".pdf")
+        target.write_bytes(b"%PDF-1.4 fake")
+        return target
+
+    from perfeval_xl.report import render
+
+    monkeypatch.setattr(render, "convert_to_pdf", fake_pdf)
+    book = remote(payload)
+    [(text, mode)] = alerts(run_button(book, commands, "export_pdf"))
+    assert "PDF：" in text and mode == "info"
+    assert remote.opened[0].suffix == ".pdf"
+
+    def no_pdf(docx, out_dir=None, **kw):
+        raise pdf.PdfUnavailable("未找到 LibreOffice 或 Microsoft Word，无法导出 PDF。")
+
+    monkeypatch.setattr(render, "convert_to_pdf", no_pdf)
+    book = remote(payload)
+    [(text, mode)] = alerts(run_button(book, commands, "export_pdf"))
+    assert "未能导出 PDF：未找到 LibreOffice" in text and mode == "critical"
+
+
+def test_open_output_folder_and_help(remote, sample_payload, commands, tmp_path):
+    payload = json.loads(sample_payload)
+    set_named(payload, layout.REPORT_DIR, str(tmp_path))
+    book = remote(payload)
+    assert run_button(book, commands, "open_output_folder") == []
+    assert remote.opened == [tmp_path]
+    book = remote(json.loads(sample_payload))
+    actions = run_button(book, commands, "show_help")
+    assert actions[0]["func"] == "activateSheet" and actions[0]["args"] == [0]   # 填表说明
+    [(text, _)] = alerts(actions)
+    assert "使用步骤" in text
+
+
+def test_macro_without_excel_exits_with_chinese_message(capsys):
+    import xlwings as xw
+
+    assert not hasattr(xw.Book, "_mock_caller")
+    with pytest.raises(SystemExit):
+        macros.calculate_scores()
+    assert "无法连接到调用本程序的 Excel 工作簿" in capsys.readouterr().err
+
+
+def test_output_folder_rules(tmp_path):
+    class B:
+        fullname = str(tmp_path / "自评表.xlsm")
+
+    assert macros.output_folder(B, None) == tmp_path
+    assert macros.output_folder(B, "  ") == tmp_path
+    (tmp_path / "报告").mkdir()
+    assert macros.output_folder(B, "报告") == tmp_path / "报告"      # relative to the workbook
+
+    class Cloud:
+        fullname = "https://contoso.sharepoint.com/sites/x/自评表.xlsm"
+
+    with pytest.raises(macros.MacroError, match="OneDrive"):
+        macros.output_folder(Cloud, None)
+
+
+# --------------------------------------------------------------------------- excel-setup
+
+
+def test_setup_explains_off_windows(tmp_path, capsys):
+    wb = tmp_path / "部门整体支出绩效自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    assert setup.run_setup(str(wb)) == 0
+    out = capsys.readouterr().out
+    assert "本机不是 Windows，未做任何改动" in out and "部门整体支出绩效自评表.py" in out
+    assert wb.read_bytes() == SAMPLE.read_bytes() and not list(tmp_path.glob("*.py"))
+    assert setup.run_setup(None) == 0
+    assert "INTERPRETER_WIN" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda d: d / "missing.xlsm", "找不到工作簿"),
+    (lambda d: shutil.copy(WORKBOOKS / "sample_quwo_2021.xlsx", d / "a.xlsx") and d / "a.xlsx",
+     "不是带宏的 .xlsm"),
+    (lambda d: (d / "bad.xlsm").write_bytes(b"not a zip") and d / "bad.xlsm", "无法读取"),
+])
+def test_setup_rejects_unusable_arguments(tmp_path, capsys, make, needle):
+    assert setup.run_setup(str(make(tmp_path))) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_setup_rejects_xlsm_without_conf_sheet(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.save(tmp_path / "plain.xlsm")
+    assert setup.run_setup(str(tmp_path / "plain.xlsm")) == 2
+    assert "没有“xlwings.conf”工作表" in capsys.readouterr().err
+
+
+def test_setup_on_windows_writes_the_workbook(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    exe = r"C:\Users\张三\perfeval\.venv\Scripts\python.exe"
+    monkeypatch.setattr(setup.sys, "executable", exe)
+    wb = tmp_path / "部门整体支出绩效自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    assert setup.run_setup(str(wb)) == 0
+    data = wb.read_bytes()
+    assert xlsm.read_conf(data)["Interpreter_Win"] == exe
+    assert load_workbook(wb)[xlsm.CONF_SHEET]["B1"].value == exe
+    # Only the conf sheet changed: the ribbon, its relationship and the VBA are intact.
+    old, new = zipfile.ZipFile(SAMPLE), zipfile.ZipFile(wb)
+    changed = [n for n in old.namelist() if old.read(n) != new.read(n)]
+    assert changed == ["xl/worksheets/sheet12.xml"]
+    assert (tmp_path / "部门整体支出绩效自评表.bak-1.xlsm").read_bytes() == SAMPLE.read_bytes()
+    module = tmp_path / "部门整体支出绩效自评表.py"
+    assert module.read_text(encoding="utf-8").startswith(setup.RUNMAIN_MARK)
+    ns: dict = {}
+    exec(compile(module.read_text(encoding="utf-8"), str(module), "exec"), ns)
+    assert ns["calculate_scores"] is macros.calculate_scores
+    # Run again: the value is replaced, not duplicated; our own .py is refreshed.
+    assert setup.run_setup(str(wb)) == 0
+    assert xlsm.read_conf(wb.read_bytes())["Interpreter_Win"] == exe
+
+
+def test_setup_on_windows_reports_problems(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    wb = tmp_path / "2021自评.xlsm"          # not an identifier: no Run main module
+    shutil.copy(SAMPLE, wb)
+    assert setup.run_setup(str(wb)) == 1      # no pywin32 / DLL here
+    cap = capsys.readouterr()
+    assert "不是合法的 Python 模块名" in cap.out
+    assert "xlwings64-0.37.8.dll" in cap.err or "xlwings32-0.37.8.dll" in cap.err
+    assert not list(tmp_path.glob("*.py"))
+
+
+def test_setup_workbook_open_in_excel(tmp_path, capsys, monkeypatch):
+    from perfeval_xl import files
+
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    wb = tmp_path / "自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.os, "replace", locked)
+    assert setup.run_setup(str(wb)) == 1
+    assert "正在 Word/Excel 中打开" in capsys.readouterr().err
+    assert wb.read_bytes() == SAMPLE.read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~")]
+
+
+def test_setup_user_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    monkeypatch.setattr(setup.Path, "home", classmethod(lambda cls: tmp_path))
+    monkeypatch.setattr(setup.sys, "executable", r"C:\Python311\python.exe")
+    conf = tmp_path / ".xlwings" / "xlwings.conf"
+    conf.parent.mkdir()
+    conf.write_text('"INTERPRETER_WIN","C:\\old\\python.exe"\r\n"CONDA PATH","C:\\conda"\r\n',
+                    encoding="ascii")
+    assert setup.run_setup(None) == 0
+    text = conf.read_text(encoding="ascii")
+    assert text.splitlines() == ['"CONDA PATH","C:\\conda"',
+                                 '"INTERPRETER_WIN","C:\\Python311\\python.exe"',
+                                 '"INTERPRETER","C:\\Python311\\python.exe"']
+    assert (conf.parent / "xlwings.conf.bak").is_file()
+
+
+def test_check_environment_finds_the_dll_where_vba_looks(tmp_path, monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: False)  # skip the pywin32 check
+    assert setup.check_environment(str(tmp_path / "Scripts" / "python.exe")) == []
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup.importlib.util, "find_spec", lambda name: object())
+    exe = tmp_path / "Scripts" / "python.exe"
+    problems = setup.check_environment(str(exe))
+    assert len(problems) == 1 and setup.dll_name() in problems[0]
+    (tmp_path / setup.dll_name()).write_bytes(b"")   # venv root, one folder up
+    assert setup.check_environment(str(exe)) == []
+
+
+def test_runmain_target_rules(tmp_path):
+    assert setup.runmain_target(tmp_path / "部门整体支出绩效自评表.xlsm")[0] == \
+        tmp_path / "部门整体支出绩效自评表.py"
+    assert setup.runmain_target(tmp_path / "2021 自评.xlsm")[0] is None
+    assert setup.runmain_target(tmp_path / "class.xlsm")[0] is None
+    assert setup.runmain_target(tmp_path / "openpyxl.xlsm")[0] is None    # would shadow it
+    (tmp_path / "mine.py").write_text("print('user code')\n", encoding="utf-8")
+    target, why = setup.runmain_target(tmp_path / "mine.xlsm")
+    assert target is None and "未覆盖" in why
+
+
+def test_set_conf_value_is_surgical():
+    data = SAMPLE.read_bytes()
+    new = xlsm.set_conf_value(data, "pythonpath", r"D:\代码 & <工具>")
+    assert xlsm.read_conf(new)["PYTHONPATH"] == r"D:\代码 & <工具>"
+    with pytest.raises(KeyError):
+        xlsm.set_conf_value(data, "No Such Key", "x")
+
+
+def test_tmp_dirs_are_not_leaked():
+    # _with_vba works in its own TemporaryDirectory; nothing named perfeval-xlsm-* remains.
+    before = set(Path(tempfile.gettempdir()).glob("perfeval-xlsm-*"))
+    xlsm._with_vba((WORKBOOKS / "blank_mof2013.xlsx").read_bytes())
+    assert set(Path(tempfile.gettempdir()).glob("perfeval-xlsm-*")) == before
