@@ -40,19 +40,19 @@ from perfeval_xl.excel.udfs import (
     BAD_TYPE,
     MISSING,
     NO_TARGET,
-    ZERO_DENOMINATOR,
     PE_GRADE,
     PE_INDICATOR,
     PE_RATE,
     PE_RULE_TEXT,
     PE_SCORE,
+    ZERO_DENOMINATOR,
 )
 from perfeval_xl.workbook import layout
 from perfeval_xl.workbook.reader import OpenpyxlSource, Unevaluated, parse_ref
 from perfeval_xl.workbook.writer import plan_writes
 
 # oletools 0.60 uses pyparsing names that pyparsing 3 deprecates.
-pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated - use:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOKS = ROOT / "workbooks"
@@ -317,7 +317,7 @@ def test_udf_wrappers_match_the_decorated_functions(vba):
         params = list(inspect.signature(func).parameters.values())
         vba_args = [a.strip() for a in wrappers[name].split(",") if a.strip()]
         assert len(vba_args) == len(params), name
-        for p, a in zip(params, vba_args):
+        for p, a in zip(params, vba_args, strict=True):
             if p.kind is inspect.Parameter.VAR_POSITIONAL:
                 assert a == f"ParamArray {p.name}()"
             elif p.default is not inspect.Parameter.empty:
@@ -571,7 +571,7 @@ def test_validate_data_lists_problems_with_links(remote, sample_payload, command
     assert any(a["func"] == "setRangeColor" and a["args"] == ["#F4CCCC"] for a in actions)
     assert any(a["func"] == "setNameRefersTo" and a["args"][0] == "tbl_checks" for a in actions)
     select = next(a for a in actions if a["func"] == "rangeSelect")
-    assert (book.sheets[select["sheet_position"] + 1].name, select["start_row"],
+    assert (book.sheets[select["sheet_position"]].name, select["start_row"],
             select["start_column"]) == (layout.SHEET_BUDGET, 6, 2)        # '预算执行'!C7
     [(text, mode)] = alerts(actions)
     assert "错误 2 项，警告 1 项" in text and mode == "critical"

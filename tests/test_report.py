@@ -384,8 +384,8 @@ def test_seed_report_total_grade_and_score_table(seed_docx):
     from docx import Document
 
     doc = Document(str(seed_docx.docx))
-    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "一级指标")
-    header = [c.text for c in table.rows[0].cells]
+    table = next(t for t in doc.tables if t.rows[0].cells[2].text == "三级指标")
+    header = [c.text.replace("\n", "") for c in table.rows[0].cells]
     assert header == ["一级指标", "二级指标", "三级指标", "分值", "实际值", "得分", "扣分原因"]
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
     assert len(rows) == len(res.indicators) + 4 + 1   # items + 4 subtotals + 合计
@@ -853,7 +853,7 @@ def test_real_sample_report(tmp_path):
     from docx import Document
 
     doc = Document(str(out))
-    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "一级指标")
+    table = next(t for t in doc.tables if t.rows[0].cells[2].text == "三级指标")
     names = {r.cells[2].text: r.cells[5].text for r in table.rows[1:]}
     for i in res.indicators:
         assert names[i.name] == (ctxmod.fmt_score(i.score) if i.score is not None else "—")

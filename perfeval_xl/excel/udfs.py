@@ -168,7 +168,7 @@ def PE_INDICATOR(code, *inputs):
     names = indicators.input_names(key)
     if len(inputs) != len(names):
         raise _Marker(BAD_COUNT)
-    values = {n: _number(v, required=False) for n, v in zip(names, inputs)}
+    values = {n: _number(v, required=False) for n, v in zip(names, inputs, strict=True)}
     calc = indicators.compute(key, values)
     if calc.value is None:
         raise _Marker(ZERO_DENOMINATOR if calc.zero_denominator else MISSING)

@@ -33,11 +33,12 @@ CHAR_SPACING = -5           # −0.25 pt (twentieths of a point): 28 characters 
 INDENT_CHARS = 200          # first-line indent of 2 characters (hundredths of a character)
 
 # Table column widths in mm (type area is 210 − 28 − 26 = 156 mm wide).
+# A 小四 character is 4.2 mm; cells have 1.5 mm padding each side. "\n" breaks a header.
 DEPARTMENT_COLS = [("序号", 14), ("内设机构", 40), ("主要职责", 102)]
-ECONOMY_COLS = [("序号", 12), ("指标名称", 50), ("单位", 16), ("本期累计", 26),
-                ("同比增长(%)", 24), ("说明", 28)]
-SCORE_COLS = [("一级指标", 16), ("二级指标", 22), ("三级指标", 30), ("分值", 13),
-              ("实际值", 20), ("得分", 13), ("扣分原因", 42)]
+ECONOMY_COLS = [("序号", 12), ("指标名称", 52), ("单位", 14), ("本期累计", 24),
+                ("同比增长\n(%)", 22), ("说明", 32)]
+SCORE_COLS = [("一级\n指标", 12), ("二级指标", 20), ("三级指标", 34), ("分值", 12),
+              ("实际值", 18), ("得分", 12), ("扣分原因", 48)]
 
 # Style names (English built-ins keep Word's outline and navigation pane working).
 S_BODY = "Normal"
@@ -270,7 +271,10 @@ class _Body:
         par.style = style
         for extra in cell.paragraphs[1:]:  # merged cells keep one paragraph each
             extra._element.getparent().remove(extra._element)
-        par.add_run(text)
+        for n, line in enumerate(text.split("\n")):
+            run = par.add_run(line)
+            if n:
+                run._r.addprevious(_break())
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 
 
@@ -322,7 +326,8 @@ def _styles(doc) -> None:
 
     normal = styles[S_BODY]
     _run_props(normal, fonts.BODY, BODY_PT)
-    _para_props(normal, indent=True, line=LINE_TWIPS, align="both")
+    # No widow/orphan control: official documents keep the strict 22-line grid.
+    _para_props(normal, indent=True, line=LINE_TWIPS, align="both", widow=False)
 
     def add(name: str, base: str = S_BODY):
         st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -454,7 +459,7 @@ def _run_props(style, font: str, size_pt: float, *, bold: bool = False,
 
 def _para_props(style, *, indent: bool, line: int, align: str, line_rule: str = "exact",
                 keep_next: bool = False, outline: int | None = None, after: int = 0,
-                page_break: bool = False) -> None:
+                page_break: bool = False, widow: bool | None = None) -> None:
     """Paragraph properties in schema order (keepNext, pageBreakBefore, spacing, ind, jc,
     outlineLvl)."""
     from docx.oxml import OxmlElement
@@ -483,6 +488,8 @@ def _para_props(style, *, indent: bool, line: int, align: str, line_rule: str = 
         sub("w:keepNext")
     if page_break:
         sub("w:pageBreakBefore")
+    if widow is not None:
+        sub("w:widowControl", val=int(widow))
     sub("w:spacing", before=0, after=after, line=line, lineRule=line_rule)
     if indent:
         sub("w:ind", firstLineChars=INDENT_CHARS, firstLine=2 * BODY_PT * 20)
@@ -574,10 +581,7 @@ def _fixed_layout(table, widths_mm: list[float]) -> None:
     from docx.shared import Mm
 
     tbl = table._tbl
-    tblpr = tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tblpr.append(layout)
+    tblpr = tbl.tblPr  # w:tblLayout fixed comes from table.autofit = False
     w = tblpr.find(qn("w:tblW"))
     if w is None:
         w = OxmlElement("w:tblW")
@@ -586,14 +590,27 @@ def _fixed_layout(table, widths_mm: list[float]) -> None:
     w.set(qn("w:w"), str(int(sum(Mm(x).twips for x in widths_mm))))
     for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths_mm):
         col.set(qn("w:w"), str(Mm(width).twips))
-    # Keep table text from inheriting the body's exact line pitch: cell margins of 1 mm.
+    # Cell padding: 0.6 mm above and below, 1.5 mm at the sides (schema order top, left,
+    # bottom, right; w:tblCellMar must precede w:tblLook).
     mar = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
+    for side, mm in (("top", 0.6), ("left", 1.5), ("bottom", 0.6), ("right", 1.5)):
         e = OxmlElement(f"w:{side}")
-        e.set(qn("w:w"), str(Mm(1.5).twips))
+        e.set(qn("w:w"), str(Mm(mm).twips))
         e.set(qn("w:type"), "dxa")
         mar.append(e)
-    tblpr.append(mar)
+    look = tblpr.find(qn("w:tblLook"))
+    if look is not None:
+        look.addprevious(mar)
+    else:
+        tblpr.append(mar)
+
+
+def _break():
+    from docx.oxml import OxmlElement
+
+    r = OxmlElement("w:r")
+    r.append(OxmlElement("w:br"))
+    return r
 
 
 def _repeat_header(row) -> None:
