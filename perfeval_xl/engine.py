@@ -8,11 +8,15 @@ raises (UnusableWorkbook / NotOurWorkbook, each with a Chinese message).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
+from openpyxl.utils.cell import column_index_from_string
+
 from perfeval_xl import catalogue, indicators, scoring, validation
 from perfeval_xl.model import Evaluation, Location, Problem, Result, ScoreRow
+from perfeval_xl.workbook import layout
 from perfeval_xl.workbook.reader import NotOurWorkbook, OpenpyxlSource, read_evaluation
 from perfeval_xl.workbook.source import CellSource
 
@@ -123,10 +127,24 @@ def run(ev: Evaluation) -> Result:
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
+    """Drop repeats; order errors first, then by position in the workbook (sheet, row, col)."""
     seen, out = set(), []
     for p in problems:
         key = (p.severity, p.code, p.location, p.message)
         if key not in seen:
             seen.add(key)
             out.append(p)
-    return out
+    return sorted(out, key=_problem_order)
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _problem_order(p: Problem) -> tuple:
+    loc = p.location
+    if loc is None:
+        return (_SEVERITY_ORDER[p.severity], -1, 0, 0)
+    sheet = layout.SHEET_ORDER.index(loc.sheet) if loc.sheet in layout.SHEET_ORDER else 99
+    m = re.match(r"([A-Z]+)(\d+)", loc.cell or "")
+    row, col = (int(m.group(2)), column_index_from_string(m.group(1))) if m else (0, 0)
+    return (_SEVERITY_ORDER[p.severity], sheet, row, col)

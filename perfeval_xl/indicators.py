@@ -102,7 +102,9 @@ def _sum(expr: str, values: dict[str, Decimal | None], calc: Calc) -> Decimal | 
                     calc.zeroed.append(name)
                 v = Decimal(0)
             else:
-                if name in inputs and name not in calc.blank:
+                # A derivable input (年末结转结余) is never itself "missing": the inputs its
+                # derivation needed were recorded already.
+                if name in inputs and name not in calc.blank and name not in catalogue.derived():
                     calc.blank.append(name)
                 missing = True
                 continue

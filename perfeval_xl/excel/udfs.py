@@ -241,9 +241,17 @@ def _rule(rule_text):
     if not isinstance(rule_text, str):
         raise _Marker(BAD_RULE)
     try:
-        return rules.parse_rule(rule_text)
+        return _parse(rule_text)
     except rules.RuleError:
         raise _Marker(BAD_RULE) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(rule_text: str):
+    # Rules are frozen dataclasses, so one parse serves every recalculation of the sheet.
+    from perfeval_xl import rules
+
+    return rules.parse_rule(rule_text)
 
 
 def _bands(bands) -> list[tuple[str, Decimal]]:

@@ -113,7 +113,7 @@ def _score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
     """
     plt = _pyplot()
     problems = _setup(plt)
-    fig, ax = plt.subplots(figsize=(WIDTH_CM / 2.54, 6.0 / 2.54))
+    fig, ax = plt.subplots(figsize=(WIDTH_CM / 2.54, 6.4 / 2.54))
     xs = list(range(len(groups)))
     w = 0.36
     weights = [float(g[1]) for g in groups]
@@ -123,10 +123,12 @@ def _score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
     top = max(weights + scores + [1.0])
     for x, (_, weight, score) in zip(xs, groups):
         ax.text(x - w / 2, float(weight) + top * 0.02, _num(weight), ha="center", fontsize=8)
-        rate = f"（{_fmt(score / weight * 100)}%）" if weight else ""
-        ax.text(x + w / 2, float(score) + top * 0.02, _num(score) + rate, ha="center",
-                fontsize=8)
-    ax.set_xticks(xs, [g[0] for g in groups])
+        ax.text(x + w / 2, float(score) + top * 0.02, _num(score), ha="center", fontsize=8,
+                color="#1f3f66")
+    # The score rate goes under the category name, where it cannot collide with the bars.
+    ticks = [f"{name}\n得分率{_fmt(score / weight * 100)}%" if weight else name
+             for name, weight, score in groups]
+    ax.set_xticks(xs, ticks)
     ax.set_ylabel("分")
     ax.set_ylim(0, top * 1.2)
     for side in ("top", "right"):

@@ -725,9 +725,16 @@ class _Builder:
         rows = []
         last1 = last2 = None
         groups = self.level1_totals()
+        # Group by 一级指标, then by 二级指标 in order of first appearance (个性指标 rows come
+        # last in the 自评表 but belong with their 二级指标).
         by_level1: dict[str, list] = {}
         for i in self.r.indicators:
             by_level1.setdefault(self.clean.line(i.level1), []).append(i)
+        for level1, items in by_level1.items():
+            first = {}
+            for n, i in enumerate(items):
+                first.setdefault(self.clean.line(i.level2), n)
+            items.sort(key=lambda i: first[self.clean.line(i.level2)])
         weight_sum = Decimal(0)
         score_sum = Decimal(0)
         for level1, items in by_level1.items():

@@ -126,9 +126,40 @@ def render_bytes(result: Result, *, template=None, charts: bool = True,
                           "可用的变量见 docs/report.md。") from None
     except TemplateError as exc:
         raise ReportError(f"报告模板 {name} 无法填充：{exc}") from None
+    merge_indicator_groups(tpl.docx)
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue(), problems
+
+
+def merge_indicator_groups(document) -> None:
+    """In an indicator table (header 一级指标 | 二级指标 | …) merge each 一级/二级指标 cell
+    down over the blank cells below it, as county tables print them. The context prints a
+    name only on the first row of its group; a 小计 row (cells merged across) ends a group.
+    Done after rendering because docxtpl cannot merge by group."""
+    for table in document.tables:
+        if len(table.rows) < 3 or len(table.columns) < 3:
+            continue
+        head = [c.text.replace("\n", "").strip() for c in table.rows[0].cells[:2]]
+        if head != ["一级指标", "二级指标"]:
+            continue
+        for col in (0, 1):
+            run: list = []
+            for row in list(table.rows[1:]) + [None]:
+                cells = row.cells if row is not None else None
+                spanned = cells is not None and cells[0]._tc is cells[1]._tc
+                if cells is None or spanned or cells[col].text.strip():
+                    _vmerge(run)
+                    run = [] if cells is None or spanned else [cells[col]._tc]
+                elif run:
+                    run.append(cells[col]._tc)
+
+
+def _vmerge(tcs: list) -> None:
+    if len(tcs) < 2:
+        return
+    for n, tc in enumerate(tcs):
+        tc.vMerge = "restart" if n == 0 else "continue"
 
 
 def render_report(result: Result, out_path, *, template=None, pdf: bool = False,

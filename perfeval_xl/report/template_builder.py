@@ -33,12 +33,12 @@ CHAR_SPACING = -5           # −0.25 pt (twentieths of a point): 28 characters 
 INDENT_CHARS = 200          # first-line indent of 2 characters (hundredths of a character)
 
 # Table column widths in mm (type area is 210 − 28 − 26 = 156 mm wide).
-# A 小四 character is 4.2 mm; cells have 1.5 mm padding each side. "\n" breaks a header.
+# A 小四 character is 4.2 mm; cells have 1 mm padding each side. "\n" breaks a header.
 DEPARTMENT_COLS = [("序号", 14), ("内设机构", 40), ("主要职责", 102)]
 ECONOMY_COLS = [("序号", 12), ("指标名称", 52), ("单位", 14), ("本期累计", 24),
                 ("同比增长\n(%)", 22), ("说明", 32)]
-SCORE_COLS = [("一级\n指标", 12), ("二级指标", 20), ("三级指标", 34), ("分值", 12),
-              ("实际值", 18), ("得分", 12), ("扣分原因", 48)]
+SCORE_COLS = [("一级\n指标", 11), ("二级指标", 19), ("三级指标", 33), ("分值", 11),
+              ("实际值", 19), ("得分", 14), ("扣分原因", 49)]
 
 # Style names (English built-ins keep Word's outline and navigation pane working).
 S_BODY = "Normal"
@@ -590,10 +590,10 @@ def _fixed_layout(table, widths_mm: list[float]) -> None:
     w.set(qn("w:w"), str(int(sum(Mm(x).twips for x in widths_mm))))
     for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths_mm):
         col.set(qn("w:w"), str(Mm(width).twips))
-    # Cell padding: 0.6 mm above and below, 1.5 mm at the sides (schema order top, left,
+    # Cell padding: 0.6 mm above and below, 1 mm at the sides (schema order top, left,
     # bottom, right; w:tblCellMar must precede w:tblLook).
     mar = OxmlElement("w:tblCellMar")
-    for side, mm in (("top", 0.6), ("left", 1.5), ("bottom", 0.6), ("right", 1.5)):
+    for side, mm in (("top", 0.6), ("left", 1.0), ("bottom", 0.6), ("right", 1.0)):
         e = OxmlElement(f"w:{side}")
         e.set(qn("w:w"), str(Mm(mm).twips))
         e.set(qn("w:type"), "dxa")

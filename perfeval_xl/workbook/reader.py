@@ -75,6 +75,7 @@ class OpenpyxlSource:
         self._busy: set[tuple[str, str]] = set()
         self._cached_wb = None
         self._names: dict[str, str] | None = None
+        self._sheets = {ws.title: ws for ws in wb.worksheets}
 
     def defined_names(self) -> dict[str, str]:
         if self._names is None:
@@ -85,12 +86,14 @@ class OpenpyxlSource:
         return list(self.wb.sheetnames)
 
     def _cell(self, sheet: str, coord: str):
-        if sheet not in self.wb.sheetnames:
-            return None
-        return self.wb[sheet][coord]
+        ws = self._sheets.get(sheet)
+        return None if ws is None else ws[coord]
 
     def formula(self, sheet: str, coord: str) -> str | None:
-        c = self._cell(sheet, coord)
+        return self._formula_of(self._cell(sheet, coord))
+
+    @staticmethod
+    def _formula_of(c) -> str | None:
         if c is None or c.data_type != "f":
             return None
         v = c.value
@@ -110,7 +113,7 @@ class OpenpyxlSource:
         c = self._cell(sheet, coord)
         if c is None:
             return ExcelError("#REF!")
-        f = self.formula(sheet, coord)
+        f = self._formula_of(c)
         v = self._evaluate(sheet, coord, f) if f is not None else c.value
         self._values[key] = v
         return v
