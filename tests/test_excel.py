@@ -224,6 +224,99 @@ def test_excel_text_keeps_text_inert(value, expected):
     assert xlsource.excel_text(value) == expected
 
 
+class _FakeRange:
+    def __init__(self, sheet, a, b=None):
+        self.sheet, self.a, self.b = sheet, a, b
+
+    def options(self, **kw):
+        return self
+
+    @property
+    def value(self):
+        self.sheet.reads.append(self.b)
+        rows, cols = self.b
+        return [[self.sheet.cells.get((r, c)) for c in range(1, cols + 1)]
+                for r in range(1, rows + 1)]
+
+    @property
+    def formula(self):
+        raise NotImplementedError
+
+    @property
+    def number_format(self):
+        raise NotImplementedError
+
+
+class _FakeSheet:
+    def __init__(self, name, cells, last):
+        self.name, self.cells, self.reads = name, cells, []
+        self.used_range = type("U", (), {"last_cell": type("C", (), {
+            "row": last[0], "column": last[1]})()})()
+
+    def range(self, a, b=None):
+        return _FakeRange(self, a, b)
+
+
+class _FakeName:
+    def __init__(self, name, refers_to):
+        self.name, self.refers_to = name, refers_to
+
+
+class _FakeBook:
+    fullname = r"C:\自评\自评表.xlsm"
+
+    def __init__(self, sheets, names):
+        self.sheets = _FakeSheets(sheets)
+        self.names = names
+
+
+class _FakeSheets(list):
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return next(s for s in self if s.name == key)
+        return list.__getitem__(self, key)
+
+
+def test_xlwings_source_reads_each_sheet_once_within_its_names():
+    budget = _FakeSheet("预算执行", {(5, 3): 388.46, (6, 3): "#DIV/0!", (7, 3): ""},
+                        last=(1_048_576, 16_384))   # a used range formatted to the end
+    other = _FakeSheet("说明", {(1, 1): "x"}, last=(1_048_576, 3))
+    book = _FakeBook([budget, other], [
+        _FakeName("budget_initial", "='预算执行'!$C$5"),
+        _FakeName("tbl_x", "=预算执行!$A$4:$D$9"),
+        _FakeName("'预算执行'!Print_Area", "='预算执行'!$A$1:$H$40"),   # sheet-scoped: not ours
+        _FakeName("broken", "=#REF!"),
+    ])
+    src = xlsource.XlwingsSource(book)
+    assert src.path == book.fullname
+    assert src.defined_names() == {"budget_initial": "'预算执行'!$C$5",
+                                   "tbl_x": "预算执行!$A$4:$D$9", "broken": "#REF!"}
+    assert src.value("预算执行", "C5") == 388.46
+    assert src.value("预算执行", "$C$6") == "#DIV/0!"
+    assert src.value("预算执行", "C7") is None            # "" is blank
+    assert src.value("预算执行", "Z99") is None
+    assert src.value("没有的表", "A1") == "#REF!"
+    assert budget.reads == [(9, 4)]                       # one read, bounded by the names
+    assert src.value("说明", "A1") == "x"
+    assert other.reads == [(xlsource.MAX_UNNAMED_ROWS, 3)]
+    assert src.formula("预算执行", "C5") is None           # remote engine: not available
+    assert src.number_format("预算执行", "C5") == "General"
+    assert src.max_row("预算执行") == 9
+
+
+def test_only_sheets_keeps_the_checks_part():
+    from perfeval_xl.model import Location
+    from perfeval_xl.workbook.plan import CellWrite, WritePlan
+
+    plan = WritePlan(writes=[CellWrite("自评表", "J5", 3.0), CellWrite("校验结果", "A5", "错误")],
+                     clear=[("校验结果", 5, 9, "A", "D")],
+                     names={"tbl_checks": "'校验结果'!$A$4:$D$9"},
+                     select=Location("预算执行", "C7"))
+    part = xlsource.only_sheets(plan, ["校验结果"])
+    assert [w.cell for w in part.writes] == ["A5"] and part.clear == plan.clear
+    assert part.names == plan.names and part.select == plan.select
+
+
 # --------------------------------------------------------------------------- the .xlsm
 
 
@@ -555,26 +648,53 @@ def test_calculate_scores_through_xlwings(remote, sample_payload, commands):
     assert not [k for k in written if k[0] == layout.SHEET_SCORES and k[1][0] in "ABCDEFGLM"]
 
 
-def test_validate_data_lists_problems_with_links(remote, sample_payload, commands):
+def cli_plan(tmp_path: Path, **named):
+    """The CLI's plan for the sample with some named cells changed (openpyxl path)."""
+    wb = load_workbook(SAMPLE, keep_vba=True)
+    for name, value in named.items():
+        sheet, coord = parse_ref(wb.defined_names[name].attr_text)
+        wb[sheet][coord].value = value
+    path = tmp_path / "changed.xlsm"
+    wb.save(path)
+    result = engine.evaluate(path)
+    return result, plan_writes(result)
+
+
+def test_validate_data_lists_problems_with_links(remote, sample_payload, commands, tmp_path):
+    changes = {"budget_adjusted": None, "staff_actual": "33人"}
+    result, plan = cli_plan(tmp_path, **changes)
+    assert result.errors and result.warnings
     payload = json.loads(sample_payload)
-    set_named(payload, "budget_adjusted", None)
-    set_named(payload, "staff_actual", "33人")
+    for name, value in changes.items():
+        set_named(payload, name, value)
     book = remote(payload)
     actions = run_button(book, commands, "validate_data")
     written = grid(book, actions)
     assert {k[0] for k in written} == {layout.SHEET_CHECKS}   # 数据校验 writes no scores
-    rows = [[written.get((layout.SHEET_CHECKS, f"{c}{r}")) for c in "ABCD"] for r in (5, 6, 7)]
-    assert rows[0][:3] == ["警告", "text-number", "''基本情况'!C9"]
-    assert [r[:2] for r in rows[1:]] == [["错误", "missing-input"]] * 2
+    checks = [w for w in plan.writes if w.sheet == layout.SHEET_CHECKS]
+    assert {(w.cell): xlsource.excel_text(w.value) for w in checks} == {
+        k[1]: v for k, v in written.items()}
+    rows = {(r[0], r[1]) for r in _table(written, len(result.problems))}
+    assert ("警告", "text-number") in rows and ("错误", "missing-input") in rows
     links = [a["args"][0] for a in actions if a["func"] == "addHyperlink"]
-    assert links[:2] == ["#'基本情况'!C9", "#'预算执行'!C7"]
-    assert any(a["func"] == "setRangeColor" and a["args"] == ["#F4CCCC"] for a in actions)
+    assert links == [w.link for w in checks if w.link]
+    assert "#'预算执行'!C7" in links and "#'基本情况'!C9" in links
+    colors = {a["args"][0] for a in actions if a["func"] == "setRangeColor"}
+    assert {"#F4CCCC", "#FFF2CC"} <= colors
     assert any(a["func"] == "setNameRefersTo" and a["args"][0] == "tbl_checks" for a in actions)
     select = next(a for a in actions if a["func"] == "rangeSelect")
-    assert (book.sheets[select["sheet_position"]].name, select["start_row"],
-            select["start_column"]) == (layout.SHEET_BUDGET, 6, 2)        # '预算执行'!C7
+    col, row = coordinate_from_string(plan.select.cell)
+    assert (book.sheets[select["sheet_position"]].name, select["start_row"] + 1,
+            select["start_column"] + 1) == (plan.select.sheet, row, column_index_from_string(col))
     [(text, mode)] = alerts(actions)
-    assert "错误 2 项，警告 1 项" in text and mode == "critical"
+    assert f"错误 {len(result.errors)} 项，警告 {len(result.warnings)} 项" in text
+    assert mode == "critical"
+
+
+def _table(written, n: int) -> list[list]:
+    """The first ``n`` 校验结果 rows (严重程度, 问题代码, 位置, 说明) as written."""
+    return [[written.get((layout.SHEET_CHECKS, f"{c}{r}")) for c in "ABCD"]
+            for r in range(5, 5 + n)]
 
 
 def test_foreign_workbook_is_left_untouched(remote, commands):
@@ -694,6 +814,24 @@ def test_report_target_locked_leaves_nothing_half_written(remote, sample_payload
 
 
 @needs_report
+def test_report_folder_not_writable(remote, sample_payload, commands, tmp_path, monkeypatch):
+    from perfeval_xl import files
+
+    payload = json.loads(sample_payload)
+    set_named(payload, layout.REPORT_DIR, str(tmp_path))
+
+    def read_only(*a, **k):  # a read-only share (tests run as root, so chmod cannot show it)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
+    book = remote(payload)
+    actions = run_button(book, commands, "generate_report")
+    [(text, mode)] = alerts(actions)
+    assert f"无法在文件夹 {tmp_path} 中写入文件" in text and mode == "critical"
+    assert list(tmp_path.iterdir()) == [] and remote.opened == []
+
+
+@needs_report
 def test_export_pdf(remote, sample_payload, commands, tmp_path, monkeypatch):
     from perfeval_xl.report import pdf
 
@@ -742,6 +880,36 @@ def test_macro_without_excel_exits_with_chinese_message(capsys):
     with pytest.raises(SystemExit):
         macros.calculate_scores()
     assert "无法连接到调用本程序的 Excel 工作簿" in capsys.readouterr().err
+
+
+def _as_excel_runs_it(workbook: Path, python_command: str) -> subprocess.CompletedProcess:
+    """``python -B -c`` as xlwings' ExecuteWindows composes it (minus cmd.exe): the
+    prepare_sys_path prologue with the workbook's paths, then the RunPython command."""
+    pythonpath = f"true;{workbook};{workbook};;;;"
+    code = (f'import xlwings.utils;xlwings.utils.prepare_sys_path("{pythonpath}"); '
+            f"{python_command}")
+    return subprocess.run([sys.executable, "-B", "-c", code, f"--wb={workbook.name}"],
+                          capture_output=True, text=True, cwd=workbook.parent, timeout=120)
+
+
+def test_runpython_command_line_runs_outside_excel(commands, tmp_path):
+    wb = tmp_path / "自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    proc = _as_excel_runs_it(wb, commands["calculate_scores"])
+    # No Excel to attach to: a Chinese line on stderr (shown by xlwings) and exit 1.
+    assert proc.returncode == 1
+    assert "无法连接到调用本程序的 Excel 工作簿" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_main_route_imports_the_workbook_module(tmp_path, monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    wb = tmp_path / "部门整体支出绩效自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    assert setup.run_setup(str(wb)) == 0
+    # What the xlwings add-in's "Run main" runs: import <workbook name>; <name>.main()
+    proc = _as_excel_runs_it(wb, "import 部门整体支出绩效自评表; 部门整体支出绩效自评表.main()")
+    assert proc.returncode == 1 and "无法连接到调用本程序的 Excel 工作簿" in proc.stderr
 
 
 def test_output_folder_rules(tmp_path):

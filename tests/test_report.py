@@ -31,10 +31,11 @@ from perfeval_xl.report import (
     build_context,
     convert_to_pdf,
     default_report_name,
+    fonts,
     render_report,
+    template_builder,
 )
 from perfeval_xl.report import context as ctxmod
-from perfeval_xl.report import fonts, template_builder
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "workbooks" / "sample_quwo_2021.xlsx"
@@ -537,6 +538,15 @@ def test_control_characters_removed_with_warning_naming_the_cell(tmp_path):
     assert all(p.severity == "warning" for p in outcome.problems)
 
 
+def test_dollar_signs_in_chart_labels(tmp_path):
+    res = seed_result()
+    for i in res.indicators:
+        if i.level1 == "效果":
+            i.level1 = "效果$x^2$ $"
+    outcome = render_report(res, tmp_path / "r.docx")
+    assert "效果$x^2$ $小计" in docx_text(outcome.docx)
+
+
 def test_very_long_text_renders(tmp_path):
     long = "很长的文字，" * 3000
     res = seed_result(texts={"text_duties": long + "\n" + long})
@@ -693,6 +703,20 @@ def test_unwritable_output_leaves_nothing(tmp_path):  # pragma: no cover - non-r
         folder.chmod(stat.S_IRWXU)
 
 
+def test_folder_without_write_permission(tmp_path, monkeypatch):
+    """As root (CI) chmod cannot make a folder unwritable, so the OS refusal is simulated."""
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(OutputError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", charts=False)
+    assert "权限" in exc.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_locked_output_keeps_the_old_file(tmp_path, monkeypatch):
     """A target that Word holds open: the rename fails, the old file stays, no temp left."""
     target = tmp_path / "o.docx"
@@ -746,7 +770,7 @@ def test_chart_font_fallback_warns(tmp_path, monkeypatch):
 
 
 def test_fontconfig_file_in_docs_matches_code():
-    path = ROOT / "docs" / "fonts" / "perfeval-fonts.conf"
+    path = ROOT / "docs" / "fonts" / "65-perfeval-fonts.conf"
     assert path.read_text(encoding="utf-8") == fonts.fontconfig_aliases()
 
 
@@ -810,9 +834,9 @@ def test_parallel_conversions_do_not_collide(tmp_path):
         res = seed_result()
         res.evaluation.unit = Cell(f"单位{i}", None)
         docs.append(render_report(res, tmp_path / f"r{i}.docx", charts=False).docx)
+    (tmp_path / "pdf").mkdir()
     with ThreadPoolExecutor(2) as pool:
-        pdfs = list(pool.map(lambda p: convert_to_pdf(p, tmp_path / "pdf"), docs)) \
-            if (tmp_path / "pdf").mkdir() is None else []
+        pdfs = list(pool.map(lambda p: convert_to_pdf(p, tmp_path / "pdf"), docs))
     assert [p.name for p in pdfs] == ["r0.pdf", "r1.pdf"]
     assert all(p.stat().st_size > 10000 for p in pdfs)
 
@@ -858,6 +882,20 @@ def test_real_sample_report(tmp_path):
     for i in res.indicators:
         assert names[i.name] == (ctxmod.fmt_score(i.score) if i.score is not None else "—")
     assert [p.code for p in outcome.problems] == []
+
+
+@pytest.mark.parametrize("name", ["blank_mof2013.xlsx", "blank_hunan.xlsx",
+                                  "blank_perf2020.xlsx"])
+def test_blank_workbook_report_is_short_and_clean(tmp_path, name):
+    engine = pytest.importorskip("perfeval_xl.engine")
+    path = ROOT / "workbooks" / name
+    if not path.is_file():
+        pytest.skip(f"blank workbook not built: {path}")
+    out = render_report(engine.evaluate(path), tmp_path / "r.docx").docx
+    assert_consecutive(out)
+    text = docx_text(out)
+    assert "计划开展工作0项" not in text and "{{" not in text
+    assert [t for s, t in headings(out) if s == "Heading 1"][0] == "一、评价思路"
 
 
 @pytest.mark.slow

@@ -25,6 +25,10 @@ from perfeval_xl.workbook.plan import CellWrite, WritePlan
 TONE_COLOR = {"error": "#F4CCCC", "warning": "#FFF2CC", "info": "#DDEBF7"}
 
 _COORD = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+_NAME_REF = re.compile(
+    r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)$")
+# A sheet no defined name points into is read only this far (the reader does not need it).
+MAX_UNNAMED_ROWS, MAX_UNNAMED_COLS = 2000, 60
 # Text Excel would turn into a number, date, time or formula when assigned as a value.
 _COERCIBLE = re.compile(r"^[\s\d.,:/%+\-eE年月日]*$")
 
@@ -106,14 +110,34 @@ class XlwingsSource:
             self._sheet_names = [s.name for s in self.book.sheets]
         return self._sheet_names
 
+    def _extent(self, sheet: str) -> tuple[int, int] | None:
+        """The bottom-right corner of every defined name on ``sheet``: the reader reads only
+        through names, and a used range formatted down to row 1048576 must not be read."""
+        rows = cols = 0
+        for ref in self.defined_names().values():
+            m = _NAME_REF.match(ref.strip())
+            if not m:
+                continue
+            name = (m.group(1) or "").replace("''", "'") or m.group(2)
+            if name != sheet:
+                continue
+            for coord in m.group(3).split(":"):
+                r, c = _split(coord)
+                rows, cols = max(rows, r), max(cols, c)
+        return (rows, cols) if rows else None
+
     def _sheet_values(self, sheet: str) -> list[list[Any]] | None:
         if sheet not in self.sheet_names():
             return None
         if sheet not in self._values:
             sh = self.book.sheets[sheet]
             last = sh.used_range.last_cell
-            rng = sh.range((1, 1), (max(last.row, 1), max(last.column, 1)))
-            vals = rng.options(ndim=2, err_to_str=True).value
+            rows, cols = max(last.row, 1), max(last.column, 1)
+            rows, cols = min(rows, MAX_UNNAMED_ROWS), min(cols, MAX_UNNAMED_COLS)
+            extent = self._extent(sheet)
+            if extent is not None:
+                rows, cols = min(max(last.row, 1), extent[0]), min(max(last.column, 1), extent[1])
+            vals = sh.range((1, 1), (rows, cols)).options(ndim=2, err_to_str=True).value
             self._values[sheet] = [list(r) for r in (vals or [[None]])]
         return self._values[sheet]
 

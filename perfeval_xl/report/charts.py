@@ -82,7 +82,7 @@ def _budget_chart(sources: list[tuple[str, Decimal]], uses: list[tuple[str, Deci
     total = max(sum((float(v) for _, v in sources), 0.0), sum((float(v) for _, v in uses), 0.0))
     for y, parts, colours in ((1, sources, _SOURCE_COLOURS), (0, uses, _USE_COLOURS)):
         left = 0.0
-        for (label, value), colour in zip(parts, colours):
+        for (label, value), colour in zip(parts, colours, strict=False):
             v = float(value)
             if v <= 0:
                 continue
@@ -121,12 +121,12 @@ def _score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
     ax.bar([x - w / 2 for x in xs], weights, w, label="分值", color="#b9d0e8", edgecolor="#3b6ea5")
     ax.bar([x + w / 2 for x in xs], scores, w, label="得分", color="#3b6ea5")
     top = max(weights + scores + [1.0])
-    for x, (_, weight, score) in zip(xs, groups):
+    for x, (_, weight, score) in zip(xs, groups, strict=True):
         ax.text(x - w / 2, float(weight) + top * 0.02, _num(weight), ha="center", fontsize=8)
         ax.text(x + w / 2, float(score) + top * 0.02, _num(score), ha="center", fontsize=8,
                 color="#1f3f66")
     # The score rate goes under the category name, where it cannot collide with the bars.
-    ticks = [f"{name}\n得分率{_fmt(score / weight * 100)}%" if weight else name
+    ticks = [f"{_text(name)}\n得分率{_fmt(score / weight * 100)}%" if weight else _text(name)
              for name, weight, score in groups]
     ax.set_xticks(xs, ticks)
     ax.set_ylabel("分")
@@ -136,6 +136,11 @@ def _score_chart(groups: list[tuple[str, Decimal, Decimal]]) -> Chart:
     ax.legend(fontsize=8, frameon=False, loc="upper right")
     fig.tight_layout()
     return Chart(_png(fig, plt), problems)
+
+
+def _text(s: str) -> str:
+    """Workbook text as a literal label: a "$" would otherwise start matplotlib mathtext."""
+    return str(s).replace("$", r"\$")
 
 
 def _num(d: Decimal) -> str:

@@ -491,7 +491,8 @@ class _Builder:
         on_time, quality = self.num("tasks_on_time"), self.num("tasks_quality_ok")
         key_all, key_done = self.num("key_tasks_assigned"), self.num("key_tasks_completed")
         parts = []
-        if planned is not None:
+        # Counts of 0 come from the COUNTIF formulas of an empty work list: say nothing then.
+        if planned:
             s = f"{self.yr}，我单位计划开展工作{fmt_count(planned)}项"
             if done is not None:
                 s += f"，实际完成{fmt_count(done)}项"
@@ -503,7 +504,7 @@ class _Builder:
             if sub:
                 s += "，其中" + "、".join(sub)
             parts.append(s)
-        if key_all is not None:
+        if key_all:
             s = f"交办或下达的重点工作{fmt_count(key_all)}项"
             if key_done is not None:
                 s += f"，实际完成{fmt_count(key_done)}项"
@@ -595,9 +596,8 @@ class _Builder:
             title = catalogue.preset(self.ev.preset).title
         except (KeyError, FileNotFoundError):
             return ""
+        # The preset's own title, without our "（默认）" marker, quoted.
         title = re.sub(r"（默认）$", "", title)
-        # "财预〔2013〕53号部门整体…体系" -> "财预〔2013〕53号《部门整体…体系》"-like wording is
-        # left to the preset's own title; we only quote it.
         return f"“{title}”"
 
     def grade_levels(self) -> dict:
@@ -606,7 +606,7 @@ class _Builder:
             return {"paragraphs": []}
         labels = [self.clean.line(b[0]) for b in bands]
         parts = []
-        for i, (label, lower) in enumerate(zip(labels, [b[1] for b in bands])):
+        for i, (label, lower) in enumerate(zip(labels, [b[1] for b in bands], strict=True)):
             upper = bands[i - 1][1] if i else None
             if upper is None:
                 parts.append(f"{fmt_score(lower)}分（含）以上为{label}")
@@ -695,7 +695,8 @@ class _Builder:
             paras.append("各项指标均获得满分。")
         if unscored:
             names = "、".join(self.clean.line(i.name) for i in unscored)
-            paras.append(f"另有{len(unscored)}项指标（{names}）未能评分，按0分计入总分。")
+            lead = "另有" if lost else "共有"
+            paras.append(f"{lead}{len(unscored)}项指标（{names}）未能评分，按0分计入总分。")
         return {"paragraphs": paras}
 
     def level1_totals(self) -> list[tuple[str, Decimal, Decimal]]:
@@ -730,7 +731,7 @@ class _Builder:
         by_level1: dict[str, list] = {}
         for i in self.r.indicators:
             by_level1.setdefault(self.clean.line(i.level1), []).append(i)
-        for level1, items in by_level1.items():
+        for items in by_level1.values():
             first = {}
             for n, i in enumerate(items):
                 first.setdefault(self.clean.line(i.level2), n)

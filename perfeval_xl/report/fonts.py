@@ -9,7 +9,7 @@ conversion runs with a fontconfig file that aliases each name to a free look-ali
 - 黑体 → Noto Sans CJK SC;  楷体_GB2312 → AR PL KaitiM GB (fonts-arphic-gkai00mp);
 - 方正小标宋简体 and 宋体 → Noto Serif CJK SC.
 
-``docs/fonts/perfeval-fonts.conf`` is the same file for a system-wide install (a test keeps the
+``docs/fonts/65-perfeval-fonts.conf`` is the same file for a system-wide install (a test keeps the
 two identical).
 """
 

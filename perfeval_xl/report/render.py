@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfeval_xl.files import atomic_write, safe_filename
+from perfeval_xl.files import OutputError, atomic_write, safe_filename
 from perfeval_xl.model import Problem, Result
 from perfeval_xl.report import context as context_mod
 from perfeval_xl.report.pdf import PdfUnavailable, convert_to_pdf
@@ -170,7 +170,8 @@ def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
     Raises:
         ReportError: strict and the result has errors; template missing, damaged or using
             unknown variables.
-        files.OutputError: the output cannot be written (open in Word, no permission).
+        files.OutputError: the .docx cannot be written (open in Word, no permission); a PDF
+            that cannot be written is a "pdf-failed" warning instead.
     """
     out = Path(out_path)
     if out.is_dir():
@@ -183,4 +184,6 @@ def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
             pdf_path = convert_to_pdf(out, out.parent)
         except PdfUnavailable as exc:
             problems.append(Problem("warning", exc.code, exc.message))
+        except OutputError as exc:  # e.g. the old PDF is open in a viewer; the .docx is done
+            problems.append(Problem("warning", "pdf-failed", exc.message))
     return ReportOutcome(docx=out, pdf=pdf_path, problems=problems)

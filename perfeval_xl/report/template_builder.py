@@ -588,7 +588,7 @@ def _fixed_layout(table, widths_mm: list[float]) -> None:
         tblpr.append(w)
     w.set(qn("w:type"), "dxa")
     w.set(qn("w:w"), str(int(sum(Mm(x).twips for x in widths_mm))))
-    for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths_mm):
+    for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths_mm, strict=True):
         col.set(qn("w:w"), str(Mm(width).twips))
     # Cell padding: 0.6 mm above and below, 1 mm at the sides (schema order top, left,
     # bottom, right; w:tblCellMar must precede w:tblLook).

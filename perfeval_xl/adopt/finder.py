@@ -1,0 +1,580 @@
+"""Finds the county's indicator table (部门整体支出绩效自评表) in a workbook by its headers.
+
+A county table is recognised by header texts, never by position: any sheet, any row, any
+column order, extra columns, title rows above and notes below. A header may span two rows
+(``绩效指标`` over ``一级/二级/三级指标``, ``自评情况`` over ``完成值/得分``). Merged
+一级/二级 cells running down many rows, and levels written once per group, give every row
+its levels.
+
+Each role (三级指标, 分值, 评分标准, 得分 …) has a vocabulary of header wordings
+(``VOCABULARY``). A header row is a candidate when it names an indicator column, a 分值
+column and a 评分标准 or 得分 column; candidates are ranked by which roles they name
+(``ROLE_WEIGHT``). Two distinct tables with the same best rank are ambiguous: an
+``AdoptError`` names every sheet and row considered. Nothing is asked interactively.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from perfeval_xl.model import Location, Problem
+
+__all__ = [
+    "ROLE_LABEL",
+    "VOCABULARY",
+    "AdoptError",
+    "Column",
+    "IndicatorRow",
+    "Table",
+    "find_table",
+    "header_role",
+    "norm_header",
+]
+
+
+class AdoptError(Exception):
+    """The workbook cannot be adopted; ``message`` is Chinese and says why and what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# Roles in display order, with the label used in reports.
+ROLE_LABEL = {
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "name": "三级指标",
+    "weight": "分值",
+    "standard": "评分标准",
+    "target": "目标值",
+    "actual": "实际值",
+    "score": "得分",
+    "reason": "扣分原因",
+    "explanation": "指标解释",
+}
+
+# Header wordings per role, most specific first: when two columns claim one role, the
+# earlier wording wins (自评得分 over 评价得分), then the leftmost column.
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "level1": ("一级指标", "一级", "一级指标名称"),
+    "level2": ("二级指标", "二级", "二级指标名称"),
+    "name": ("三级指标", "三级指标名称", "指标名称", "具体指标", "考核指标", "评价指标",
+             "绩效指标", "考评指标", "三级", "指标"),
+    "weight": ("分值", "权重", "标准分", "标准分值", "指标分值", "指标权重", "权重分", "分值权重",
+               "权重分值", "满分", "满分值"),
+    "standard": ("评分标准", "评分规则", "评价标准", "评分办法", "评分方法", "计分方法",
+                 "计分标准", "考核标准", "考评标准", "评分细则", "打分标准", "评分标准及方法"),
+    "target": ("目标值", "年度目标值", "年度指标值", "计划值", "预期目标值", "预期目标",
+               "年度目标", "目标"),
+    "actual": ("实际值", "实际完成值", "完成值", "指标值", "实际完成", "实际完成数", "年度实际值",
+               "全年实际值", "实际完成情况", "完成情况"),
+    "score": ("自评得分", "得分", "评分", "自评分", "自评分数", "实际得分", "自评分值",
+              "评价得分"),
+    "reason": ("扣分原因", "扣分理由", "扣分说明", "扣分原因说明", "扣分情况说明",
+               "扣分原因及说明", "偏差原因", "偏差原因分析及改进措施", "偏差原因及改进措施",
+               "未完成原因"),
+    "explanation": ("指标解释", "指标说明", "指标内涵", "指标释义", "指标定义"),
+}
+
+# Headers of columns we recognise and leave alone; they make a row look like a header.
+EXTRA_TERMS = ("序号", "计算公式", "评价要点", "备注", "说明", "评分依据", "数据来源", "佐证材料",
+               "复核得分", "审核得分", "财政复核得分", "评价方式", "指标方向", "单位", "计量单位",
+               "指标性质", "指标类型")
+
+# How much each role counts when ranking candidates. name, weight and one of standard or
+# score are required.
+ROLE_WEIGHT = {"name": 8, "weight": 6, "standard": 6, "score": 6, "level1": 2, "level2": 2,
+               "actual": 2, "reason": 2, "target": 1, "explanation": 1}
+
+TOTAL_TERMS = frozenset({"合计", "总计", "总分", "合计得分", "得分合计", "总得分", "自评总分",
+                         "合计分值", "综合得分", "自评得分合计", "总分合计"})
+GRADE_TERMS = frozenset({"等级", "评价等级", "自评等级", "绩效等级", "评定等级", "等次", "自评等次",
+                         "评价结果", "自评结果", "绩效评价等级"})
+NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明", "填表人", "填报人", "审核人",
+                 "负责人", "单位负责人", "联系人", "联系电话", "评价人", "制表", "附注")
+UNIT_LABELS = ("单位名称", "部门名称", "部门(单位)名称", "填报单位", "填报单位(盖章)", "单位(盖章)",
+               "部门(单位)", "被评价单位", "评价单位", "部门", "单位")
+
+_HEADER_SCAN_ROWS = 300     # header rows are looked for in the first rows of a sheet
+_MAX_COLUMNS = 60
+_MAX_DATA_ROWS = 1000
+_BLANK_RUN_END = 3          # this many blank rows end a table
+_MERGE_CELL_LIMIT = 20000   # larger merged ranges are not expanded (hostile files)
+
+_TERM_ROLE: dict[str, tuple[str, int]] = {}
+for _role, _terms in VOCABULARY.items():
+    for _i, _t in enumerate(_terms):
+        _TERM_ROLE.setdefault(_t, (_role, _i))
+for _t in EXTRA_TERMS:
+    _TERM_ROLE.setdefault(_t, ("extra", 0))
+# Prefix matching ("得分情况", "分值权重说明") is allowed for terms long or specific enough;
+# "指标" or "评分" alone would catch 指标类型 or 评分依据.
+_PREFIX_TERMS = sorted((t for t in _TERM_ROLE
+                        if (len(t) >= 3 or t in ("得分", "分值", "权重")) and t not in EXTRA_TERMS),
+                       key=len, reverse=True)
+
+
+def norm_header(text: Any) -> str:
+    """Header text reduced for matching: NFKC, no blanks or line breaks, no trailing unit in
+    brackets ("分值（分）" -> "分值"), no colon or asterisk."""
+    if not isinstance(text, str) or text.startswith("="):
+        return ""
+    s = unicodedata.normalize("NFKC", text)
+    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"\([^()]*\)$", "", s) or s
+    return s.strip(":*※")
+
+
+def header_role(text: Any) -> tuple[str, int] | None:
+    """(role, priority) of a header text, ("extra", 0) for a known other column, or None."""
+    s = norm_header(text)
+    if not s or len(s) > 24:
+        return None
+    if s in _TERM_ROLE:
+        return _TERM_ROLE[s]
+    for term in _PREFIX_TERMS:
+        if s.startswith(term) and len(s) - len(term) <= 2:
+            return _TERM_ROLE[term]
+    return None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One recognised column: its role, 1-based index and the header text as written."""
+
+    role: str
+    col: int
+    header: str
+
+    @property
+    def letter(self) -> str:
+        return get_column_letter(self.col)
+
+
+@dataclass
+class IndicatorRow:
+    """One data row of the county table.
+
+    Attributes:
+        row: sheet row.
+        cells: role -> coordinate of the cell that holds the role's value for this row (for
+            merged or carried-down levels, the cell where the text is written).
+        values: role -> the raw value of that cell (None for blank).
+    """
+
+    row: int
+    cells: dict[str, str]
+    values: dict[str, Any]
+
+    def text(self, role: str) -> str:
+        v = self.values.get(role)
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return str(v).strip()
+
+
+@dataclass
+class Table:
+    """A candidate or chosen indicator table."""
+
+    sheet: str
+    header_top: int
+    header_bottom: int
+    columns: dict[str, Column]
+    rank: int
+    rows: list[IndicatorRow] = field(default_factory=list)
+    last_row: int = 0
+    total_row: int | None = None
+    total_cell: str | None = None
+    grade_cell: str | None = None
+    unit_text: str | None = None        # 单位名称 written in the title rows
+    unit_cell: str | None = None        # or the cell the department is to fill it in
+    year: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def data_start(self) -> int:
+        return self.header_bottom + 1
+
+    def where(self) -> str:
+        rows = (f"第{self.header_top}行" if self.header_top == self.header_bottom
+                else f"第{self.header_top}–{self.header_bottom}行")
+        return f"“{self.sheet}”表{rows}"
+
+    def column_summary(self) -> str:
+        """"三级指标=C列（三级指标）、分值=D列（分值）…" in role order."""
+        parts = []
+        for role, label in ROLE_LABEL.items():
+            c = self.columns.get(role)
+            if c:
+                shown = c.header.replace("\n", "")
+                parts.append(f"{label}={c.letter}列" + (f"（{shown}）" if shown != label else ""))
+        return "、".join(parts)
+
+
+# --------------------------------------------------------------------------- sheet access
+
+
+class _Grid:
+    """Cell values of one worksheet with merged ranges resolved to their top-left cell."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.owner: dict[tuple[int, int], tuple[int, int]] = {}
+        self.span: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        for rng in ws.merged_cells.ranges:
+            r0, c0, r1, c1 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
+            if (r1 - r0 + 1) * (c1 - c0 + 1) > _MERGE_CELL_LIMIT:
+                continue
+            self.span[(r0, c0)] = (r0, c0, r1, c1)
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    self.owner[(r, c)] = (r0, c0)
+        self.max_row = ws.max_row
+        self.max_col = min(ws.max_column, _MAX_COLUMNS)
+
+    def top_left(self, r: int, c: int) -> tuple[int, int]:
+        return self.owner.get((r, c), (r, c))
+
+    def merge_of(self, r: int, c: int) -> tuple[int, int, int, int]:
+        """(r0, c0, r1, c1) of the merged range holding the cell (the cell itself if none)."""
+        return self.span.get(self.top_left(r, c), (r, c, r, c))
+
+    def value(self, r: int, c: int) -> Any:
+        r0, c0 = self.top_left(r, c)
+        return self.ws.cell(r0, c0).value
+
+    def text(self, r: int, c: int) -> str:
+        v = self.value(r, c)
+        return v.strip() if isinstance(v, str) and not v.startswith("=") else ""
+
+    def coord(self, r: int, c: int) -> str:
+        r0, c0 = self.top_left(r, c)
+        return f"{get_column_letter(c0)}{r0}"
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _roles(grid: _Grid, top: int, second: int | None) -> dict[str, tuple[int, Column]]:
+    """Roles named by header row ``top`` (and ``second`` below it, for two-row headers).
+
+    A cell of the second row that belongs to the same merged range as the first (a header
+    merged down both rows) adds nothing; otherwise a recognised second-row text wins over
+    the group label above it. A label merged across several columns names only its first.
+    """
+    found: dict[str, tuple[int, Column]] = {}
+    for c in range(1, grid.max_col + 1):
+        r0, c0, _, _ = grid.merge_of(top, c)
+        upper = grid.text(top, c) if c0 == c or r0 != top else ""
+        if r0 != top and not upper:
+            continue
+        lower = ""
+        if second is not None and grid.top_left(second, c) != grid.top_left(top, c):
+            lower = grid.text(second, c)
+        hit, text = None, ""
+        if lower:
+            hit, text = header_role(lower), lower
+        if hit is None and upper and c0 == c:
+            hit, text = header_role(upper), upper
+        if hit is None or hit[0] == "extra":
+            continue
+        role, prio = hit
+        if role not in found or prio < found[role][0]:
+            found[role] = (prio, Column(role, c, text))
+    return found
+
+
+def _top_contributes(grid: _Grid, top: int, second: int) -> bool:
+    """Whether row ``top`` is really the first line of a two-row header: one of its cells
+    is a header text (分值 merged down both rows, or 绩效指标 over 一级/二级/三级), or it
+    holds a group label (自评情况) over named columns next to cells merged down into the
+    second row. A title row above a one-row header is neither."""
+    group = merged_down = False
+    for c in range(1, grid.max_col + 1):
+        if grid.top_left(top, c) != (top, c):
+            continue
+        text = grid.text(top, c)
+        if not text:
+            continue
+        if header_role(text):
+            return True
+        r0, c0, r1, c1 = grid.merge_of(top, c)
+        merged_down = merged_down or r1 >= second
+        below = sum(1 for k in range(c0, c1 + 1) if header_role(grid.text(second, k)))
+        group = group or (c1 > c0 and r1 < second and below >= 2)
+    return group and merged_down
+
+
+def _second_contributes(grid: _Grid, top: int, second: int) -> bool:
+    """Whether row ``second`` names a column of its own (完成值 under 自评情况)."""
+    return any(grid.top_left(second, c) != grid.top_left(top, c)
+               and header_role(grid.text(second, c)) for c in range(1, grid.max_col + 1))
+
+
+def _rank(roles) -> int:
+    return sum(ROLE_WEIGHT[r] for r in roles)
+
+
+def _is_table(roles) -> bool:
+    return "name" in roles and "weight" in roles and ("standard" in roles or "score" in roles)
+
+
+def _header_like(grid: _Grid, r: int) -> bool:
+    hits = sum(1 for c in range(1, grid.max_col + 1)
+               if grid.top_left(r, c) == (r, c) and header_role(grid.text(r, c)))
+    return hits >= 3
+
+
+def _candidates(ws) -> list[Table]:
+    grid = _Grid(ws)
+    best: dict[int, Table] = {}  # data start row -> best candidate starting there
+    for top in range(1, min(grid.max_row, _HEADER_SCAN_ROWS) + 1):
+        single = _roles(grid, top, None)
+        double = _roles(grid, top, top + 1) if top < grid.max_row else {}
+        options = []
+        if _is_table(single):
+            options.append((top, single))
+        if _is_table(double) and _top_contributes(grid, top, top + 1) and _second_contributes(
+                grid, top, top + 1):
+            options.append((top + 1, double))
+        for bottom, roles in options:
+            cols = {role: col for role, (_, col) in roles.items()}
+            t = Table(ws.title, top, bottom, cols, _rank(roles))
+            held = best.get(bottom + 1)
+            if held is None or t.rank > held.rank:
+                best[bottom + 1] = t
+    scanned = []
+    for t in best.values():
+        _scan_rows(grid, t)
+        if t.rows:
+            scanned.append(t)
+    # The same table read from two header rows (or a "header" that is a row of a bigger
+    # table) overlaps a better reading: keep the best one per region of the sheet.
+    kept: list[Table] = []
+    for t in sorted(scanned, key=lambda t: (-t.rank, t.header_top)):
+        if not any(k.header_top <= t.header_bottom and t.header_top <= max(k.last_row, k.header_bottom)
+                   for k in kept):
+            kept.append(t)
+    return sorted(kept, key=lambda t: t.header_top)
+
+
+# --------------------------------------------------------------------------- data rows
+
+
+def _row_texts(grid: _Grid, r: int, c0: int, c1: int) -> list[str]:
+    return [norm_header(grid.value(r, c)) for c in range(c0, c1 + 1)]
+
+
+def _scan_rows(grid: _Grid, t: Table) -> None:
+    """Collect the data rows under the header, the totals row and the notes' start."""
+    cols = t.columns
+    c_lo = min(c.col for c in cols.values())
+    c_hi = max(c.col for c in cols.values())
+    carried: dict[str, tuple[str, Any]] = {}
+    blanks = 0
+    r = t.data_start
+    end = min(grid.max_row, t.data_start + _MAX_DATA_ROWS)
+    while r <= end:
+        texts = [x for x in _row_texts(grid, r, 1, c_hi) if x]
+        if r > t.data_start and _header_like(grid, r):
+            break
+        label = _total_label(grid, r, c_hi)
+        if label is not None:
+            _set_total(grid, t, r, label)
+            break
+        if texts and texts[0].startswith(NOTE_PREFIXES) and not _has_number(grid, r, cols):
+            break
+        if all(grid.value(r, c.col) in (None, "") for c in cols.values()):
+            blanks += 1
+            if blanks >= _BLANK_RUN_END:
+                break
+            r += 1
+            continue
+        blanks = 0
+        row = _data_row(grid, t, r, carried)
+        if row is not None:
+            t.rows.append(row)
+            t.last_row = r
+        r += 1
+    _find_total_and_grade(grid, t)
+
+
+def _has_number(grid: _Grid, r: int, cols: dict[str, Column]) -> bool:
+    c = cols.get("weight")
+    return c is not None and isinstance(grid.value(r, c.col), (int, float))
+
+
+def _data_row(grid: _Grid, t: Table, r: int, carried: dict) -> IndicatorRow | None:
+    cols = t.columns
+    cells: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for role, col in cols.items():
+        r0, c0 = grid.top_left(r, col.col)
+        value = grid.ws.cell(r0, c0).value
+        if role in ("level1", "level2"):
+            # Merged down or written once per group: carry the text to the rows below.
+            if value not in (None, ""):
+                carried[role] = (f"{get_column_letter(c0)}{r0}", value)
+            if role in carried:
+                cells[role], values[role] = carried[role]
+            continue
+        if role == "name":
+            rm0, cm0, rm1, cm1 = grid.merge_of(r, col.col)
+            if cm1 - cm0 >= 2 and cm0 <= c0:
+                return None  # a section row ("一、投入（20分）") merged across the table
+            if rm0 != r:
+                return None  # the second line of an indicator whose name is merged down
+        cells[role] = f"{get_column_letter(c0)}{r0}"
+        values[role] = value
+    name = values.get("name")
+    if name in (None, "") and values.get("weight") in (None, "") and values.get(
+            "standard") in (None, ""):
+        return None
+    # Merged data cells (a 分值 shared by two rows) stay with the row they start on; the
+    # rows below see their own (blank) cell.
+    for role in ("weight", "standard"):
+        col = cols.get(role)
+        if col and grid.top_left(r, col.col)[0] != r:
+            cells[role], values[role] = f"{get_column_letter(col.col)}{r}", None
+    return IndicatorRow(r, cells, values)
+
+
+def _right_of(grid: _Grid, r: int, c: int) -> str:
+    """The first cell right of the (possibly merged) label at (r, c)."""
+    _, _, _, c1 = grid.merge_of(r, c)
+    return grid.coord(r, c1 + 1)
+
+
+def _total_label(grid: _Grid, r: int, c_hi: int) -> int | None:
+    """Column of a 合计/总分 label written in row ``r`` (its own cell), or None."""
+    for c in range(1, c_hi + 1):
+        if grid.top_left(r, c) == (r, c) and norm_header(grid.value(r, c)) in TOTAL_TERMS:
+            return c
+    return None
+
+
+def _set_total(grid: _Grid, t: Table, r: int, label_col: int) -> None:
+    """A totals row inside the table (its 分值 cell filled, or the label ends right before
+    the 得分 column) has its total in the 得分 column; a free label such as "自评总分"
+    below the table has it in the cell to its right."""
+    t.total_row = r
+    right = _right_of(grid, r, label_col)
+    score, weight = t.columns.get("score"), t.columns.get("weight")
+    in_table = weight is not None and grid.value(r, weight.col) not in (None, "")
+    if score is not None and (in_table or right == grid.coord(r, score.col)):
+        t.total_cell = grid.coord(r, score.col)
+    else:
+        t.total_cell = right
+
+
+def _find_total_and_grade(grid: _Grid, t: Table) -> None:
+    """A 总分 label below the table when there was no totals row, and the 等级 cell."""
+    start = t.total_row or (t.last_row + 1)
+    for r in range(start, min(grid.max_row, start + 6) + 1):
+        for c in range(1, grid.max_col + 1):
+            if grid.top_left(r, c) != (r, c):
+                continue
+            s = norm_header(grid.value(r, c))
+            if t.total_cell is None and s in TOTAL_TERMS:
+                _set_total(grid, t, r, c)
+            elif t.grade_cell is None and s in GRADE_TERMS:
+                t.grade_cell = _right_of(grid, r, c)
+
+
+def _title_info(grid: _Grid, t: Table) -> None:
+    """单位名称 and 评价年度 from the rows above the header."""
+    for r in range(1, t.header_top):
+        for c in range(1, grid.max_col + 1):
+            if grid.top_left(r, c) != (r, c):
+                continue
+            raw = grid.text(r, c)
+            if not raw:
+                continue
+            s = unicodedata.normalize("NFKC", raw).replace(" ", "")
+            if t.year is None and (m := re.search(r"(20\d{2})年", s)):
+                t.year = int(m.group(1))
+            if t.unit_text or t.unit_cell:
+                continue
+            m = re.match(r"(.+?)[:：](.*)$", s)
+            label, rest = (m.group(1), m.group(2).strip()) if m else (s, "")
+            if label not in UNIT_LABELS:
+                continue
+            if rest:
+                t.unit_text = rest
+            else:
+                t.unit_text, t.unit_cell = _value_right_of(grid, r, c)
+
+
+def _value_right_of(grid: _Grid, r: int, c: int) -> tuple[str | None, str | None]:
+    """The text filled in right of a label (skipping blank cells, stopping at another
+    label such as "金额单位："), else the first blank cell there, for the user to fill."""
+    blank = None
+    for _ in range(3):
+        coord = _right_of(grid, r, c)
+        cell = grid.ws[coord]
+        c = cell.column
+        v = cell.value
+        if isinstance(v, str) and v.strip() and not v.startswith("="):
+            if re.search(r"[:：]", v):
+                break
+            return v.strip(), None
+        if v not in (None, ""):
+            break
+        blank = blank or coord
+    return None, blank
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def find_table(wb) -> tuple[Table, list[Table]]:
+    """Find the indicator table of a county workbook.
+
+    Args:
+        wb: openpyxl workbook (formulas kept).
+
+    Returns:
+        (the chosen table with its data rows, every candidate considered, best first).
+
+    Raises:
+        AdoptError: no indicator table anywhere, or two equally plausible ones.
+    """
+    candidates: list[Table] = []
+    hidden = []
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            hidden.append(ws.title)
+            continue
+        candidates.extend(_candidates(ws))
+    if not candidates:
+        where = "、".join(f"“{ws.title}”" for ws in wb.worksheets if ws.sheet_state == "visible")
+        extra = f"（隐藏的工作表 {'、'.join(hidden)} 未查找，请先取消隐藏）" if hidden else ""
+        raise AdoptError(
+            f"在工作表 {where} 中没有找到绩效指标表{extra}。指标表须有表头行，至少包含"
+            "“三级指标”（或 指标名称/具体指标）、“分值”（或 权重/标准分），以及“评分标准”"
+            "（或 评分规则/评价标准）或“得分”（或 自评得分/评分）列。请确认这是县财政局下发的"
+            "部门整体支出绩效自评表。")
+    candidates.sort(key=lambda t: (-t.rank, t.sheet, t.header_top))
+    top = candidates[0]
+    rivals = [t for t in candidates[1:] if t.rank == top.rank]
+    if rivals:
+        listed = "；".join(f"{t.where()}（{t.column_summary()}，{len(t.rows)}行指标）"
+                          for t in [top, *rivals])
+        raise AdoptError(
+            f"找到 {len(rivals) + 1} 张同样可能的指标表，无法确定接管哪一张：{listed}。"
+            "请删除多余的副本（或把不用的工作表另存出去）后再接管。")
+    _title_info(_Grid(wb[top.sheet]), top)
+    return top, candidates
+
+
+def location(table: Table, coord: str) -> Location:
+    return Location(table.sheet, coord)

@@ -1,0 +1,348 @@
+"""Turns each row of the county's indicator table into one of our indicator rows: a catalogue
+indicator (by name or alias), or a user indicator (个性指标) when nothing matches, so no row
+is ever dropped; and its 评分标准 text into a rule (``rules.parse_standard_text``).
+
+What the department types, and where the engine reads it from, follows from the rule:
+
+- a catalogue rate (预算完成率 …) is computed from our input sheets; its 实际值, 得分 and
+  扣分原因 are written into the county's cells;
+- a manual rule (tiers such as 健全/基本健全, or 人工()) reads the evaluator's entry from
+  the county's 实际值 cell (a tier label) or else its 得分 cell (a score);
+- a numeric rule on anything that is not a catalogue rate reads the county's 实际值 cell;
+- a row the engine cannot score as a catalogue row (a rate whose 评分标准 is not
+  understood, a name the catalogue does not know …) becomes a 个性指标 row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from perfeval_xl import catalogue
+from perfeval_xl.adopt.finder import IndicatorRow, Table
+from perfeval_xl.model import Location, Problem
+from perfeval_xl.rules import (
+    Manual,
+    Proportional,
+    Rule,
+    format_rule,
+    full_marks,
+    parse_standard_text,
+    tier_labels,
+)
+from perfeval_xl.workbook.formula import ExcelError
+from perfeval_xl.workbook.reader import Unevaluated
+
+__all__ = ["Planned", "match_code", "normalize_name", "plan_rows"]
+
+_QUOTES = str.maketrans("", "", "“”\"'‘’「」『』《》〈〉")
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.、]|\(\d+\)|[①-⑳]|[一二三四五六七八九十]+[、.])")
+_PREFIXES = ("部门整体", "本部门", "本单位", "本年度", "部门", "单位", "整体", "年度", "本年", "全年")
+_SUFFIXES = ("情况", "指标")
+
+
+def normalize_name(text: Any) -> str:
+    """An indicator name reduced for matching: NFKC, no quotes (“”"'「」), no blanks, no
+    leading numbering ("1.", "（1）"), no trailing note in brackets ("（%）")."""
+    s = unicodedata.normalize("NFKC", str(text or ""))
+    s = re.sub(r"\s+", "", s).translate(_QUOTES)
+    s = _NUMBERING.sub("", s)
+    return re.sub(r"\([^()]*\)$", "", s) or s
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, ind in catalogue.indicators().items():
+        for text in (ind.name, *ind.aliases):
+            out.setdefault(normalize_name(text), code)
+    return out
+
+
+def _strip_qualifiers(s: str) -> str:
+    for p in _PREFIXES:
+        if s.startswith(p) and len(s) > len(p) + 1:
+            s = s[len(p):]
+            break
+    for q in _SUFFIXES:
+        if s.endswith(q) and len(s) > len(q) + 1:
+            s = s[: -len(q)]
+            break
+    return s
+
+
+def match_code(name: Any) -> tuple[str | None, str]:
+    """The catalogue code of a county indicator name and how it matched.
+
+    Returns:
+        (code, how): how is "名称" (our name), "别名" (an alias in indicators.toml),
+        "近似" (after dropping 部门/单位/年度 prefixes or 情况/指标 suffixes), or
+        (None, "") when nothing matches.
+    """
+    s = normalize_name(name)
+    if not s:
+        return None, ""
+    index = _index()
+    cat = catalogue.indicators()
+    for candidate, how in ((s, ""), (_strip_qualifiers(s), "近似")):
+        code = index.get(candidate)
+        if code:
+            if not how:
+                how = "名称" if normalize_name(cat[code].name) == candidate else "别名"
+            return code, how
+    return None, ""
+
+
+@dataclass
+class Planned:
+    """One county row as we will score it.
+
+    Attributes:
+        code: catalogue code, or ``custom_NN`` for a 个性指标 row.
+        kind: "rate" | "qualitative" (catalogue rows, on the mapping sheet) or "custom"
+            (a row of the 个性指标 sheet).
+        how: how the name matched ("名称", "别名", "近似"), "" for a custom row.
+        entry: county cells the evaluator's entry is read from, first non-blank wins
+            (实际值 before 得分); empty when it is typed on the 个性指标 sheet.
+        write_actual: whether the computed 实际值 is written into the county's 实际值 cell.
+        target: a custom proportional row's 目标值: a county cell (str), a number, or None.
+    """
+
+    row: IndicatorRow
+    name: str
+    code: str
+    kind: str
+    how: str
+    rule: Rule
+    weight: Decimal | None
+    unit: str = ""
+    direction: str = "正向"
+    entry: list[str] = field(default_factory=list)
+    write_actual: bool = False
+    target: str | Decimal | None = None
+
+    @property
+    def rule_text(self) -> str:
+        return format_rule(self.rule)
+
+
+# --------------------------------------------------------------------------- weights & rules
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_STATED_POINTS = re.compile(r"(?:得|计|记|为)?(\d+(?:\.\d+)?)分")
+
+
+def _as_decimal(v: Any) -> Decimal | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, (int, float)):
+        try:
+            return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+        except InvalidOperation:
+            return None
+    return None
+
+
+def _weight(src, table: Table, row: IndicatorRow, name: str,
+            problems: list[Problem]) -> Decimal | None:
+    coord = row.cells.get("weight")
+    loc = Location(table.sheet, coord)
+    raw = src.value(table.sheet, coord) if coord else None
+    if isinstance(raw, (Unevaluated, ExcelError)) or (
+            isinstance(raw, str) and raw.strip().startswith("#")):
+        problems.append(Problem("error", "weight-not-number",
+                                f"“{name}”的分值单元格是无法计算的公式或错误值，请改为数字。", loc))
+        return None
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        problems.append(Problem("error", "weight-missing",
+                                f"“{name}”的分值为空，请按县里下发的表填写分值（数字）。", loc))
+        return None
+    d = _as_decimal(raw)
+    if d is not None:
+        if d < 0:
+            problems.append(Problem("error", "weight-invalid",
+                                    f"“{name}”的分值不能为负数（当前 {raw}）。", loc))
+            return None
+        return d
+    if isinstance(raw, str):
+        s = unicodedata.normalize("NFKC", raw).strip()
+        if _NUMBER.match(s):
+            problems.append(Problem(
+                "warning", "weight-text-number",
+                f"“{name}”的分值以文本形式填写（“{raw}”），已按 {s} 读取；建议改为数值格式。", loc))
+            return Decimal(s)
+        problems.append(Problem(
+            "error", "weight-not-number",
+            f"“{name}”的分值应为数字，当前为文本“{raw}”：请只填数字（如 8，不带“分”字），"
+            "否则该指标无法评分。", loc))
+        return None
+    problems.append(Problem("error", "weight-not-number",
+                            f"“{name}”的分值应为数字，当前为“{raw}”，请改为数字。", loc))
+    return None
+
+
+def _fmt(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
+          problems: list[Problem]) -> Rule:
+    """The rule of a row from its 评分标准 text; Manual() with a problem when not understood."""
+    text = row.text("standard")
+    coord = row.cells.get("standard") or row.cells.get("name")
+    loc = Location(table.sheet, coord)
+    if weight is None:
+        return Manual()  # the 分值 problem says what to fix; no rule can be checked
+    if not text:
+        if "standard" in table.columns:
+            problems.append(Problem(
+                "warning", "standard-missing",
+                f"“{name}”没有评分标准，已按人工评分处理：请评价人在“得分”栏直接填写得分"
+                f"（0–{_fmt(weight)}分）。", loc))
+        return Manual()
+    rule = parse_standard_text(text, weight)
+    if rule is not None:
+        full = full_marks(rule, weight)
+        if full != weight:
+            problems.append(Problem(
+                "error", "rule-weight-mismatch",
+                f"“{name}”的评分标准最高可得 {_fmt(full)} 分，与分值 {_fmt(weight)} 分不一致："
+                f"“{text[:80]}”。请核对县里的表，修改分值或评分标准。", loc))
+        return rule
+    # Not understood at this weight: a text written for other full marks ("≤100%计6分…"
+    # in a row of 8 分) contradicts its 分值.
+    for stated in dict.fromkeys(Decimal(m) for m in _STATED_POINTS.findall(text)):
+        if stated == weight or stated <= 0:
+            continue
+        other = parse_standard_text(text, stated)
+        if other is not None:
+            problems.append(Problem(
+                "error", "rule-weight-mismatch",
+                f"“{name}”的评分标准按 {_fmt(stated)} 分写成（“{text[:80]}”），与分值 "
+                f"{_fmt(weight)} 分不一致。请核对县里的表，修改分值或评分标准后重新评分。", loc))
+            return other
+    problems.append(Problem(
+        "warning", "standard-unparsed",
+        f"评分标准“{text[:120]}”无法自动识别，“{name}”已按人工评分处理：请评价人在“得分”栏"
+        f"直接填写得分（0–{_fmt(weight)}分）。", loc))
+    return Manual()
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _unit_of(name: str, text: str) -> str:
+    return "%" if ("%" in text or "百分点" in text or name.endswith("率")) else ""
+
+
+def _target(src, table: Table, row: IndicatorRow, name: str,
+            problems: list[Problem]) -> str | Decimal | None:
+    """A custom proportional row's 目标值 from the county's 目标值 column: the cell itself
+    when it holds a number or is blank (the department fills it there)."""
+    coord = row.cells.get("target")
+    if not coord:
+        return None
+    raw = src.value(table.sheet, coord)
+    if raw in (None, "") or _as_decimal(raw) is not None:
+        return coord
+    s = unicodedata.normalize("NFKC", str(raw)).replace(",", "")
+    numbers = re.findall(r"\d+(?:\.\d+)?", s)
+    if len(numbers) == 1:
+        problems.append(Problem(
+            "info", "target-from-text",
+            f"“{name}”的目标值“{raw}”按 {numbers[0]} 读取（写入“个性指标”表）。",
+            Location(table.sheet, coord)))
+        return Decimal(numbers[0])
+    problems.append(Problem(
+        "warning", "target-unreadable",
+        f"“{name}”的目标值“{raw}”不是一个数字，请在“个性指标”表中填写目标值。",
+        Location(table.sheet, coord)))
+    return None
+
+
+def _manual_entry(table: Table, row: IndicatorRow, rule: Rule) -> list[str]:
+    """Where a manual row's entry is typed: a tier label in 实际值, else a score in 得分."""
+    cells = []
+    if tier_labels(rule) and row.cells.get("actual"):
+        cells.append(row.cells["actual"])
+    if row.cells.get("score"):
+        cells.append(row.cells["score"])
+    return cells
+
+
+def plan_rows(src, table: Table) -> tuple[list[Planned], list[Problem]]:
+    """Decide, for every data row of ``table``, its code, kind, rule and entry cells.
+
+    Args:
+        src: ``reader.OpenpyxlSource`` over the county workbook (formulas evaluated).
+        table: the table from ``finder.find_table``.
+
+    Returns:
+        (planned rows in table order, problems located at the county's cells).
+    """
+    cat = catalogue.indicators()
+    problems: list[Problem] = []
+    planned: list[Planned] = []
+    used: dict[str, int] = {}
+    n_custom = 0
+    for row in table.rows:
+        name = row.text("name")
+        name_loc = Location(table.sheet, row.cells.get("name", ""))
+        if not name:
+            name = f"第{row.row}行指标"
+            problems.append(Problem(
+                "error", "name-missing",
+                "该行有分值或评分标准，但没有指标名称；已按个性指标接管，请补填指标名称。",
+                name_loc))
+        weight = _weight(src, table, row, name, problems)
+        rule = _rule(table, row, name, weight, problems)
+        code, how = match_code(name)
+        if code in used:
+            problems.append(Problem(
+                "warning", "duplicate-indicator",
+                f"“{name}”与第{used[code]}行对应同一指标（{cat[code].name}），本行按个性指标接管。",
+                name_loc))
+            code = None
+        ind = cat.get(code) if code else None
+        p = Planned(row, name, code or "", "custom", how, rule, weight,
+                    unit=ind.unit if ind else _unit_of(name, row.text("standard")))
+        if ind is not None and ind.kind == "rate" and not isinstance(rule, Manual):
+            if isinstance(rule, Proportional) and rule.target is None:
+                p.rule = dataclasses.replace(rule, target=Decimal(100))  # a rate's target
+            p.kind, p.write_actual = "rate", bool(row.cells.get("actual"))
+        elif ind is not None and ind.kind == "qualitative":
+            entry = (_manual_entry(table, row, rule) if isinstance(rule, Manual)
+                     else [row.cells["actual"]] if row.cells.get("actual") else [])
+            if entry:
+                p.kind, p.entry = "qualitative", entry
+        if p.kind != "custom":
+            used[p.code] = row.row
+            planned.append(p)
+            continue
+        # A 个性指标 row: its own code; numeric rules read 实际值, manual ones the entry.
+        n_custom += 1
+        p.code, p.how = f"custom_{n_custom:02d}", ""
+        if ind is not None:
+            problems.append(Problem(
+                "info", "adopted-as-custom",
+                f"“{name}”对应指标库中的“{ind.name}”，但" + (
+                    "评分标准需人工评分" if isinstance(rule, Manual)
+                    else "县表没有“实际值”列可供填写") + "，已按个性指标接管（见“个性指标”表）。",
+                name_loc))
+        if isinstance(rule, Manual):
+            p.direction, p.entry = "定性", _manual_entry(table, row, rule)
+        else:
+            p.direction = "反向" if isinstance(rule, Proportional) and rule.lower_is_better \
+                else "正向"
+            p.entry = [row.cells["actual"]] if row.cells.get("actual") else []
+            if isinstance(rule, Proportional) and rule.target is None:
+                p.target = _target(src, table, row, name, problems)
+        planned.append(p)
+    return planned, problems
