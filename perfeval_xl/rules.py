@@ -800,7 +800,8 @@ def _describe_condition(b: Band, unit: str) -> str:
 def deduction_text(
     rule: Rule, value, weight: Decimal, score: Decimal, unit: str = "%", target=None
 ) -> str:
-    """A short Chinese 扣分原因 when ``score`` < ``weight``; "" for full marks.
+    """A short Chinese 扣分原因 when ``score`` < ``weight``; "" for full marks. Numbers are
+    shown to two decimals, as in the score table.
 
     Args:
         rule, value, weight, target: as for ``score_rule``.
@@ -811,41 +812,41 @@ def deduction_text(
     score = _as_number(score, "得分")
     if score >= weight:
         return ""
-    lost = f"扣{_fmt(weight - score, 4)}分"
+    lost = f"扣{_fmt(weight - score, 2)}分"
     if isinstance(rule, Manual):
         _, tier = _score_manual(rule, value, weight)
         if tier is None:
-            return f"评价人评分{_fmt(score, 4)}分，{lost}"
+            return f"评价人评分{_fmt(score, 2)}分，{lost}"
         span = "" if tier.low is None else f"（{_describe_tier(tier, weight)}，取上限）"
-        return f"评定为“{tier.label}”{span}，得{_fmt(score, 4)}分，{lost}"
+        return f"评定为“{tier.label}”{span}，得{_fmt(score, 2)}分，{lost}"
     v = _as_number(value, "实际值")
     actual = f"实际值{_actual(v, unit)}"
     if isinstance(rule, Proportional):
         t = _target_of(rule, target)
         t_text = _unit_value(t, unit)
         if rule.lower_is_better:
-            return f"{actual}，高于目标值{t_text}，按目标值/实际值计得{_fmt(score, 4)}分，{lost}"
+            return f"{actual}，高于目标值{t_text}，按目标值/实际值计得{_fmt(score, 2)}分，{lost}"
         ratio = _fmt(v / t * _HUNDRED, 2)
-        return f"{actual}，为目标值{t_text}的{ratio}%，得{_fmt(score, 4)}分，{lost}"
+        return f"{actual}，为目标值{t_text}的{ratio}%，得{_fmt(score, 2)}分，{lost}"
     if isinstance(rule, (DeductPerPoint, DeductPerStep)):
         distance = _distance(rule.base, rule.direction, v)
         verb = "超过" if rule.direction == ABOVE else "低于"
         pu = _point_unit(unit)
-        text = f"{actual}，{verb}{_unit_value(rule.base, unit)}共{_fmt(distance, 4)}{pu}"
+        text = f"{actual}，{verb}{_unit_value(rule.base, unit)}共{_fmt(distance, 2)}{pu}"
         if isinstance(rule, DeductPerStep):
             steps = distance // rule.step
             text += f"，满{_fmt(rule.step)}{pu}{_fmt(steps)}次"
         raw = _raw_deduction(rule, v)
         if raw >= weight:
-            return f"{text}，应扣{_fmt(raw, 4)}分，扣完为止"
-        return f"{text}，扣{_fmt(raw, 4)}分"
+            return f"{text}，应扣{_fmt(raw, 2)}分，扣完为止"
+        return f"{text}，扣{_fmt(raw, 2)}分"
     if isinstance(rule, Bands):
         if rule.use_abs and v < 0:
             actual += f"（绝对值{_actual(abs(v), unit)}）"
         band = _matching_band(rule, v)
         if band is None:
             return f"{actual}，不在任何档位内，不得分"
-        return f"{actual}，属于“{_describe_condition(band, unit)}”档，得{_fmt(score, 4)}分，{lost}"
+        return f"{actual}，属于“{_describe_condition(band, unit)}”档，得{_fmt(score, 2)}分，{lost}"
     raise TypeError(f"not a rule: {rule!r}")
 
 

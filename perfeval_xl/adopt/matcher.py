@@ -199,7 +199,17 @@ def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
     coord = row.cells.get("standard") or row.cells.get("name")
     loc = Location(table.sheet, coord)
     if weight is None:
-        return Manual()  # the 分值 problem says what to fix; no rule can be checked
+        # The 分值 problem says what to fix. Read the rule at the weight the texts suggest
+        # ("8分" in the 分值 cell, "计8分" in the standard), so the row keeps its kind and
+        # scores as soon as the 分值 is a number.
+        guesses = re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize(
+            "NFKC", str(row.values.get("weight") or "")))[:1]
+        guesses += _STATED_POINTS.findall(text) + ["100"]
+        for g in dict.fromkeys(Decimal(x) for x in guesses):
+            rule = parse_standard_text(text, g) if text and g > 0 else None
+            if rule is not None:
+                return rule
+        return Manual()
     if not text:
         if "standard" in table.columns:
             problems.append(Problem(
