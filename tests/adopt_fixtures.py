@@ -189,7 +189,7 @@ def basic(names: dict[str, str] | None = None) -> County:
     _style_header(ws, 3, 1, 8)
     first = 4
     rows = {}
-    for i, (key, l1, l2, w, std) in enumerate(ROWS):
+    for i, (key, _l1, _l2, w, std) in enumerate(ROWS):
         r = first + i
         ws.cell(r, 3, names.get(key, key))
         ws.cell(r, 4, w)

@@ -195,7 +195,7 @@ def test_indicator_statistics(run1):
             for r in ws.iter_rows(min_row=3, values_only=True)}
     goal = rows["goal_rationality"]
     assert (goal["指标"], goal["单位数"]) == ("绩效目标合理性", 5)
-    assert (goal["得分平均"], goal["得分最低"], goal["得分最高"]) == pytest.approx((1.92, 0, 3))
+    assert (goal["得分平均"], goal["得分最低"], goal["得分最高"]) == pytest.approx((1.56, 0, 3))  # 优 3, 中 1.8, 优, 差 0, 差 0
     assert goal["实际值平均"] is None  # tiers are not numbers
     task = rows["task_completion_rate"]
     assert (task["实际值最低"], task["实际值最高"]) == (30, 100)  # sub/d.xlsx: 3 of 10 tasks

@@ -485,6 +485,36 @@ def test_conf_sheet_and_live_columns(built):
     assert wb.defined_names["tbl_scores"].attr_text.endswith("$K$41")
 
 
+def test_adopted_county_workbook_gets_the_door_but_no_live_columns(tmp_path):
+    import adopt_fixtures
+
+    from perfeval_xl.adopt import adopt
+
+    adopt_fixtures.basic().save(tmp_path / "county.xlsx")
+    adopt(tmp_path / "county.xlsx", tmp_path / "adopted.xlsm")
+    data = (tmp_path / "adopted.xlsm").read_bytes()
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames[-1] == xlsm.CONF_SHEET
+    formulas = [c.value for ws in wb for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=PE_")]
+    assert formulas == []     # tbl_scores is on the hidden mapping sheet: nothing to show
+    z = zipfile.ZipFile(io.BytesIO(data))
+    assert {"xl/vbaProject.bin", xlsm.CUSTOMUI_PART} <= set(z.namelist())
+    assert xlsm.CUSTOMUI_REL in z.read("_rels/.rels").decode("utf-8")
+
+
+def test_live_columns_never_overwrite(tmp_path):
+    from perfeval_xl.workbook.builder import build
+
+    wb = build()
+    wb[layout.SHEET_SCORES]["M20"] = "用户自己的备注"
+    assert xlsm.add_live_columns(wb) is False
+    assert wb[layout.SHEET_SCORES]["L5"].value is None
+    wb = build()
+    del wb.defined_names["tbl_custom"]
+    assert xlsm.add_live_columns(wb) is True        # custom mirror rows just stay blank
+
+
 def test_built_xlsm_reads_like_the_xlsx():
     r1 = engine.evaluate(SAMPLE)
     r2 = engine.evaluate(WORKBOOKS / "sample_quwo_2021.xlsx")
@@ -499,6 +529,17 @@ def test_write_new_xlsm(tmp_path):
     with pytest.raises(Exception) as exc:
         xlsm.write_new_xlsm(tmp_path / "x.xlsx")
     assert "xlsm" in exc.value.message
+
+
+def test_write_new_xlsm_without_pyopenvba(tmp_path, monkeypatch):
+    from perfeval_xl import files
+
+    real = xlsm.importlib.util.find_spec
+    monkeypatch.setattr(xlsm.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyopenvba" else real(name, *a))
+    with pytest.raises(files.OutputError, match="pip install pyopenvba"):
+        xlsm.write_new_xlsm(tmp_path / "新表.xlsm")
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.slow

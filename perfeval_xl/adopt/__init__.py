@@ -15,7 +15,6 @@ county's cell (errors: exit 1). The input file is only read, never written.
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -295,10 +294,16 @@ def adopt(src, out=None, *, preset: str | None = None) -> AdoptReport:
     table, candidates = find_table(wb)
     report.table, report.candidates = table, candidates
     # 3. Rows -> codes and rules.
-    rows, problems = plan_rows(OpenpyxlSource(wb, str(src)), table)
+    rows, problems = plan_rows(OpenpyxlSource(wb, str(src)), table, preset)
     report.rows = rows
     report.problems.extend(table.problems + problems)
     report.problems.extend(_weights_problem(table, rows))
+    if "score" not in table.columns:
+        report.problems.append(Problem(
+            "warning", "no-score-column",
+            "县表没有“得分”列：得分和总分只写入映射表和评价报告，县表中不显示；定性指标的评定"
+            "等级请在“实际值”列或“个性指标”表中填写。",
+            Location(table.sheet, f"A{table.header_top}")))
     report.problems.extend(_protection_problems(wb, table, rows))
     # 4. Our parts.
     from perfeval_xl.adopt.augment import INPUT_SHEETS, augment

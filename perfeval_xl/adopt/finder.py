@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from openpyxl.utils import get_column_letter
@@ -115,9 +116,8 @@ for _t in EXTRA_TERMS:
     _TERM_ROLE.setdefault(_t, ("extra", 0))
 # Prefix matching ("得分情况", "分值权重说明") is allowed for terms long or specific enough;
 # "指标" or "评分" alone would catch 指标类型 or 评分依据.
-_PREFIX_TERMS = sorted((t for t in _TERM_ROLE
-                        if (len(t) >= 3 or t in ("得分", "分值", "权重")) and t not in EXTRA_TERMS),
-                       key=len, reverse=True)
+_PREFIX_TERMS = frozenset(t for t in _TERM_ROLE
+                          if (len(t) >= 3 or t in ("得分", "分值", "权重")) and t not in EXTRA_TERMS)
 
 
 def norm_header(text: Any) -> str:
@@ -126,21 +126,26 @@ def norm_header(text: Any) -> str:
     if not isinstance(text, str) or text.startswith("="):
         return ""
     s = unicodedata.normalize("NFKC", text)
-    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"\s+", "", s).strip(":*※")
     s = re.sub(r"\([^()]*\)$", "", s) or s
     return s.strip(":*※")
 
 
 def header_role(text: Any) -> tuple[str, int] | None:
     """(role, priority) of a header text, ("extra", 0) for a known other column, or None."""
+    return _role_of(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _role_of(text: str) -> tuple[str, int] | None:
     s = norm_header(text)
     if not s or len(s) > 24:
         return None
     if s in _TERM_ROLE:
         return _TERM_ROLE[s]
-    for term in _PREFIX_TERMS:
-        if s.startswith(term) and len(s) - len(term) <= 2:
-            return _TERM_ROLE[term]
+    for n in range(len(s) - 1, max(len(s) - 3, 1), -1):  # a term plus at most two characters
+        if s[:n] in _PREFIX_TERMS:
+            return _TERM_ROLE[s[:n]]
     return None
 
 
@@ -377,7 +382,6 @@ def _row_texts(grid: _Grid, r: int, c0: int, c1: int) -> list[str]:
 def _scan_rows(grid: _Grid, t: Table) -> None:
     """Collect the data rows under the header, the totals row and the notes' start."""
     cols = t.columns
-    c_lo = min(c.col for c in cols.values())
     c_hi = max(c.col for c in cols.values())
     carried: dict[str, tuple[str, Any]] = {}
     blanks = 0

@@ -30,8 +30,11 @@ from perfeval_xl.rules import (
     Manual,
     Proportional,
     Rule,
+    RuleError,
+    describe_rule,
     format_rule,
     full_marks,
+    parse_rule,
     parse_standard_text,
     tier_labels,
 )
@@ -192,9 +195,24 @@ def _fmt(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
+def _preset_rule(code: str | None, weight: Decimal, preset: str | None) -> Rule | None:
+    """The preset's rule for a catalogue indicator, when it fits the county's 分值."""
+    if not code or not preset:
+        return None
+    prow = next((r for r in catalogue.preset(preset).rows if r.code == code), None)
+    if prow is None or not prow.rule:
+        return None
+    try:
+        rule = parse_rule(prow.rule)
+    except RuleError:
+        return None
+    return rule if full_marks(rule, weight) == weight else None
+
+
 def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
-          problems: list[Problem]) -> Rule:
-    """The rule of a row from its 评分标准 text; Manual() with a problem when not understood."""
+          problems: list[Problem], code: str | None = None, preset: str | None = None) -> Rule:
+    """The rule of a row from its 评分标准 text; Manual() with a problem when not understood.
+    A catalogue row without any 评分标准 takes the preset's rule when it fits its 分值."""
     text = row.text("standard")
     coord = row.cells.get("standard") or row.cells.get("name")
     loc = Location(table.sheet, coord)
@@ -211,6 +229,13 @@ def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
                 return rule
         return Manual()
     if not text:
+        fallback = _preset_rule(code, weight, preset)
+        if fallback is not None:
+            problems.append(Problem(
+                "info", "preset-rule",
+                f"“{name}”没有评分标准，已采用预设 {preset} 的评分规则："
+                f"{describe_rule(fallback, weight, catalogue.indicators()[code].unit)}", loc))
+            return fallback
         if "standard" in table.columns:
             problems.append(Problem(
                 "warning", "standard-missing",
@@ -287,12 +312,14 @@ def _manual_entry(table: Table, row: IndicatorRow, rule: Rule) -> list[str]:
     return cells
 
 
-def plan_rows(src, table: Table) -> tuple[list[Planned], list[Problem]]:
+def plan_rows(src, table: Table,
+              preset: str | None = None) -> tuple[list[Planned], list[Problem]]:
     """Decide, for every data row of ``table``, its code, kind, rule and entry cells.
 
     Args:
         src: ``reader.OpenpyxlSource`` over the county workbook (formulas evaluated).
         table: the table from ``finder.find_table``.
+        preset: preset whose rule a catalogue row takes when its 评分标准 cell is blank.
 
     Returns:
         (planned rows in table order, problems located at the county's cells).
@@ -312,8 +339,8 @@ def plan_rows(src, table: Table) -> tuple[list[Planned], list[Problem]]:
                 "该行有分值或评分标准，但没有指标名称；已按个性指标接管，请补填指标名称。",
                 name_loc))
         weight = _weight(src, table, row, name, problems)
-        rule = _rule(table, row, name, weight, problems)
         code, how = match_code(name)
+        rule = _rule(table, row, name, weight, problems, code, preset)
         if code in used:
             problems.append(Problem(
                 "warning", "duplicate-indicator",

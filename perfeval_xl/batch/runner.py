@@ -141,6 +141,20 @@ class BatchResult:
         file failed or the summary could not be written."""
         return 1 if self.failures or self.summary_error else 0
 
+    def summary_lines(self) -> list[str]:
+        """What the CLI prints to stderr at the end (Chinese)."""
+        total = len(self.records) + self.failed
+        lines = [f"共 {total} 个自评表：处理 {self.processed} 个，跳过（已是最新）{self.skipped} 个，"
+                 f"失败 {self.failed} 个；用时 {self.elapsed:.1f} 秒。"]
+        if self.failures:
+            lines.append("失败的文件见汇总表“失败清单”：" + "、".join(f.file for f in self.failures[:5])
+                         + ("等" if self.failed > 5 else "") + "。")
+        if self.summary:
+            lines.append(f"汇总表：{self.summary}")
+        if self.summary_error:
+            lines.append(self.summary_error)
+        return lines
+
     def path(self, name: str) -> str | None:
         return str(self.out_dir / name) if name else None
 
@@ -273,7 +287,10 @@ class Manifest:
 
         data = {"format": MANIFEST_FORMAT, "tool": "perfeval-xl", "version": __version__,
                 "entries": dict(sorted(self.entries.items()))}
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        # Compact: json's C encoder does not indent, and with 3000 entries this file is tens
+        # of MB, saved every few seconds during the run.
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        atomic_write(self.path, text.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- worker side
@@ -460,6 +477,7 @@ class _Batch:
         self.ready: dict[int, tuple[Task, Outcome]] = {}
         self.commit_pos = 0
         self.last_save = time.monotonic()
+        self.save_interval = MANIFEST_SAVE_INTERVAL_S
         self.staging: Path | None = None
         self.peak: float | None = None
         self.stage_seconds: dict[str, float] = {}
@@ -588,7 +606,7 @@ class _Batch:
                 continue
             self._commit(*self.ready.pop(index))
             self.commit_pos += 1
-        if time.monotonic() - self.last_save > MANIFEST_SAVE_INTERVAL_S:
+        if time.monotonic() - self.last_save > self.save_interval:
             self._save_manifest()
 
     def _commit(self, task: Task, outcome: Outcome) -> None:
@@ -630,11 +648,14 @@ class _Batch:
     def _save_manifest(self) -> None:
         from perfeval_xl.files import OutputError
 
-        self.last_save = time.monotonic()
+        t = time.monotonic()
         try:
             self.manifest.save()
         except OutputError as exc:  # only costs a re-run its skips
             self.progress.message(exc.message)
+        self.last_save = time.monotonic()
+        # A big manifest takes a while to write: keep saving under ~5 % of the run.
+        self.save_interval = max(MANIFEST_SAVE_INTERVAL_S, 20 * (self.last_save - t))
 
     # ----------------------------------------------------------------- summarise
 
@@ -665,6 +686,10 @@ class _Batch:
 
 
 def _check_arguments(in_dir, out_dir, jobs) -> tuple[Path, Path, int]:
+    if jobs is None:
+        jobs = default_jobs()
+    elif isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise BatchError("--jobs 应为不小于 1 的整数（同时处理的文件数）。")
     src = Path(in_dir)
     if not src.exists():
         raise BatchError(f"找不到输入文件夹：{in_dir}")
@@ -679,10 +704,6 @@ def _check_arguments(in_dir, out_dir, jobs) -> tuple[Path, Path, int]:
         raise BatchError(f"无法创建输出文件夹 {out_dir}（{exc.strerror}）。请检查路径和权限。") from None
     if not os.access(dst, os.W_OK | os.X_OK):
         raise BatchError(f"没有写入输出文件夹 {out_dir} 的权限。请换一个输出文件夹。")
-    if jobs is None:
-        jobs = default_jobs()
-    elif isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise BatchError("--jobs 应为不小于 1 的整数（同时处理的文件数）。")
     return src.resolve(), dst.resolve(), jobs
 
 

@@ -25,7 +25,7 @@ import math
 import os
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from statistics import fmean
@@ -36,9 +36,9 @@ SHEET_ROWS, SHEET_GRADES, SHEET_STATS, SHEET_PROBLEMS, SHEET_FAILURES = (
 NO_GRADE = "未评级"
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
-# Fixed leading columns of 汇总 (before the indicator pairs) and trailing ones (after).
+# Fixed leading columns of 汇总, before the indicator pairs; after them come 错误数, 警告数
+# and the links (报告, PDF when made, 已评分工作簿).
 LEAD_HEADERS = ["序号", "文件", "单位", "年度", "预设", "总分", "等级", "排名"]
-TAIL_HEADERS = ["错误数", "警告数", "报告", "已评分工作簿"]
 PAIR = ("实际值", "得分")
 # Column-width units across one A4 landscape page at about 70 % scale.
 PRINT_UNITS_PER_PAGE = 190
@@ -82,9 +82,8 @@ class WorkbookRecord:
         return [n for n in (self.scored, self.report, self.pdf) if n]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("rank")
-        return d
+        # Shallow on purpose (asdict deep-copies: 5 ms a record); JSON only reads it.
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "rank"}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> WorkbookRecord:
@@ -365,7 +364,11 @@ def _sheet_rows(wb, records: list[WorkbookRecord], cols: list[Column], out_dir: 
         s.header(2, c, PAIR[0])
         s.header(2, c + 1, PAIR[1])
     first_tail = first_ind + 2 * len(cols)
-    for j, h in enumerate(TAIL_HEADERS):
+    links = [("报告", "report"), ("已评分工作簿", "scored")]
+    if any(r.pdf for r in records):
+        links.insert(1, ("PDF", "pdf"))
+    tail = ["错误数", "警告数"] + [h for h, _ in links]
+    for j, h in enumerate(tail):
         s.header(1, first_tail + j, h, last_row=2)
 
     for i, r in enumerate(records, start=1):
@@ -390,7 +393,8 @@ def _sheet_rows(wb, records: list[WorkbookRecord], cols: list[Column], out_dir: 
         s.put(row, c, r.errors, fmt=b.FMT_COUNT, fill=TONE_FILL["error"] if r.errors else None)
         s.put(row, c + 1, r.warnings, fmt=b.FMT_COUNT,
               fill=TONE_FILL["warning"] if r.warnings else None)
-        for j, name in ((2, r.report), (3, r.scored)):
+        for j, (_, attr) in enumerate(links, start=2):
+            name = getattr(r, attr)
             if name:
                 s.link(row, c + j, name, name)
             else:
@@ -401,16 +405,16 @@ def _sheet_rows(wb, records: list[WorkbookRecord], cols: list[Column], out_dir: 
                 if ws.cell(row, cc).style != "绩效_固定":
                     ws.cell(row, cc).style = "绩效_固定"
 
-    last_col = first_tail + len(TAIL_HEADERS) - 1
+    last_col = first_tail + len(tail) - 1
     widths = {1: 6, 2: _fit([LEAD_HEADERS[1]] + [r.file for r in records], 10, 36),
               3: _fit([LEAD_HEADERS[2]] + [r.unit for r in records], 10, 30), 4: 7, 5: 10,
               6: 8, 7: 7, 8: 7}
     for k in range(len(cols)):
         widths[first_ind + 2 * k] = 10
         widths[first_ind + 2 * k + 1] = 8
-    widths.update({first_tail: 8, first_tail + 1: 8,
-                   first_tail + 2: _fit([r.report for r in records], 10, 40),
-                   first_tail + 3: _fit([r.scored for r in records], 12, 40)})
+    widths.update({first_tail: 8, first_tail + 1: 8})
+    for j, (h, attr) in enumerate(links, start=2):
+        widths[first_tail + j] = _fit([h] + [getattr(r, attr) for r in records], 10, 40)
     _widths(ws, widths)
     ws.row_dimensions[1].height = 32
     if records:
@@ -479,8 +483,7 @@ def _sheet_stats(wb, records: list[WorkbookRecord], cols: list[Column]) -> None:
     lead = ["序号", "一级指标", "二级指标", "指标", "代码", "分值", "单位数"]
     for c, h in enumerate(lead, start=1):
         s.header(1, c, h, last_row=2)
-    groups = [("得分", 8), ("实际值", 11)]
-    for g, (title, c0) in enumerate(groups):
+    for title, c0 in (("得分", 8), ("实际值", 11)):
         s.header(1, c0, title, last_col=c0 + 2)
         for j, h in enumerate(("平均", "最低", "最高")):
             s.header(2, c0 + j, h)

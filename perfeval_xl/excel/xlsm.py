@@ -316,21 +316,43 @@ def _headers(ws, row: int, c0: int, c1: int) -> dict[str, str]:
 _SRC_ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)")
 
 
-def add_live_columns(wb) -> None:
-    """L 实时实际值 / M 实时得分 right of tbl_scores, and a live total and grade."""
+_LIVE_NEEDS = ("代码", "分值", "评分规则", "实际值", "得分")
+
+
+def add_live_columns(wb) -> bool:
+    """L 实时实际值 / M 实时得分 right of tbl_scores, and a live total and grade.
+
+    Only on our own 自评表 layout: skipped (False) when tbl_scores is on a hidden sheet
+    (an adopted county workbook keeps it on a hidden mapping sheet), lacks a header the
+    formulas need, or the two columns are not empty.
+    """
     from openpyxl.comments import Comment
     from openpyxl.utils import get_column_letter
 
     from perfeval_xl import indicators
 
-    sheet, r0, c0, r1, c1 = _area(wb, "tbl_scores")
-    ws = wb[sheet]
+    try:
+        sheet, r0, c0, r1, c1 = _area(wb, "tbl_scores")
+        tsheet, tcoord = _parse_ref(wb.defined_names[layout.OUT_TOTAL].attr_text)
+    except (KeyError, ValueError):
+        return False
+    ws = wb[sheet] if sheet in wb.sheetnames else None
+    if ws is None or ws.sheet_state != "visible" or tsheet != sheet:
+        return False
     col = _headers(ws, r0, c0, c1)
+    if any(h not in col for h in _LIVE_NEEDS):
+        return False
     lv, ls = get_column_letter(c1 + 1), get_column_letter(c1 + 2)
+    tr = int(re.sub(r"\D", "", tcoord))
+    if any(ws[f"{c}{r}"].value is not None for c in (lv, ls) for r in range(r0, tr + 2)):
+        return False
     d, e, g, i = col["代码"], col["分值"], col["评分规则"], col["实际值"]
     score_col = col["得分"]
-    csheet, cr0, cc0, _, cc1 = _area(wb, "tbl_custom")
-    ccol = _headers(wb[csheet], cr0, cc0, cc1)
+    try:
+        csheet, cr0, cc0, _, cc1 = _area(wb, "tbl_custom")
+        ccol = _headers(wb[csheet], cr0, cc0, cc1)
+    except (KeyError, ValueError):
+        csheet, ccol = "", {}
     cq = "'" + csheet.replace("'", "''") + "'!"
 
     def cell(coord: str, value, like: str, number_format: str | None = None):
@@ -354,7 +376,7 @@ def add_live_columns(wb) -> None:
         like = f"{score_col}{r}"
         if isinstance(code, str) and code.startswith("="):  # a 个性指标 mirror row
             m = _SRC_ROW.search(code)
-            if not m:
+            if not m or not {"实际值", "目标值", "方向"} <= ccol.keys():
                 continue
             src = m.group(1)
             actual = f"{cq}{ccol['实际值']}{src}"
@@ -374,13 +396,12 @@ def add_live_columns(wb) -> None:
         else:  # qualitative: the evaluator's tier in 实际值 is the input
             cell(f"{lv}{r}", f'=IF({i}{r}="","",{i}{r})', like)
             cell(f"{ls}{r}", f"=PE_SCORE({i}{r},{g}{r},{e}{r})", like, "0.00")
-    tsheet, tcoord = _parse_ref(wb.defined_names[layout.OUT_TOTAL].attr_text)
-    tr = int(re.sub(r"\D", "", tcoord))
     like = tcoord.replace("$", "")
     cell(f"{lv}{tr}", "实时总分", like)
     cell(f"{ls}{tr}", f"=SUM({ls}{r0 + 1}:{ls}{r1})", like, "0.00")
     cell(f"{lv}{tr + 1}", "实时等级", like)
     cell(f"{ls}{tr + 1}", f"=PE_GRADE({ls}{tr},tbl_grades)", like)
+    return True
 
 
 def add_conf_sheet(wb) -> None:
@@ -474,6 +495,10 @@ def write_new_xlsm(path, preset: str = catalogue.DEFAULT_PRESET, unit: str = "",
     path = Path(path)
     if path.suffix.lower() != ".xlsm":
         raise files.OutputError(f"无法创建 {path.name}：带宏的工作簿须以 .xlsm 结尾。")
+    if importlib.util.find_spec("pyopenvba") is None:
+        raise files.OutputError(
+            f"无法创建 {path.name}：生成带宏的工作簿需要 pyopenvba 组件，请运行 "
+            "pip install pyopenvba 后重试；或改为生成 .xlsx（不含“绩效评价”选项卡）。")
     return files.atomic_write(path, xlsm_bytes(build(preset, unit, year)))
 
 

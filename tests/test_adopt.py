@@ -1,0 +1,586 @@
+"""``perfeval-xl adopt``: county-shaped workbooks (tests/adopt_fixtures.py) are found,
+mapped, augmented, then scored by the unchanged engine and writer into the county's own
+cells, in pipeline order: header vocabulary -> finding -> matching -> adopting -> scoring
+-> round trip -> bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import zipfile
+from copy import copy
+from decimal import Decimal
+from pathlib import Path
+
+import adopt_fixtures as F
+import pytest
+from helpers import FULL, named_value, reopen, save, set_named, table_cells
+from openpyxl import load_workbook
+
+from perfeval_xl import catalogue, cli, engine
+from perfeval_xl.adopt import AdoptError, adopt, default_adopted_path, source_location
+from perfeval_xl.adopt.finder import find_table, header_role, norm_header
+from perfeval_xl.adopt.matcher import match_code, normalize_name
+from perfeval_xl.model import Location
+from perfeval_xl.workbook import layout
+from perfeval_xl.workbook.builder import build
+from perfeval_xl.workbook.reader import OpenpyxlSource, parse_ref
+from perfeval_xl.workbook.writer import write_scored
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def adopted(county: F.County, tmp_path: Path, out: str = "adopted.xlsx", **kw):
+    """Save the county workbook, adopt it, and check the input was not modified."""
+    src = county.save(tmp_path / "county.xlsx")
+    before = sha(src)
+    report = adopt(src, tmp_path / out, **kw)
+    assert sha(src) == before
+    return src, report
+
+
+def flat(problems, severity=None):
+    return [(p.code, str(p.location) if p.location else "") for p in problems
+            if severity is None or p.severity == severity]
+
+
+def fill(path: Path, county: F.County, report, out: Path) -> Path:
+    """Fill the adopted workbook as a department would: §4.3 inputs by defined name, the
+    evaluator's entries in the county's own cells, a missing 个性指标 target."""
+    wb = load_workbook(path)
+    set_named(wb, **FULL)
+    ws = wb[county.sheet]
+    for key, (role, value) in F.ENTRIES.items():
+        ws[county.cell(key, role)] = value
+    sheet, cols, r0, r1 = table_cells(wb, "tbl_custom")
+    code = next(r.code for r in report.rows if r.row.row == county.rows[F.TRAINING])
+    for r in range(r0 + 1, r1 + 1):
+        if wb[sheet][f"{cols['代码']}{r}"].value == code:
+            target = wb[sheet][f"{cols['目标值']}{r}"]
+            if target.value is None:
+                target.value = F.TRAINING_TARGET
+    wb.save(out)
+    return out
+
+
+def score(path: Path, out: Path):
+    result = engine.evaluate(path)
+    write_scored(engine.open_workbook(path), result, out, source=path)
+    return result, out
+
+
+def style_key(cell):
+    # copy(): a StyleProxy never compares equal to another proxy
+    return (cell.number_format, *(copy(x) for x in (
+        cell.font, cell.fill, cell.border, cell.alignment, cell.protection)))
+
+
+def assert_county_unchanged(before: Path, after: Path, county: F.County) -> None:
+    """Every cell of the county sheet keeps value and style, except the cells score writes
+    (实际值/得分/扣分原因/total/grade), whose style may change only in number format."""
+    a = load_workbook(before)[county.sheet]
+    b = load_workbook(after)[county.sheet]
+    written = county.written_cells()
+    entered = {county.cell(k, role) for k, (role, _) in F.ENTRIES.items()}
+    for r in range(1, max(a.max_row, b.max_row) + 1):
+        for c in range(1, max(a.max_column, b.max_column) + 1):
+            x, y = a.cell(r, c), b.cell(r, c)
+            if x.coordinate in written or x.coordinate in entered:
+                assert style_key(x)[1:] == style_key(y)[1:], x.coordinate
+                continue
+            assert x.value == y.value, (x.coordinate, x.value, y.value)
+            assert style_key(x) == style_key(y), x.coordinate
+    assert sorted(map(str, a.merged_cells.ranges)) == sorted(map(str, b.merged_cells.ranges))
+    for letter, dim in a.column_dimensions.items():
+        assert b.column_dimensions[letter].width == dim.width, letter
+    for r, dim in a.row_dimensions.items():
+        assert b.row_dimensions[r].height == dim.height, r
+    assert (a.page_setup.orientation, a.page_setup.paperSize, a.print_title_rows,
+            a.print_area, a.freeze_panes, a.page_margins.left) == (
+        b.page_setup.orientation, b.page_setup.paperSize, b.print_title_rows,
+        b.print_area, b.freeze_panes, b.page_margins.left)
+    assert len(a.data_validations.dataValidation) == len(b.data_validations.dataValidation)
+    assert [(c.coordinate, c.comment.text) for row in a.iter_rows() for c in row if c.comment] \
+        == [(c.coordinate, c.comment.text) for row in b.iter_rows() for c in row if c.comment]
+    assert a.protection.sheet == b.protection.sheet
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+@pytest.mark.parametrize("text, role", [
+    ("三级指标", "name"), ("指标名称", "name"), ("具体指标", "name"),
+    ("分值", "weight"), ("分值\n（分）", "weight"), ("权 重", "weight"), ("标准分", "weight"),
+    ("得分", "score"), ("自评得分", "score"), ("评分", "score"), ("得分情况", "score"),
+    ("评分标准", "standard"), ("评分规则", "standard"), ("评价标准", "standard"),
+    ("实际值", "actual"), ("完成值", "actual"), ("实际完成值", "actual"), ("指标值", "actual"),
+    ("扣分原因", "reason"), ("年度指标值", "target"), ("一级指标", "level1"),
+    ("计算公式", "extra"), ("评价要点", "extra"), ("备注", "extra"),
+])
+def test_header_vocabulary(text, role):
+    assert header_role(text)[0] == role
+
+
+@pytest.mark.parametrize("text", ["指标类型说明书", "评分依据", "单位名称：", "=A1", "", None, 3])
+def test_header_vocabulary_rejects(text):
+    hit = header_role(text)
+    assert hit is None or hit[0] == "extra"
+
+
+def test_norm_header_drops_blanks_units_and_colons():
+    assert norm_header(" 分值\n(分)：") == "分值"
+    assert norm_header("实际完成值（%）") == "实际完成值"
+
+
+@pytest.mark.parametrize("name, code, how", [
+    ("在职人员控制率", "staff_control_rate", "名称"),
+    ("财政供养人员控制率", "staff_control_rate", "别名"),
+    ("“三公经费”变动率", "three_public_change_rate", "名称"),
+    ("三公经费变动率", "three_public_change_rate", "名称"),  # quotes do not count
+    ("三公经费控制率", "three_public_control_rate", "名称"),
+    ("三公经费预算变动率", "three_public_change_rate", "别名"),
+    ("「三公经费」变动率", "three_public_change_rate", "名称"),
+    ("预算控制率", "budget_adjustment_rate", "别名"),
+    ("执行率", "budget_completion_rate", "别名"),
+    ("部门预算执行率", "budget_completion_rate", "近似"),
+    ("1.预算完成率（%）", "budget_completion_rate", "名称"),
+    ("固 定 资 产 利 用 率", "asset_utilization_rate", "名称"),
+    ("中小企业培训人次", None, ""),
+])
+def test_names_match_the_catalogue(name, code, how):
+    assert match_code(name) == (code, how)
+
+
+def test_normalize_name():
+    assert normalize_name(" “三公经费”\n变动率（%）") == "三公经费变动率"
+    assert normalize_name("（1）满意度") == "满意度"
+
+
+# --------------------------------------------------------------------------- finding
+
+
+@pytest.mark.parametrize("shape", sorted(F.GOOD_SHAPES))
+def test_finds_the_table_in_every_shape(shape):
+    county = F.GOOD_SHAPES[shape]()
+    table, _ = find_table(county.wb)
+    assert table.sheet == county.sheet
+    assert (table.header_top, table.header_bottom) == county.header_rows
+    assert {role: c.letter for role, c in table.columns.items()} == county.columns
+    assert [r.row for r in table.rows] == list(county.rows.values())
+    assert (table.total_cell, table.grade_cell) == (county.total, county.grade)
+
+
+def test_levels_come_from_merged_and_carried_cells():
+    for county in (F.basic(), F.reordered()):
+        table, _ = find_table(county.wb)
+        by_row = {r.row: r for r in table.rows}
+        row = by_row[county.rows[F.ASSETS]]
+        assert (row.text("level1"), row.text("level2")) == ("过程", "资产管理")
+        # the cell holding the text: the merge's top-left, or the row it was written on
+        assert row.cells["level1"] == f"{county.columns['level1']}{county.rows[F.COMPLETION]}"
+
+
+def test_two_tables_on_one_sheet_the_indicator_table_wins():
+    county = F.two_tables()
+    table, candidates = find_table(county.wb)
+    assert table.header_top == 8
+    assert [(c.header_top, c.rank > table.rank) for c in candidates] == [(8, False), (3, False)]
+
+
+def test_title_rows_give_unit_and_year():
+    t, _ = find_table(F.two_row_header().wb)
+    assert (t.unit_text, t.year) == ("曲沃县中小企业服务中心", 2021)
+    t, _ = find_table(F.with_targets().wb)
+    assert (t.unit_text, t.year) == ("曲沃县中小企业服务中心", 2021)
+    t, _ = find_table(F.basic().wb)
+    assert (t.unit_text, t.unit_cell, t.year) == (None, "B2", 2021)
+
+
+# --------------------------------------------------------------------------- matching & adopting
+
+
+@pytest.mark.parametrize("shape", sorted(F.GOOD_SHAPES))
+def test_rows_map_to_indicators(shape, tmp_path):
+    county = F.GOOD_SHAPES[shape]()
+    _, report = adopted(county, tmp_path)
+    assert not report.errors, report.errors
+    by_row = {r.row.row: r for r in report.rows}
+    assert len(report.rows) == len(F.ROWS)  # never silently dropped
+    for key, row in county.rows.items():
+        code = F.EXPECTED_CODES[key]
+        got = by_row[row]
+        if code is None:
+            assert got.kind == "custom" and got.code.startswith("custom_")
+        else:
+            assert got.code == code, key
+    assert [line for line in report.summary() if line.startswith("指标表")] == [
+        f"指标表：{report.table.where()}（表头），{len(F.ROWS)} 行指标。"]
+
+
+def test_adopted_workbook_layout(tmp_path):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    wb = load_workbook(report.output)
+    assert wb.sheetnames[0] == "自评表" and wb[layout.SHEET_MAP].sheet_state == "hidden"
+    for title in (layout.SHEET_BASIC, layout.SHEET_BUDGET, layout.SHEET_CUSTOM,
+                  layout.SHEET_SETTINGS, layout.SHEET_CHECKS):
+        assert title in wb.sheetnames
+    names = set(wb.defined_names)
+    assert {"tbl_scores", "tbl_targets", "total_score", "grade", "county_total", "county_grade",
+            "perfeval_kind", "preset_name", "budget_initial", "tbl_custom"} <= names
+    assert parse_ref(wb.defined_names["county_total"].attr_text) == ("自评表", county.total)
+    assert parse_ref(wb.defined_names["county_grade"].attr_text) == ("自评表", county.grade)
+    # tbl_scores: levels, name and weight are formulas on the county's cells
+    sheet, cols, r0, r1 = table_cells(wb, "tbl_scores")
+    ws = wb[sheet]
+    row = next(r for r in range(r0 + 1, r1 + 1) if ws[f"{cols['代码']}{r}"].value ==
+               "staff_control_rate")
+    c = county.rows[F.STAFF]
+    assert ws[f"{cols['三级指标']}{row}"].value == f"='自评表'!$C${c}"
+    assert ws[f"{cols['分值']}{row}"].value == f"='自评表'!$D${c}"
+    assert ws[f"{cols['一级指标']}{row}"].value == f"='自评表'!$A${c}"
+    assert ws[f"{cols['评分规则']}{row}"].value == "逐点扣分(基准=100,方向=高于,每点=0.5)"
+    # tbl_targets: where results go in the county's table
+    sheet, cols, r0, r1 = table_cells(wb, "tbl_targets")
+    ws = wb[sheet]
+    row = next(r for r in range(r0 + 1, r1 + 1) if ws[f"{cols['代码']}{r}"].value ==
+               "staff_control_rate")
+    assert [ws[f"{cols[h]}{row}"].value for h in ("实际值位置", "得分位置", "扣分原因位置")] == [
+        f"'自评表'!$F${c}", f"'自评表'!$G${c}", f"'自评表'!$H${c}"]
+    # the unit name input follows the county's 单位名称 cell
+    assert named_value(wb, "unit_name") == '=IF(\'自评表\'!$B$2="","",\'自评表\'!$B$2)'
+    assert named_value(wb, "eval_year") == 2021
+    assert named_value(wb, "preset_name") == "mof2013"
+
+
+@pytest.mark.parametrize("shape", sorted(F.GOOD_SHAPES))
+def test_score_writes_into_the_county_cells(shape, tmp_path):
+    """adopt -> fill -> engine.evaluate + write -> the county's own 得分 cells and total."""
+    county = F.GOOD_SHAPES[shape]()
+    src, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    result, out = score(filled, tmp_path / "scored.xlsx")
+    assert not result.errors, [str(p) for p in result.errors]
+    assert float(result.total) == pytest.approx(F.EXPECTED_TOTAL)
+    wb = load_workbook(out)
+    ws = wb[county.sheet]
+    for key, expected in F.EXPECTED.items():
+        assert ws[county.cell(key, "score")].value == pytest.approx(expected), key
+    assert ws[county.cell(F.CONTROL, "reason")].value.startswith("实际值59.73%")
+    assert ws[county.cell(F.COMPLETION, "actual")].value == pytest.approx(98.2875, abs=1e-4)
+    assert ws[county.cell(F.SYSTEMS, "actual")].value == "基本健全"  # the entry stays
+    assert ws[county.total].value == pytest.approx(F.EXPECTED_TOTAL)
+    if county.grade:
+        assert ws[county.grade].value == "良好"
+    assert named_value(wb, "total_score") == pytest.approx(F.EXPECTED_TOTAL)
+    assert_county_unchanged(src, out, county)
+
+
+def test_scoring_again_gives_the_same_cells(tmp_path):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    _, once = score(filled, tmp_path / "once.xlsx")
+    result, twice = score(once, tmp_path / "twice.xlsx")
+    assert float(result.total) == pytest.approx(F.EXPECTED_TOTAL)
+    a, b = load_workbook(once)[county.sheet], load_workbook(twice)[county.sheet]
+    assert [[c.value for c in row] for row in a.iter_rows()] == [
+        [c.value for c in row] for row in b.iter_rows()]
+
+
+def test_editing_the_county_weight_changes_our_scoring(tmp_path):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    wb = load_workbook(filled)
+    wb[county.sheet][county.cell(F.STAFF, "weight")] = 10
+    wb.save(filled)
+    result = engine.evaluate(filled)
+    row = next(r for r in result.evaluation.rows if r.code == "staff_control_rate")
+    assert row.weight == Decimal(10)
+    assert result.indicator("staff_control_rate").score == Decimal(10)
+    assert "weights-sum" in [p.code for p in result.errors]
+
+
+def test_unmatched_row_becomes_a_custom_indicator(tmp_path):
+    county = F.with_targets()
+    _, report = adopted(county, tmp_path)
+    row = next(r for r in report.rows if r.kind == "custom")
+    assert (row.name, row.direction, row.rule_text) == (F.TRAINING, "正向", "按比例()")
+    wb = load_workbook(report.output)
+    sheet, cols, r0, _ = table_cells(wb, "tbl_custom")
+    ws = wb[sheet]
+    r = r0 + 1
+    c = county.rows[F.TRAINING]
+    assert ws[f"{cols['代码']}{r}"].value == row.code
+    assert ws[f"{cols['三级指标']}{r}"].value == f"='绩效自评表'!$C${c}"
+    assert ws[f"{cols['目标值']}{r}"].value == f"='绩效自评表'!$E${c}"
+    assert ws[f"{cols['实际值']}{r}"].value == (
+        f'=IF(\'绩效自评表\'!$F${c}<>"",\'绩效自评表\'!$F${c},"")')
+    assert ws[f"{cols['分值']}{r}"].value == f"='绩效自评表'!$D${c}"
+    # unused rows stay for the department's own extra indicators
+    assert ws[f"{cols['代码']}{r + 1}"].value == "custom_02"
+    assert ws[f"{cols['三级指标']}{r + 1}"].value is None
+
+
+def test_many_custom_rows_get_room(tmp_path):
+    county = F.basic(names={k: f"自设指标{i}" for i, (k, *_rest) in enumerate(F.ROWS)})
+    _, report = adopted(county, tmp_path)
+    assert [r.kind for r in report.rows] == ["custom"] * len(F.ROWS)
+    wb = load_workbook(report.output)
+    _, _, r0, r1 = table_cells(wb, "tbl_custom")
+    assert r1 - r0 == len(F.ROWS) > layout.CUSTOM_ROWS
+
+
+def test_unparsed_standard_becomes_manual_with_a_warning_at_its_cell(tmp_path):
+    county = F.basic()
+    cell = county.cell(F.ASSETS, "standard")
+    county.wb[county.sheet][cell] = "详见县财政局评分细则"
+    _, report = adopted(county, tmp_path)
+    assert ("standard-unparsed", f"'自评表'!{cell}") in flat(report.problems, "warning")
+    msg = next(p.message for p in report.problems if p.code == "standard-unparsed")
+    assert "详见县财政局评分细则" in msg
+    row = next(r for r in report.rows if r.row.row == county.rows[F.ASSETS])
+    # a rate scored by hand: a 个性指标 row whose score is typed in the county's 得分 cell
+    assert (row.kind, row.rule_text, row.entry) == ("custom", "人工()",
+                                                    [county.cell(F.ASSETS, "score")])
+
+
+def test_blank_standard_takes_the_preset_rule(tmp_path):
+    county = F.basic()
+    cell = county.cell(F.STAFF, "standard")
+    county.wb[county.sheet][cell] = None
+    _, report = adopted(county, tmp_path)
+    assert flat(report.problems) == [("preset-rule", f"'自评表'!{cell}")]
+    row = next(r for r in report.rows if r.code == "staff_control_rate")
+    assert row.rule_text == next(r.rule for r in catalogue.preset("mof2013").rows
+                                 if r.code == "staff_control_rate")
+
+
+def test_blank_standard_of_a_user_indicator_is_manual(tmp_path):
+    county = F.basic()
+    cell = county.cell(F.TRAINING, "standard")
+    county.wb[county.sheet][cell] = None
+    _, report = adopted(county, tmp_path)
+    assert flat(report.problems) == [("standard-missing", f"'自评表'!{cell}")]
+    row = next(r for r in report.rows if r.row.row == county.rows[F.TRAINING])
+    assert (row.kind, row.direction, row.entry) == ("custom", "定性",
+                                                    [county.cell(F.TRAINING, "score")])
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_adopting_an_adopted_workbook_changes_nothing(tmp_path):
+    _, report = adopted(F.basic(), tmp_path)
+    again = adopt(report.output, tmp_path / "again.xlsx")
+    assert again.already and again.problems == []
+    assert sha(again.output) == sha(report.output)
+    assert any("已接管" in line for line in again.summary())
+
+
+def test_our_own_workbook_is_left_alone(tmp_path):
+    path = save(build(), tmp_path / "ours.xlsx")
+    report = adopt(path, tmp_path / "copy.xlsx")
+    assert report.already and sha(report.output) == sha(path)
+    assert "无需接管" in report.summary()[0]
+
+
+def test_default_output_path(tmp_path):
+    src = F.basic().save(tmp_path / "县表.xlsx")
+    report = adopt(src, None)
+    assert report.output == default_adopted_path(src) == tmp_path / "县表_接管.xlsx"
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+@pytest.mark.slow
+def test_libreoffice_opens_and_recalculates_the_adopted_workbook(tmp_path):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    _, scored = score(filled, tmp_path / "scored.xlsx")
+    profile = (tmp_path / "lo-profile").as_uri()
+    for fmt, target in (("pdf", tmp_path / "pdf"), ("xlsx", tmp_path / "xlsx")):
+        subprocess.run(["soffice", "--headless", "--norestore",
+                        f"-env:UserInstallation={profile}", "--convert-to", fmt,
+                        "--outdir", str(target), str(scored)],
+                       check=True, capture_output=True, timeout=180)
+    assert (tmp_path / "pdf" / "scored.pdf").stat().st_size > 1000
+    wb = load_workbook(tmp_path / "xlsx" / "scored.xlsx", data_only=True)
+    sheet, cols, r0, r1 = table_cells(wb, "tbl_scores")
+    ws = wb[sheet]
+    names = {ws[f"{cols['三级指标']}{r}"].value for r in range(r0 + 1, r1 + 1)}
+    assert {F.STAFF, F.SYSTEMS, F.SATISFACTION} <= names  # the formulas, calculated by LO
+    assert wb[county.sheet][county.total].value == pytest.approx(F.EXPECTED_TOTAL)
+
+
+def test_xlsm_output_carries_the_ribbon(tmp_path):
+    pytest.importorskip("pyopenvba")
+    county = F.basic()
+    _, report = adopted(county, tmp_path, out="adopted.xlsm")
+    assert report.output.suffix == ".xlsm"
+    names = zipfile.ZipFile(report.output).namelist()
+    assert "xl/vbaProject.bin" in names and "customUI/customUI14.xml" in names
+    result = engine.evaluate(report.output)
+    assert result.evaluation.anchors["targets"]["staff_control_rate"]["得分位置"] == (
+        "自评表", county.cell(F.STAFF, "score"))
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_no_indicator_table_is_unusable(tmp_path):
+    src = tmp_path / "notice.xlsx"
+    F.no_table().save(src)
+    before = sha(src)
+    with pytest.raises(AdoptError) as exc:
+        adopt(src, tmp_path / "out.xlsx")
+    assert "没有找到绩效指标表" in exc.value.message and "“通知”" in exc.value.message
+    assert sha(src) == before and not (tmp_path / "out.xlsx").exists()
+
+
+def test_two_equally_plausible_tables_are_unusable(tmp_path):
+    county = F.two_equal_tables()
+    src = county.save(tmp_path / "county.xlsx")
+    with pytest.raises(AdoptError) as exc:
+        adopt(src, tmp_path / "out.xlsx")
+    msg = exc.value.message
+    assert "“自评表”表第3行" in msg and "“自评表 (2)”表第3行" in msg and "无法确定" in msg
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_text_in_weight_column_is_an_error_at_the_cell(tmp_path):
+    county = F.text_weights()
+    _, report = adopted(county, tmp_path)
+    assert flat(report.errors) == [
+        ("weight-not-number", f"'自评表'!{county.cell(F.STAFF, 'weight')}"),
+        ("weight-not-number", f"'自评表'!{county.cell(F.THREE, 'weight')}"),
+    ]
+    assert "8分" in report.errors[0].message
+    # the rows keep their indicator and rule, and score once the 分值 is a number
+    staff = next(r for r in report.rows if r.code == "staff_control_rate")
+    assert staff.rule_text == "逐点扣分(基准=100,方向=高于,每点=0.5)"
+    assert report.output.exists()
+
+
+def test_standard_contradicting_its_weight_is_an_error(tmp_path):
+    county = F.contradicting_standard()
+    _, report = adopted(county, tmp_path)
+    assert flat(report.errors) == [
+        ("rule-weight-mismatch", f"'自评表'!{county.cell(F.STAFF, 'standard')}")]
+    assert "6 分" in report.errors[0].message and "8 分" in report.errors[0].message
+
+
+def test_bands_with_other_full_marks_are_an_error(tmp_path):
+    county = F.basic()
+    county.wb[county.sheet][county.cell(F.CONTROL, "standard")] = (
+        "=0计6分；0-10%(含)4分；10-20%(含)2分；>20%不得分")
+    _, report = adopted(county, tmp_path)
+    assert ("rule-weight-mismatch", f"'自评表'!{county.cell(F.CONTROL, 'standard')}") in flat(
+        report.errors)
+
+
+def test_protected_sheet_with_locked_entry_cells(tmp_path):
+    county = F.protected()
+    _, report = adopted(county, tmp_path)
+    assert ("sheet-protected", "'自评表'") in flat(report.problems, "warning")
+    locked = [p for p in report.errors if p.code == "cell-locked"]
+    assert len(locked) == 1 and "撤销工作表保护" in locked[0].message
+    assert load_workbook(report.output)["自评表"].protection.sheet  # protection kept
+
+
+def test_protected_sheet_with_unlocked_entry_cells_is_fine(tmp_path):
+    county = F.protected(unlock_entries=True)
+    _, report = adopted(county, tmp_path)
+    assert flat(report.problems) == [("sheet-protected", "'自评表'")]
+
+
+def test_macros_in_an_xlsx_are_dropped_with_a_warning(tmp_path):
+    src = F.with_macros(tmp_path / "county.xlsx")
+    before = sha(src)
+    report = adopt(src, tmp_path / "out.xlsx")
+    assert sha(src) == before
+    assert [p.code for p in report.warnings] == ["macros-dropped"]
+    assert "vbaProject.bin" in report.warnings[0].message
+    assert "xl/vbaProject.bin" not in zipfile.ZipFile(report.output).namelist()
+
+
+def test_sheet_name_clash_is_unusable(tmp_path):
+    county = F.basic()
+    county.wb.create_sheet("基本情况")
+    src = county.save(tmp_path / "county.xlsx")
+    with pytest.raises(AdoptError) as exc:
+        adopt(src, tmp_path / "out.xlsx")
+    assert "“基本情况”" in exc.value.message
+
+
+def test_damaged_file_and_bad_output_are_unusable(tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    with pytest.raises(AdoptError):
+        adopt(bad, tmp_path / "out.xlsx")
+    src = F.basic().save(tmp_path / "county.xlsx")
+    with pytest.raises(AdoptError):
+        adopt(src, tmp_path / "out.csv")
+    with pytest.raises(AdoptError):
+        adopt(src, src)
+    with pytest.raises(AdoptError):
+        adopt(src, tmp_path / "out.xlsx", preset="nope")
+
+
+# --------------------------------------------------------------------------- reader support
+
+
+def test_source_location_follows_mapping_formulas(tmp_path):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    wb = load_workbook(report.output)
+    src = OpenpyxlSource(wb, str(report.output))
+    sheet, cols, r0, r1 = table_cells(wb, "tbl_scores")
+    row = next(r for r in range(r0 + 1, r1 + 1)
+               if wb[sheet][f"{cols['代码']}{r}"].value == "budget_system_soundness")
+    entry = Location(sheet, f"{cols['实际值']}{row}")
+    assert source_location(src, entry) == Location("自评表", county.cell(F.SYSTEMS, "actual"))
+    weight = Location(sheet, f"{cols['分值']}{row}")
+    assert source_location(src, weight) == Location("自评表", county.cell(F.SYSTEMS, "weight"))
+    plain = Location(sheet, f"{cols['代码']}{row}")
+    assert source_location(src, plain) == plain
+
+
+def test_reopened_adopted_workbook_reads_like_ours(tmp_path):
+    county = F.two_row_header()
+    _, report = adopted(county, tmp_path)
+    ev = engine.evaluate(report.output).evaluation
+    assert ev.unit_name == "曲沃县中小企业服务中心" and ev.eval_year == 2021
+    targets = ev.anchors["targets"]
+    assert targets["budget_completion_rate"]["得分位置"] == (
+        "附件2", f"G{county.rows[F.COMPLETION]}")
+    assert ev.anchors["county_total"] == Location("附件2", county.total)
+    assert reopen(report.output)["附件2"]["A2"].value == "2021年度部门整体支出绩效自评表"
+
+
+# --------------------------------------------------------------------------- CLI (once wired)
+
+needs_cli = pytest.mark.skipif(not hasattr(cli, "cmd_adopt"),
+                               reason="perfeval-xl adopt not wired into cli.py yet")
+
+
+@needs_cli
+def test_cli_exit_codes(tmp_path, capsys):
+    good = F.basic().save(tmp_path / "good.xlsx")
+    assert cli.main(["adopt", str(good), "-o", str(tmp_path / "a.xlsx")]) == 0
+    err = capsys.readouterr().err
+    assert "指标表：“自评表”表第3行" in err and "已写入" in err
+    bad = F.text_weights().save(tmp_path / "bad.xlsx")
+    assert cli.main(["adopt", str(bad), "-o", str(tmp_path / "b.xlsx")]) == 1
+    assert "'自评表'!D4" in capsys.readouterr().err
+    none = tmp_path / "none.xlsx"
+    F.no_table().save(none)
+    before = sha(none)
+    assert cli.main(["adopt", str(none)]) == 2
+    assert "没有找到绩效指标表" in capsys.readouterr().err and sha(none) == before
+    assert cli.main(["adopt", str(tmp_path / "a.xlsx"), "-o", str(tmp_path / "c.xlsx")]) == 0
+    assert "已接管" in capsys.readouterr().err
