@@ -108,6 +108,8 @@ class Outcome:
     staged: dict[str, str] = field(default_factory=dict)    # scored / report / pdf -> path
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> wall seconds
     peak_rss_mb: float | None = None
+    pid: int = 0
+    cpu: float = 0.0          # the process's CPU seconds so far (imports included)
 
 
 @dataclass
@@ -130,6 +132,9 @@ class BatchResult:
     elapsed: float = 0.0
     peak_rss_mb: float | None = None  # highest peak RSS of any worker (or this process)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # CPU seconds: this process, all workers, and this process + the busiest worker (what
+    # the wall time would be with a free core per worker; benchmarks compare it).
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -404,6 +409,7 @@ def process_one(task: Task, options: Options) -> Outcome:
     finally:
         gc.collect()  # openpyxl workbooks are cyclic: free this one before the next
         out.peak_rss_mb = peak_rss_mb()
+        out.pid, out.cpu = os.getpid(), time.process_time()
     return out
 
 
@@ -481,6 +487,8 @@ class _Batch:
         self.staging: Path | None = None
         self.peak: float | None = None
         self.stage_seconds: dict[str, float] = {}
+        self.worker_cpu: dict[int, float] = {}
+        self.cpu0 = time.process_time()
         self.workers = 1
 
     # ----------------------------------------------------------------- plan
@@ -585,6 +593,9 @@ class _Batch:
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + s
         if outcome.peak_rss_mb is not None:
             self.peak = max(self.peak or 0.0, outcome.peak_rss_mb)
+        if outcome.pid and outcome.pid != os.getpid():
+            self.worker_cpu[outcome.pid] = max(self.worker_cpu.get(outcome.pid, 0.0),
+                                               outcome.cpu)
         if outcome.record is not None:
             self.progress.advance(f"{task.rel} {_fmt_row(outcome.record)}")
         else:
@@ -678,7 +689,13 @@ class _Batch:
             processed=self.processed, skipped=self.skipped,
             summary=self.shown_out / SUMMARY_NAME if summary else None, summary_error=error,
             jobs=self.workers, elapsed=time.monotonic() - t0, peak_rss_mb=self.peak,
-            stage_seconds=dict(self.stage_seconds))
+            stage_seconds=dict(self.stage_seconds), cpu_seconds=self._cpu())
+
+    def _cpu(self) -> dict[str, float]:
+        own = time.process_time() - self.cpu0
+        workers = sum(self.worker_cpu.values())
+        return {"parent": own, "workers": workers,
+                "critical": own + max(self.worker_cpu.values(), default=0.0)}
 
     def cleanup(self) -> None:
         if self.staging is not None:

@@ -414,8 +414,10 @@ class _Builder:
         if not items:
             return {"paragraphs": [], "entries": []}
         lines = [f"{i}.{n}{'：' + c if n and c else c}" for i, (n, c) in enumerate(items, 1)]
-        return {"paragraphs": [f"单位现行内部管理制度共{len(items)}项：", *lines],
-                "entries": lines}
+        intro = self.text_cell("text_systems_intro")
+        lead = [*intro, f"单位现行内部管理制度共{len(items)}项："] if intro else [
+            f"单位现行内部管理制度共{len(items)}项："]
+        return {"paragraphs": [*lead, *lines], "entries": lines}
 
     def budget(self) -> dict:
         initial, adjusted = self.num("budget_initial"), self.num("budget_adjusted")

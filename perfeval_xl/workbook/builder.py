@@ -124,6 +124,7 @@ S_HEADER, S_LABEL, S_HELP, S_TITLE, S_SECTION = (
 # Help texts for the narrative cells (layout.TEXTS carries only the label).
 TEXT_HELP = {
     "text_overview": "单位性质、人员、内设机构等概况，可分段填写（Alt+Enter 换行）。",
+    "text_systems_intro": "管理制度的总体说明（报告“管理制度”一节的开头），可不填。",
     "text_duties": "单位主要职能职责，可分段填写。",
     "text_goals": "年度部门整体支出绩效目标。",
     "text_budget_note": "预算资金的补充说明，如“无政府性基金收支预算”。可不填。",

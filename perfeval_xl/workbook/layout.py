@@ -30,6 +30,7 @@ SHEET_ORDER = [
 #   name: (sheet, label, required-for-report)
 TEXTS: dict[str, tuple[str, str, bool]] = {
     "text_overview": (SHEET_BASIC, "单位概况", True),
+    "text_systems_intro": (SHEET_BASIC, "管理制度概述", False),
     "text_duties": (SHEET_BASIC, "职能职责", True),
     "text_goals": (SHEET_BASIC, "整体支出绩效目标", True),
     "text_budget_note": (SHEET_BUDGET, "预算资金补充说明", False),
