@@ -137,7 +137,7 @@ def _summary(result) -> str:
 
     errors, warnings = len(result.errors), len(result.warnings)
     unit = result.evaluation.unit_name or "（未填单位名称）"
-    return (f"{unit} {result.evaluation.eval_year or ''} 年度：总分 {fmt_score(result.total)} 分，"
+    return (f"{unit} {result.evaluation.eval_year or ''} 年度：总分 {fmt_score(result.total) or '—'} 分，"
             f"等级 {result.grade or '—'}；错误 {errors} 个，警告 {warnings} 个。")
 
 

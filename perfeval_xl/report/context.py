@@ -20,9 +20,10 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from perfeval_xl.display import to_decimal, fmt_2dp, fmt_amount, fmt_count, fmt_plain, fmt_rate, fmt_score
 from perfeval_xl.model import Cell, Location, Problem, Result, Row
 
 # Chapters and their sections, in document order (keys are context variable names).
@@ -62,59 +63,6 @@ def cn_numeral(n: int) -> str:
         return _CN_DIGITS[n]
     tens, ones = divmod(n, 10)
     return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
-
-
-def _dec(x: Any) -> Decimal | None:
-    if isinstance(x, bool) or x is None:
-        return None
-    if isinstance(x, Decimal):
-        return x if x.is_finite() else None
-    if isinstance(x, (int, float)):
-        return Decimal(str(x))
-    return None
-
-
-def _q2(d: Decimal) -> str:
-    s = f"{d.quantize(_CENT, rounding=ROUND_HALF_UP):f}"
-    return "0.00" if s == "-0.00" else s
-
-
-def fmt_amount(d: Any) -> str:
-    """An amount in 万元 with 2 decimals ("620.47"); "" for blank."""
-    v = _dec(d)
-    return "" if v is None else _q2(v)
-
-
-def fmt_rate(d: Any) -> str:
-    """A rate in percent with 2 decimals and the sign ("98.29%"); "" for blank."""
-    v = _dec(d)
-    return "" if v is None else _q2(v) + "%"
-
-
-def fmt_score(d: Any) -> str:
-    """A score with up to 2 decimals, no trailing zeros ("10", "9.5", "2.25"); "" for blank."""
-    v = _dec(d)
-    if v is None:
-        return ""
-    s = format(v.quantize(_CENT, rounding=ROUND_HALF_UP).normalize(), "f")
-    return "0" if s in ("-0", "") else s
-
-
-def fmt_plain(d: Any, places: int = 4) -> str:
-    """A number as typed (636767, 3060.9), rounded to ``places`` decimals, no trailing zeros."""
-    v = _dec(d)
-    if v is None:
-        return "" if d is None else str(d)
-    try:
-        q = v.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        q = v
-    s = format(q.normalize(), "f")
-    return "0" if s in ("-0", "") else s
-
-
-def fmt_count(d: Any) -> str:
-    return fmt_plain(d, 2)
 
 
 # --------------------------------------------------------------------------- text safety
@@ -198,10 +146,10 @@ class _Builder:
     # ---- access helpers
     def num(self, name: str) -> Decimal | None:
         c = self.ev.inputs.get(name)
-        return _dec(c.value) if c is not None else None
+        return to_decimal(c.value) if c is not None else None
 
     def derived(self, name: str) -> Decimal | None:
-        v = _dec(self.r.derived.get(name)) if self.r.derived else None
+        v = to_decimal(self.r.derived.get(name)) if self.r.derived else None
         return v
 
     def text_cell(self, name: str) -> list[str]:
@@ -290,7 +238,7 @@ class _Builder:
             return fmt_amount(c.value)
         if d.type == "percent":
             return fmt_rate(c.value)
-        return fmt_count(c.value) if _dec(c.value) is not None else self.clean.line(c.value)
+        return fmt_count(c.value) if to_decimal(c.value) is not None else self.clean.line(c.value)
 
     def indicator_dict(self, i) -> dict:
         return {
@@ -388,7 +336,7 @@ class _Builder:
         cats = []
         for r in self.rows("tbl_staff"):
             name = self.cell(r, "人员类别", "tbl_staff")
-            n = _dec(r.get("人数"))
+            n = to_decimal(r.get("人数"))
             if name and n is not None:
                 cats.append((name, n))
         total = self.num("staff_actual")
@@ -458,7 +406,7 @@ class _Builder:
             if sub:
                 t += "，其中" + "、".join(sub)
             rate = self.ind("budget_completion_rate")
-            if rate is not None and _dec(rate.value) is not None:
+            if rate is not None and to_decimal(rate.value) is not None:
                 t += f"，预算完成率{fmt_rate(rate.value)}"
             if closing is not None:
                 t += f"；年末结转结余{fmt_amount(closing)}万元"
@@ -519,10 +467,10 @@ class _Builder:
             name = self.cell(r, "指标名称", "tbl_economy")
             unit = self.cell(r, "单位", "tbl_economy")
             raw = r.get("本期累计")
-            value = fmt_plain(raw) if _dec(raw) is not None else self.cell(r, "本期累计",
+            value = fmt_plain(raw) if to_decimal(raw) is not None else self.cell(r, "本期累计",
                                                                            "tbl_economy")
-            g = _dec(r.get("同比增长(%)"))
-            growth = _q2(g) if g is not None else self.cell(r, "同比增长(%)", "tbl_economy")
+            g = to_decimal(r.get("同比增长(%)"))
+            growth = fmt_2dp(g) if g is not None else self.cell(r, "同比增长(%)", "tbl_economy")
             note = self.cell(r, "说明", "tbl_economy")
             if not name and not value:
                 continue
@@ -533,7 +481,7 @@ class _Builder:
             c = f"{name}累计完成{value}{unit}"
             if g is not None:
                 c += ("，同比增长" if g > 0 else "，同比下降" if g < 0 else "，与上年持平")
-                c += f"{_q2(abs(g))}%" if g != 0 else ""
+                c += f"{fmt_2dp(abs(g))}%" if g != 0 else ""
             if note:
                 c += f"（{note}）"
             clauses.append(c)
@@ -649,7 +597,7 @@ class _Builder:
             sub += [f"项目支出{fmt_amount(project)}万元"] if project is not None else []
             s.append(t + ("，其中" + "，".join(sub) if sub else ""))
         rate = self.ind("budget_completion_rate")
-        if rate is not None and _dec(rate.value) is not None:
+        if rate is not None and to_decimal(rate.value) is not None:
             s.append(f"预算完成率{fmt_rate(rate.value)}")
         if s:
             paras.append(f"{self.yrd}我单位" + "，".join(s) + "。")
@@ -659,7 +607,7 @@ class _Builder:
         for i in self.r.indicators:
             if i.code == "budget_completion_rate" or i.kind not in ("rate", "custom"):
                 continue
-            if _dec(i.value) is None:
+            if to_decimal(i.value) is None:
                 continue
             groups.setdefault(self.clean.line(i.level2), []).append(
                 f"{self.clean.line(i.name, i.location, '指标名称')}{self.value_text(i)}")
@@ -715,7 +663,7 @@ class _Builder:
         v = i.value
         if v is None or v == "":
             return "—"
-        d = _dec(v)
+        d = to_decimal(v)
         if d is None:
             return self.clean.line(v, i.location, "实际值")
         if i.kind == "rate" or i.unit == "%":
@@ -805,7 +753,7 @@ class _Builder:
             data = [f"{label}{self.amount_of(key, v)}" for key, label, v in self.inputs_of(i)]
             if data:
                 paras.append("数据：" + "；".join(data) + "。")
-            if _dec(i.value) is not None:
+            if to_decimal(i.value) is not None:
                 if i.numerator is not None and i.denominator is not None:
                     unit = self.unit_of(i)
                     paras.append(
@@ -845,7 +793,7 @@ class _Builder:
     def amount_of(self, key: str, v: Any) -> str:
         from perfeval_xl import catalogue
 
-        if _dec(v) is None:
+        if to_decimal(v) is None:
             return "（未填写）"
         d = catalogue.inputs().get(key)
         unit = d.unit if d else ("万元" if key in catalogue.derived() else "")
@@ -864,7 +812,7 @@ class _Builder:
 
     @staticmethod
     def fmt_unit(v: Any, unit: str) -> str:
-        d = _dec(v)
+        d = to_decimal(v)
         if d is None:
             return ""
         s = fmt_amount(d) if unit in ("万元", "%") else fmt_count(d)
