@@ -371,6 +371,24 @@ def test_blank_standard_of_a_user_indicator_is_manual(tmp_path):
                                                     [county.cell(F.TRAINING, "score")])
 
 
+def test_county_formulas_in_score_cells_are_announced(tmp_path):
+    county = F.basic()
+    county.wb[county.sheet][county.total] = "=SUM(G4:G17)"
+    _, report = adopted(county, tmp_path)
+    assert flat(report.problems) == [("formula-replaced", f"'自评表'!{county.total}")]
+
+
+def test_sheet_title_with_quote_and_blank(tmp_path):
+    county = F.basic()
+    county.wb[county.sheet].title = county.sheet = "县'表 一"
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    result, out = score(filled, tmp_path / "scored.xlsx")
+    assert float(result.total) == pytest.approx(F.EXPECTED_TOTAL)
+    assert load_workbook(out)[county.sheet][county.total].value == pytest.approx(
+        F.EXPECTED_TOTAL)
+
+
 # --------------------------------------------------------------------------- round trip
 
 

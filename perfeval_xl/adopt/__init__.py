@@ -189,6 +189,20 @@ def _protection_problems(wb, table: Table, rows: list[Planned]) -> list[Problem]
     return out
 
 
+def _formula_problems(wb, table: Table, rows: list[Planned]) -> list[Problem]:
+    """County formulas in cells that ``score`` overwrites with values."""
+    ws = wb[table.sheet]
+    cells = [r.row.cells["score"] for r in rows if "score" in r.row.cells]
+    cells += [c for c in (table.total_cell, table.grade_cell) if c]
+    with_formula = [c for c in dict.fromkeys(cells) if ws[c].data_type == "f"]
+    if not with_formula:
+        return []
+    return [Problem(
+        "warning", "formula-replaced",
+        f"县表的 {len(with_formula)} 个得分、总分或等级单元格（如 {with_formula[0]}）含有公式，"
+        "评分时将写入计算结果（数值）替换这些公式。", Location(table.sheet, with_formula[0]))]
+
+
 def _weights_problem(table: Table, rows: list[Planned]) -> list[Problem]:
     weights = [r.weight for r in rows]
     if any(w is None for w in weights):
@@ -305,6 +319,7 @@ def adopt(src, out=None, *, preset: str | None = None) -> AdoptReport:
             "等级请在“实际值”列或“个性指标”表中填写。",
             Location(table.sheet, f"A{table.header_top}")))
     report.problems.extend(_protection_problems(wb, table, rows))
+    report.problems.extend(_formula_problems(wb, table, rows))
     # 4. Our parts.
     from perfeval_xl.adopt.augment import INPUT_SHEETS, augment
 

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from perfeval_xl.display import to_decimal, fmt_2dp, fmt_amount, fmt_count, fmt_plain, fmt_rate, fmt_score
+from perfeval_xl.display import (
+    fmt_2dp,
+    fmt_amount,
+    fmt_count,
+    fmt_plain,
+    fmt_rate,
+    fmt_score,
+    to_decimal,
+)
 from perfeval_xl.model import Cell, Location, Problem, Result, Row
 
 # Chapters and their sections, in document order (keys are context variable names).
