@@ -798,18 +798,6 @@ def test_unexpected_error_is_a_chinese_alert_with_a_log(remote, sample_payload, 
     assert "deep inside" in (tmp_path / macros.LOG_NAME).read_text(encoding="utf-8")
 
 
-def _report_available() -> bool:
-    try:
-        from perfeval_xl import report  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_report = pytest.mark.skipif(not _report_available(), reason="report layer missing")
-
-
-@needs_report
 def test_generate_report_into_report_dir(remote, sample_payload, commands, tmp_path):
     payload = json.loads(sample_payload)
     set_named(payload, layout.REPORT_DIR, str(tmp_path))
@@ -823,7 +811,6 @@ def test_generate_report_into_report_dir(remote, sample_payload, commands, tmp_p
     assert not [a for a in actions if a["func"] == "setValues"]   # the workbook is not changed
 
 
-@needs_report
 def test_generate_report_folder_problems(remote, sample_payload, commands, tmp_path):
     payload = json.loads(sample_payload)
     set_named(payload, layout.REPORT_DIR, str(tmp_path / "没有这个文件夹"))
@@ -836,7 +823,6 @@ def test_generate_report_folder_problems(remote, sample_payload, commands, tmp_p
     assert "无法确定报告保存位置" in text
 
 
-@needs_report
 def test_report_target_locked_leaves_nothing_half_written(remote, sample_payload, commands,
                                                           tmp_path, monkeypatch):
     from perfeval_xl import files
@@ -854,7 +840,6 @@ def test_report_target_locked_leaves_nothing_half_written(remote, sample_payload
     assert list(tmp_path.iterdir()) == []     # neither the report nor a temp file is left
 
 
-@needs_report
 def test_report_folder_not_writable(remote, sample_payload, commands, tmp_path, monkeypatch):
     from perfeval_xl import files
 
@@ -872,7 +857,6 @@ def test_report_folder_not_writable(remote, sample_payload, commands, tmp_path, 
     assert list(tmp_path.iterdir()) == [] and remote.opened == []
 
 
-@needs_report
 def test_export_pdf(remote, sample_payload, commands, tmp_path, monkeypatch):
     from perfeval_xl.report import pdf
 

@@ -366,8 +366,8 @@ def _candidates(ws) -> list[Table]:
     # table) overlaps a better reading: keep the best one per region of the sheet.
     kept: list[Table] = []
     for t in sorted(scanned, key=lambda t: (-t.rank, t.header_top)):
-        if not any(k.header_top <= t.header_bottom and t.header_top <= max(k.last_row, k.header_bottom)
-                   for k in kept):
+        if not any(k.header_top <= t.header_bottom
+                   and t.header_top <= max(k.last_row, k.header_bottom) for k in kept):
             kept.append(t)
     return sorted(kept, key=lambda t: t.header_top)
 

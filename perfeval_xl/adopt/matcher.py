@@ -370,8 +370,8 @@ def plan_rows(src, table: Table,
             problems.append(Problem(
                 "info", "adopted-as-custom",
                 f"“{name}”对应指标库中的“{ind.name}”，但" + (
-                    "评分标准需人工评分" if isinstance(rule, Manual)
-                    else "县表没有“实际值”列可供填写") + "，已按个性指标接管（见“个性指标”表）。",
+                    "评分标准需人工评分" if ind.kind == "rate"
+                    else "县表中没有可填写评定等级或实际值的列") + "，已按个性指标接管（见“个性指标”表）。",
                 name_loc))
         if isinstance(rule, Manual):
             p.direction, p.entry = "定性", _manual_entry(table, row, rule)

@@ -111,7 +111,11 @@ def render_bytes(result: Result, *, template=None, charts: bool = True,
     ctx, problems = context_mod.build(result, charts=charts, tpl=tpl)
     env = _environment()
     try:
-        missing = tpl.get_undeclared_template_variables(env, context=ctx)
+        # The built-in template's variables are checked by the tests; scanning it again on
+        # every render would cost as much as the charts. A user's template is checked here
+        # so that every unknown name is reported at once.
+        missing = (tpl.get_undeclared_template_variables(env, context=ctx)
+                   if template is not None else set())
     except TemplateSyntaxError as exc:
         raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}（模板第 {exc.lineno} 段附近）。"
                           ) from None
