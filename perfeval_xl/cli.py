@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--strict", action="store_true", help="工作簿有错误时不生成报告")
     s.add_argument("--preset", help="改用指定预设的分值和规则计算")
 
+    s = sub.add_parser("adopt", help="接管县财政局下发的自评表：保留原表格式，识别指标和评分标准，加入输入表")
+    s.add_argument("workbook", help="县里下发的自评表（.xlsx/.xlsm）")
+    s.add_argument("-o", "--output", help="输出文件 .xlsx 或 .xlsm（默认：原文件名加“_接管”）")
+    s.add_argument("--preset", help="评价等级等设置采用的预设（默认 mof2013）")
+
     s = sub.add_parser("demo", help="用内置示例（曲沃县中小企业服务中心 2021）跑通评分、校验和报告")
     s.add_argument("-o", "--output", help="输出文件夹（默认：当前目录下新建 perfeval-demo-…）")
     s.add_argument("--no-pdf", action="store_true", help="不导出 PDF")
@@ -233,6 +238,28 @@ def cmd_report(args) -> int:
     if outcome.pdf:
         _err(f"PDF：{outcome.pdf}")
     return _exit_for(result)
+
+
+def cmd_adopt(args) -> int:
+    from perfeval_xl.adopt import AdoptError, adopt
+
+    _check_preset(args.preset)
+    path = _input_path(args.workbook)
+    out = Path(args.output) if args.output else None
+    if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UsageError("输出文件扩展名应为 .xlsx 或 .xlsm。")
+    try:
+        report = adopt(path, out, preset=args.preset)
+    except AdoptError as exc:
+        _err(exc.message)
+        return EXIT_UNUSABLE
+    for line in report.summary() + report.row_lines():
+        _err(line)
+    _print_problems(report.problems)
+    if not report.already:
+        _err(f"已写入：{report.output}。请填写新增的“基本情况”“预算执行”等表，并在县表中填写定性指标的"
+             f"评定等级或得分，然后运行 perfeval-xl score {report.output}")
+    return EXIT_PROBLEMS if report.errors else EXIT_OK
 
 
 def cmd_demo(args) -> int:

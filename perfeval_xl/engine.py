@@ -63,7 +63,14 @@ def evaluate(path: str | Path, preset: str | None = None, *, wb=None) -> Result:
 def evaluate_source(source: CellSource, preset: str | None = None) -> Result:
     """Read and evaluate any CellSource (openpyxl file or xlwings Book)."""
     ev = read_evaluation(source)
-    if preset:
+    if preset and "targets" in ev.anchors:
+        # An adopted county table keeps its own weights and rules: scoring it with a preset
+        # would write foreign scores into the county's 得分 column.
+        ev.problems.append(Problem(
+            "warning", "preset-ignored",
+            f"本工作簿由县里下发的自评表接管，分值和评分标准以县表为准，已忽略 --preset {preset}。",
+            Location(layout.SHEET_SETTINGS)))
+    elif preset:
         apply_preset(ev, preset)
     return run(ev)
 

@@ -436,7 +436,7 @@ def test_libreoffice_opens_and_recalculates_the_adopted_workbook(tmp_path):
 
 
 def test_xlsm_output_carries_the_ribbon(tmp_path):
-    pytest.importorskip("pyopenvba")
+    import pyopenvba  # noqa: F401  (runtime dependency)
     county = F.basic()
     _, report = adopted(county, tmp_path, out="adopted.xlsm")
     assert report.output.suffix == ".xlsm"
@@ -580,13 +580,8 @@ def test_reopened_adopted_workbook_reads_like_ours(tmp_path):
     assert reopen(report.output)["附件2"]["A2"].value == "2021年度部门整体支出绩效自评表"
 
 
-# --------------------------------------------------------------------------- CLI (once wired)
+# --------------------------------------------------------------------------- CLI
 
-needs_cli = pytest.mark.skipif(not hasattr(cli, "cmd_adopt"),
-                               reason="perfeval-xl adopt not wired into cli.py yet")
-
-
-@needs_cli
 def test_cli_exit_codes(tmp_path, capsys):
     good = F.basic().save(tmp_path / "good.xlsx")
     assert cli.main(["adopt", str(good), "-o", str(tmp_path / "a.xlsx")]) == 0

@@ -334,6 +334,37 @@ def test_two_jobs_give_the_same_summary_as_one(inputs, run1, tmp_path_factory):
     assert result.peak_rss_mb is None or result.peak_rss_mb < 300
 
 
+CRASHING_WORKER = """
+import os
+from perfeval_xl.batch import runner
+
+_process_one = runner.process_one
+
+
+def process_one(task, options):
+    if "crash" in task.rel:
+        os._exit(13)  # as a worker killed by the OOM killer or a crash in a C library
+    return _process_one(task, options)
+
+
+runner.process_one = process_one
+"""
+
+
+def test_a_dying_worker_costs_only_its_own_file(inputs, tmp_path, monkeypatch):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.xlsx", "crash.xlsx", "d.xlsx"):
+        shutil.copy(inputs / "a.xlsx", src / name)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(CRASHING_WORKER)
+    monkeypatch.setenv("PYTHONPATH", str(hook))  # spawned workers start with it
+    result = run_batch(src, tmp_path / "out", jobs=2, report=False, progress=False)
+    assert [r.file for r in result.records] == ["a.xlsx", "d.xlsx"]
+    assert [(f.file, "意外退出" in f.reason) for f in result.failures] == [("crash.xlsx", True)]
+
+
 # --------------------------------------------------------------------------- reports
 
 

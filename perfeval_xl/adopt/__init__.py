@@ -26,6 +26,7 @@ from perfeval_xl.adopt.matcher import Planned, plan_rows
 from perfeval_xl.model import Location, Problem
 from perfeval_xl.rules import Manual, format_rule
 from perfeval_xl.workbook import layout as L
+from perfeval_xl.workbook.reader import source_location
 
 __all__ = ["AdoptError", "AdoptReport", "adopt", "default_adopted_path", "is_adopted",
            "source_location"]
@@ -104,35 +105,6 @@ def default_adopted_path(path: Path) -> Path:
 def is_adopted(wb) -> bool:
     """Whether ``wb`` was adopted already (it has the mapping sheet or tbl_targets)."""
     return L.SHEET_MAP in wb.sheetnames or "tbl_targets" in wb.defined_names
-
-
-def source_location(source, loc: Location | None) -> Location | None:
-    """Where a value really lives: a cell holding only references to ONE other sheet (the
-    mapping sheet's ``='自评表'!$E$7``, ``=IF('自评表'!G7<>"",…)``) -> the first cell it
-    reads; any other cell -> itself. For the reader (see docs/adopt.md): problems about
-    an adopted row then point at the county's cell, not at the hidden mapping sheet.
-
-    Args:
-        source: a ``CellSource`` (formulas via ``source.formula``).
-        loc: the cell that was read.
-    """
-    from perfeval_xl.workbook.formula import UnsupportedFormula, referenced_cells
-
-    if loc is None or not loc.cell:
-        return loc
-    f = source.formula(loc.sheet, loc.cell)
-    if not f:
-        return loc
-    try:
-        refs = referenced_cells(f, loc.sheet)
-    except UnsupportedFormula:
-        return loc
-    sheets = {s for s, _ in refs}
-    if len(sheets) != 1 or loc.sheet in sheets:
-        return loc
-    sheet, cell = refs[0]
-    return Location(sheet, cell)
-
 
 # --------------------------------------------------------------------------- package checks
 

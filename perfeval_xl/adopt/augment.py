@@ -41,7 +41,7 @@ INPUT_SHEETS = [L.SHEET_BASIC, L.SHEET_BUDGET, L.SHEET_WORK, L.SHEET_ECONOMY, L.
 
 # tbl_targets: the layout's headers, then where each row came from (for messages and for
 # people reading the mapping; the reader ignores extra columns).
-TARGET_HEADERS = L.ADOPT_TABLES["tbl_targets"][1] + ["评分标准位置", "分值位置", "指标名称位置"]
+TARGET_HEADERS = L.ADOPT_TABLES["tbl_targets"][1]
 
 MAP_NOTE = ("本表由 perfeval-xl adopt 生成，程序据此在县里下发的自评表中读取分值、评定等级，"
             "并写入实际值、得分、扣分原因、总分和等级。请勿修改或删除。评分规则由县表“评分标准”"

@@ -524,10 +524,9 @@ class _Batch:
             else:
                 self.todo.append(Task(index, rel, str(path), size, sha,
                                       str(self.staging / str(index))))
-        # Entries of inputs that are gone, or will be redone, must not claim names.
-        keep = {self.rels[i] for i in self.records}
-        self.manifest.entries = {k: v for k, v in self.manifest.entries.items()
-                                 if k in keep or k in {t.rel for t in self.todo}}
+        # Drop entries of inputs that are gone; those being redone are replaced on commit.
+        keep = {self.rels[i] for i in self.records} | {t.rel for t in self.todo}
+        self.manifest.entries = {k: v for k, v in self.manifest.entries.items() if k in keep}
 
     # ----------------------------------------------------------------- execute
 

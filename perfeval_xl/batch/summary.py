@@ -341,7 +341,7 @@ def _value_format(unit: str | None) -> str:
 # --------------------------------------------------------------------------- sheets
 
 
-def _sheet_rows(wb, records: list[WorkbookRecord], cols: list[Column], out_dir: Path) -> None:
+def _sheet_rows(wb, records: list[WorkbookRecord], cols: list[Column]) -> None:
     from openpyxl.comments import Comment
     from openpyxl.utils import get_column_letter
 
@@ -591,7 +591,7 @@ def summary_bytes(records: list[WorkbookRecord], failures: list[Failure], *,
     links are relative to ``out_dir``, where the file is meant to live."""
     wb = _new_workbook()
     cols = indicator_columns(records)
-    _sheet_rows(wb, records, cols, out_dir)
+    _sheet_rows(wb, records, cols)
     _sheet_grades(wb, records)
     _sheet_stats(wb, records, cols)
     _sheet_problems(wb, records)

@@ -87,7 +87,8 @@ WORK_ROWS = 40                          # rows reserved in the 重点工作 tabl
 # tbl_targets, which says where in the county's table each result is also written.
 SHEET_MAP = "_perfeval_映射"
 ADOPT_TABLES: dict[str, tuple[str, list[str]]] = {
-    "tbl_targets": (SHEET_MAP, ["代码", "实际值位置", "得分位置", "扣分原因位置"]),
+    "tbl_targets": (SHEET_MAP, ["代码", "实际值位置", "得分位置", "扣分原因位置", "评分标准位置",
+                                "分值位置", "指标名称位置"]),
 }
 COUNTY_TOTAL = "county_total"   # optional: the county table's own 总分 cell
 COUNTY_GRADE = "county_grade"   # optional: the county table's own 等级 cell

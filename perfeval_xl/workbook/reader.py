@@ -14,6 +14,7 @@ Reading policy (docs/workbook.md):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 import re
@@ -26,7 +27,13 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from perfeval_xl import catalogue
 from perfeval_xl.model import Cell, Evaluation, Location, Problem, Row, ScoreRow
 from perfeval_xl.workbook import layout
-from perfeval_xl.workbook.formula import ERROR_CODES, ExcelError, UnsupportedFormula, evaluate
+from perfeval_xl.workbook.formula import (
+    ERROR_CODES,
+    ExcelError,
+    UnsupportedFormula,
+    evaluate,
+    referenced_cells,
+)
 from perfeval_xl.workbook.source import CellSource
 
 
@@ -263,6 +270,32 @@ class Reader:
 # --------------------------------------------------------------------------- the workbook
 
 
+def source_location(source, loc: Location | None) -> Location | None:
+    """Where a value really lives: a cell holding only references to ONE other sheet (the
+    mapping sheet's ``='自评表'!$E$7``, ``=IF('自评表'!G7<>"",…)``) -> the first cell it
+    reads; any other cell -> itself. For the reader (see docs/adopt.md): problems about
+    an adopted row then point at the county's cell, not at the hidden mapping sheet.
+
+    Args:
+        source: a ``CellSource`` (formulas via ``source.formula``).
+        loc: the cell that was read.
+    """
+    if loc is None or not loc.cell:
+        return loc
+    f = source.formula(loc.sheet, loc.cell)
+    if not f:
+        return loc
+    try:
+        refs = referenced_cells(f, loc.sheet)
+    except UnsupportedFormula:
+        return loc
+    sheets = {s for s, _ in refs}
+    if len(sheets) != 1 or loc.sheet in sheets:
+        return loc
+    sheet, cell = refs[0]
+    return Location(sheet, cell)
+
+
 def _table_area(names: dict[str, str], name: str) -> tuple[str, int, int, int, int] | None:
     ref = parse_ref(names.get(name, ""))
     if ref is None:
@@ -298,7 +331,15 @@ def read_table(rd: Reader, names: dict[str, str], name: str,
         cells = {}
         for h, letter in cols.items():
             loc = Location(sheet, f"{letter}{r}")
+            n = len(rd.problems)
             v = rd.number(loc, h, "number") if h in numeric else rd.text(loc)
+            if sheet == layout.SHEET_MAP:
+                # An adopted county cell shown through a mapping formula: point problems
+                # and locations at the county's own cell, not at the hidden sheet.
+                real = source_location(rd.src, loc)
+                rd.problems[n:] = [dataclasses.replace(p, location=real) if p.location == loc
+                                   else p for p in rd.problems[n:]]
+                loc = real
             cells[h] = Cell(v, loc)
         if any(c.value not in (None, "") for c in cells.values()):
             rows.append(Row(cells, r))
@@ -365,7 +406,8 @@ def read_evaluation(source: CellSource) -> Evaluation:
     if "tbl_targets" in names:
         rows_t, _, _ = read_table(rd, names, "tbl_targets")
         anchors["targets"] = {
-            r.get("代码"): {h: parse_ref(r.get(h) or "") for h in ("实际值位置", "得分位置", "扣分原因位置")}
+            r.get("代码"): {h: parse_ref(r.get(h) or "")
+                           for h in layout.ADOPT_TABLES["tbl_targets"][1][1:]}
             for r in rows_t if r.get("代码")}
     for extra in (layout.COUNTY_TOTAL, layout.COUNTY_GRADE):
         if extra in names:
@@ -374,6 +416,12 @@ def read_evaluation(source: CellSource) -> Evaluation:
     preset_loc = locate(layout.PRESET_NAME, "评分预设", layout.SHEET_SETTINGS)
     preset_name = (rd.text(preset_loc) if preset_loc else None) or catalogue.DEFAULT_PRESET
     rows = _score_rows(rd, tables["tbl_scores"], anchors) + _custom_rows(rd, tables["tbl_custom"])
+    # Adopted workbooks: rule problems point at the county's own 评分标准 cell (the rule on
+    # the hidden sheet is parsed from it).
+    for row in rows:
+        ref = anchors.get("targets", {}).get(row.code, {}).get("评分标准位置")
+        if ref:
+            row.rule_loc = Location(ref[0], ref[1].split(":")[0])
     grade_bands = _grade_bands(rd, tables["tbl_grades"], preset_name)
     caps = _caps(rd, tables["tbl_caps"])
     for out in (layout.OUT_TOTAL, layout.OUT_GRADE):
