@@ -12,10 +12,8 @@ GB/T 9704-2012 (DESIGN §6). The build is deterministic (fixed core properties, 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
-import sys
 from pathlib import Path
 
 from perfeval_xl.report import fonts
@@ -650,29 +648,23 @@ def _core_properties(doc) -> None:
 
 # --------------------------------------------------------------------------- command line
 
+def _artifact_set():
+    from perfeval_xl.artifacts import ArtifactSet
+
+    return ArtifactSet("report template", "perfeval_xl.report.template_builder",
+                       TEMPLATE_PATH.parent, lambda: {TEMPLATE_PATH.name: build_template()})
+
+
+ARTIFACT_SET = _artifact_set()
+
+
 def is_stale(path: Path = TEMPLATE_PATH) -> bool:
     """True when ``path`` differs from a fresh build (or is missing)."""
-    return not path.is_file() or path.read_bytes() != build_template()
+    return ARTIFACT_SET.stale(path.parent) != []
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Build the report template (docxtpl).")
-    ap.add_argument("--check", action="store_true", help="exit 1 when the committed file is stale")
-    ap.add_argument("-o", "--output", type=Path, default=TEMPLATE_PATH)
-    args = ap.parse_args(argv)
-    if args.check:
-        if is_stale(args.output):
-            print(f"{args.output} is stale: run python -m perfeval_xl.report.template_builder",
-                  file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    from perfeval_xl.files import atomic_write
-
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(args.output, build_template())
-    print(f"wrote {args.output}")
-    return 0
+    return ARTIFACT_SET.main(argv)
 
 
 if __name__ == "__main__":

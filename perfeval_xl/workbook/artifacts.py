@@ -9,15 +9,12 @@ to a fresh build.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
-from functools import lru_cache
-from pathlib import Path
 
 from openpyxl import Workbook
 
-from perfeval_xl import files
+from perfeval_xl.artifacts import REPO, ArtifactSet
 from perfeval_xl.workbook import builder
 
 # File name -> how to build it.
@@ -28,57 +25,12 @@ ARTIFACTS: dict[str, Callable[[], Workbook]] = {
     "sample_quwo_2021.xlsx": lambda: builder.build_sample("quwo2021"),
 }
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "workbooks"
-
-
-@lru_cache(maxsize=1)
-def _fresh() -> tuple[tuple[str, bytes], ...]:
-    return tuple((name, builder.workbook_bytes(make())) for name, make in ARTIFACTS.items())
-
-
-def fresh() -> dict[str, bytes]:
-    """Every artifact freshly built (once per process): file name -> bytes."""
-    return dict(_fresh())
-
-
-def stale(folder: Path = DEFAULT_DIR) -> list[str]:
-    """Names of the artifacts in ``folder`` that are missing or differ from a fresh build."""
-    out = []
-    for name, data in fresh().items():
-        path = Path(folder) / name
-        if not path.is_file() or path.read_bytes() != data:
-            out.append(name)
-    return out
-
-
-def write_all(folder: Path = DEFAULT_DIR) -> list[Path]:
-    """Rebuild every artifact into ``folder`` (atomic writes); returns the paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return [files.atomic_write(folder / name, data) for name, data in fresh().items()]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m perfeval_xl.workbook.artifacts",
-        description="Rebuild the committed workbooks, or check they match a fresh build.")
-    parser.add_argument("--check", action="store_true",
-                        help="only compare; exit 1 when a file is missing or stale")
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR,
-                        help=f"artifact folder (default {DEFAULT_DIR})")
-    args = parser.parse_args(argv)
-    if args.check:
-        names = stale(args.dir)
-        if names:
-            print("stale workbook artifacts (run python -m perfeval_xl.workbook.artifacts): "
-                  + ", ".join(str(args.dir / n) for n in names), file=sys.stderr)
-            return 1
-        print(f"workbook artifacts up to date in {args.dir}", file=sys.stderr)
-        return 0
-    for path in write_all(args.dir):
-        print(path)
-    return 0
-
+DEFAULT_DIR = REPO / "workbooks"
+ARTIFACT_SET = ArtifactSet(
+    "workbook artifacts", "perfeval_xl.workbook.artifacts", DEFAULT_DIR,
+    lambda: {name: builder.workbook_bytes(make()) for name, make in ARTIFACTS.items()})
+fresh, stale, write_all, main = (ARTIFACT_SET.fresh, ARTIFACT_SET.stale, ARTIFACT_SET.write_all,
+                                 ARTIFACT_SET.main)
 
 if __name__ == "__main__":
     sys.exit(main())
