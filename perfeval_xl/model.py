@@ -51,6 +51,20 @@ class Problem:
         return f"[{label}] {where}{self.message}（{self.code}）"
 
 
+class HasProblems:
+    """Mixin for records with a ``problems`` list: the errors and the warnings among them."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
 @dataclass
 class Cell:
     """A value read from one cell. ``value`` is Decimal, str, bool or None (blank)."""
@@ -177,7 +191,7 @@ class IndicatorResult:
 
 
 @dataclass
-class Result:
+class Result(HasProblems):
     """The engine's output for one workbook."""
 
     evaluation: Evaluation
@@ -187,14 +201,6 @@ class Result:
     problems: list[Problem]
     derived: dict[str, Decimal | None] = field(default_factory=dict)  # funds_available, …
     cap_note: str = ""
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     def indicator(self, code: str) -> IndicatorResult | None:
         return next((i for i in self.indicators if i.code == code), None)

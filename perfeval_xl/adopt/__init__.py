@@ -23,7 +23,7 @@ from pathlib import Path
 from perfeval_xl import catalogue, files
 from perfeval_xl.adopt.finder import AdoptError, Table, find_table
 from perfeval_xl.adopt.matcher import Planned, plan_rows
-from perfeval_xl.model import Location, Problem
+from perfeval_xl.model import HasProblems, Location, Problem
 from perfeval_xl.rules import Manual, format_rule
 from perfeval_xl.workbook import layout as L
 from perfeval_xl.workbook.reader import source_location
@@ -33,7 +33,7 @@ __all__ = ["AdoptError", "AdoptReport", "adopt", "default_adopted_path", "is_ado
 
 
 @dataclass
-class AdoptReport:
+class AdoptReport(HasProblems):
     """What ``adopt`` found and did.
 
     Attributes:
@@ -53,14 +53,6 @@ class AdoptReport:
     rows: list[Planned] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     def summary(self) -> list[str]:
         """Chinese lines for the user: the table, its columns, the rows, the total cells."""
