@@ -138,3 +138,21 @@ def test_bad_arguments_exit_2(tmp_path):
     r = run("score", sample_path(tmp_path), "--preset", "nope")
     assert r.returncode == 2 and "未知的评分预设" in r.stderr
     assert run("frobnicate").returncode == 2
+
+
+def test_scoring_a_macro_workbook_keeps_vba_and_ribbon(tmp_path):
+    src = Path(__file__).resolve().parents[1] / "workbooks" / "sample_quwo_2021.xlsm"
+    out = tmp_path / "scored.xlsm"
+    r = run("score", src, "-o", out)
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        rels = z.read("_rels/.rels").decode()
+        types = z.read("[Content_Types].xml").decode()
+        assert z.read("xl/vbaProject.bin") == zipfile.ZipFile(src).read("xl/vbaProject.bin")
+    assert "customUI/customUI14.xml" in names
+    assert "customUI/customUI14.xml" in rels and "ui/extensibility" in rels
+    assert "macroEnabled" in types
+    wb = reopen(out)
+    assert named_value(wb, "grade") == "优"
+    assert "xlwings.conf" in wb.sheetnames
