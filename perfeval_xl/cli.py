@@ -65,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="输出文件 .xlsx 或 .xlsm（默认：原文件名加“_接管”）")
     s.add_argument("--preset", help="评价等级等设置采用的预设（默认 mof2013）")
 
+    s = sub.add_parser("batch", help="批量处理文件夹中的全部自评表：评分、校验、报告和汇总表.xlsx")
+    s.add_argument("in_dir", metavar="IN_DIR", help="存放各单位自评表的文件夹（含子文件夹）")
+    s.add_argument("-o", "--output", required=True, metavar="OUT_DIR",
+                   help="输出文件夹：已评分副本、评价报告、汇总表.xlsx")
+    s.add_argument("--jobs", type=int, default=None,
+                   help="同时处理的文件数（默认：CPU 核数；1 为在本进程中逐个处理）")
+    s.add_argument("--pdf", action="store_true", help="同时导出 PDF 报告（需要 LibreOffice 或 Word）")
+    s.add_argument("--no-report", action="store_true", help="不生成 Word 报告，只评分、校验和汇总")
+    s.add_argument("--force", action="store_true", help="全部重新处理（默认跳过内容未变的文件）")
+    s.add_argument("--json", action="store_true", help="以 JSON 输出汇总结果到标准输出")
+
     s = sub.add_parser("demo", help="用内置示例（曲沃县中小企业服务中心 2021）跑通评分、校验和报告")
     s.add_argument("-o", "--output", help="输出文件夹（默认：当前目录下新建 perfeval-demo-…）")
     s.add_argument("--no-pdf", action="store_true", help="不导出 PDF")
@@ -260,6 +271,23 @@ def cmd_adopt(args) -> int:
         _err(f"已写入：{report.output}。请填写新增的“基本情况”“预算执行”等表，并在县表中填写定性指标的"
              f"评定等级或得分，然后运行 perfeval-xl score {report.output}")
     return EXIT_PROBLEMS if report.errors else EXIT_OK
+
+
+def cmd_batch(args) -> int:
+    from perfeval_xl.batch import BatchError, run_batch
+
+    if args.pdf and args.no_report:
+        raise UsageError("--pdf 需要生成报告，不能与 --no-report 同时使用。")
+    try:
+        result = run_batch(args.in_dir, args.output, jobs=args.jobs, pdf=args.pdf,
+                           report=not args.no_report, force=args.force)
+    except BatchError as exc:
+        raise UsageError(exc.message) from None
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    for line in result.summary_lines():
+        _err(line)
+    return result.exit_code
 
 
 def cmd_demo(args) -> int:

@@ -433,8 +433,6 @@ def test_all_processed_exits_zero(inputs, tmp_path):
 def test_cli_batch_exit_codes_and_json(inputs, tmp_path, capsys):
     from perfeval_xl import cli
 
-    if not hasattr(cli, "cmd_batch"):
-        pytest.skip("cli.cmd_batch not wired yet (see docs/batch.md)")
     code = cli.main(["batch", str(inputs), "-o", str(tmp_path / "o"), "--jobs", "1",
                      "--no-report", "--json"])
     data = json.loads(capsys.readouterr().out)

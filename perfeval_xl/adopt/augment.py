@@ -53,7 +53,7 @@ def quote_sheet(title: str) -> str:
 
 
 def _abs(coord: str) -> str:
-    return builder._absolute(coord)
+    return builder.absolute_ref(coord)
 
 
 def _ref(sheet: str, coord: str) -> str:
@@ -97,7 +97,7 @@ def check_room(wb) -> None:
             "管理器”中将其改名或删除后再接管。")
 
 
-class _AdoptBuilder(builder._Builder):
+class _AdoptBuilder(builder.WorkbookBuilder):
     """The builder, building our input sheets into the county's workbook.
 
     Only the workbook it starts from, the 个性指标 rows and their count differ from
@@ -115,7 +115,7 @@ class _AdoptBuilder(builder._Builder):
 
     def _new_workbook(self):
         wb = self._county
-        for style in builder._styles():
+        for style in builder.named_styles():
             if style.name not in wb.named_styles:
                 wb.add_named_style(style)
         for title in INPUT_SHEETS:
@@ -185,7 +185,7 @@ def _mark_linked(b: _AdoptBuilder, table: Table, planned: list[Planned]) -> None
             if header in ("实际值", "目标值"):
                 where = p.entry if header == "实际值" else [str(p.target)]
                 shown = "或".join(f"“{table.sheet}”{c}" for c in where)
-                cell.comment = builder._comment(f"请在县表{shown}中填写，本格自动引用。")
+                cell.comment = builder.note_comment(f"请在县表{shown}中填写，本格自动引用。")
 
 
 def _map_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned], source: str) -> None:

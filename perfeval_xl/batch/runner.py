@@ -302,7 +302,18 @@ class Manifest:
 
 
 def peak_rss_mb() -> float | None:
-    """Peak resident memory of this process in MB (None where unsupported, e.g. Windows)."""
+    """Peak resident memory of this process in MB (None where unknown, e.g. Windows).
+
+    Linux: VmHWM of /proc/self/status. Not getrusage's ru_maxrss: Linux carries it over
+    exec, so a spawned worker would report at least its parent's size at spawn time.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:

@@ -269,7 +269,7 @@ def _new_workbook():
 
     wb = Workbook()
     # The builder's style list; see the reply of issue #5 about making it public.
-    for style in _builder()._styles():
+    for style in _builder().named_styles():
         wb.add_named_style(style)
     wb.remove(wb.active)
     return wb

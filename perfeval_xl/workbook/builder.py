@@ -86,7 +86,7 @@ TAB_GUIDE, TAB_INPUT, TAB_SCORES, TAB_SETTINGS, TAB_CHECKS = (
     "808080", "70AD47", "4472C4", "FFC000", "C00000")
 
 
-def _styles() -> list[NamedStyle]:
+def named_styles() -> list[NamedStyle]:
     """The named styles every cell of ours uses (users see them in Excel's style gallery)."""
     def named(name, *, fill=None, bold=False, italic=False, size=11, color=None, locked=True,
               border=True, wrap=False, h=None, v="center"):
@@ -201,7 +201,7 @@ def _height(lines: int, minimum: float = 20) -> float:
     return float(min(409, max(minimum, lines * 14.4 + 6)))
 
 
-def _absolute(coord: str) -> str:
+def absolute_ref(coord: str) -> str:
     m = re.fullmatch(r"([A-Z]+)(\d+)", coord)
     assert m, coord
     return f"${m.group(1)}${m.group(2)}"
@@ -210,7 +210,7 @@ def _absolute(coord: str) -> str:
 def _ref(ws: Worksheet, first: str, last: str | None = None) -> str:
     """``'Sheet'!$A$1`` or ``'Sheet'!$A$1:$D$9`` (always quoted: our titles are Chinese)."""
     title = "'" + ws.title.replace("'", "''") + "'"
-    rng = _absolute(first) if last is None else f"{_absolute(first)}:{_absolute(last)}"
+    rng = absolute_ref(first) if last is None else f"{absolute_ref(first)}:{absolute_ref(last)}"
     return f"{title}!{rng}"
 
 
@@ -263,7 +263,7 @@ YES_NO_MESSAGE = "请从下拉列表中选择“是”或“否”。"
 # --------------------------------------------------------------------------- builder
 
 
-class _Builder:
+class WorkbookBuilder:
     """Builds one workbook. ``refs`` maps sample references ("budget_initial",
     "tbl_work[3].是否按时", "qualitative.disclosure") to their cells for the 示例数据 marking."""
 
@@ -302,7 +302,7 @@ class _Builder:
         wb._fonts = IndexedList([base])
         normal = wb._named_styles["Normal"]
         normal.font = Font(name=FONT, sz=11, family=2, charset=134, scheme="minor")
-        for style in _styles():
+        for style in named_styles():
             wb.add_named_style(style)
         wb.remove(wb.active)
         for title in L.SHEET_ORDER:
@@ -424,7 +424,7 @@ class _Builder:
         value = self.values.get(name)
         if formula is not None and value is None:
             cell = self.put(ws, row, value_col, formula, S_DEFAULT)
-            cell.comment = _comment(FORMULA_NOTE)
+            cell.comment = note_comment(FORMULA_NOTE)
         else:
             cell = self.put(ws, row, value_col, value, S_INPUT)
         cell.number_format = NUMBER_FORMAT[d.type]
@@ -1120,7 +1120,7 @@ class _Builder:
             cell.style = S_SAMPLE
             cell.number_format = number_format
             cell.alignment = alignment
-            cell.comment = _comment(SAMPLE_NOTE)
+            cell.comment = note_comment(SAMPLE_NOTE)
 
     def check_complete(self) -> None:
         """Every §4.3 input and every layout name must exist exactly once."""
@@ -1131,7 +1131,7 @@ class _Builder:
             raise AssertionError(f"defined names not created: {sorted(missing)}")
 
 
-def _comment(text: str) -> Comment:
+def note_comment(text: str) -> Comment:
     c = Comment(text, CREATOR)
     c.width = 260
     c.height = 70
@@ -1154,7 +1154,7 @@ def build(preset: str = catalogue.DEFAULT_PRESET, unit: str = "", year: int | No
     Returns:
         The openpyxl workbook; save it with ``workbook_bytes`` for a deterministic file.
     """
-    return _Builder(preset, unit, year, sample).build()
+    return WorkbookBuilder(preset, unit, year, sample).build()
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
