@@ -89,7 +89,8 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
 def safe_filename(name: str, fallback: str = "未命名单位", max_len: int = 80) -> str:
     """Make text (a unit name from a workbook) safe as one file-name component on Windows
     and Linux: no path separators or illegal characters, no leading dots, no reserved names."""
-    s = _ILLEGAL.sub("_", str(name or "")).strip().strip(".").strip()
+    # Leading = + - @ are legal in file names but look like formulas wherever the name is shown.
+    s = _ILLEGAL.sub("_", str(name or "")).strip().lstrip("=+-@").strip().strip(".").strip()
     s = re.sub(r"_+", "_", s)
     if not s or set(s) <= {"_"}:
         s = fallback

@@ -156,3 +156,13 @@ def test_scoring_a_macro_workbook_keeps_vba_and_ribbon(tmp_path):
     wb = reopen(out)
     assert named_value(wb, "grade") == "优"
     assert "xlwings.conf" in wb.sheetnames
+
+
+def test_safe_filename_strips_path_tricks_and_formula_starts():
+    from perfeval_xl.files import safe_filename
+
+    assert safe_filename("../a/b:c*") == "_a_b_c_"
+    assert safe_filename("=HYPERLINK(1)") == "HYPERLINK(1)"
+    assert safe_filename("CON") == "_CON"
+    assert safe_filename("..") == "未命名单位"
+    assert safe_filename("曲沃县中小企业服务中心") == "曲沃县中小企业服务中心"
