@@ -104,16 +104,21 @@ def main() -> None:
     frozen.write_bytes(pickle.dumps((ctx, calls)))
     assert len(calls) == 2, calls
 
-    namespace: dict = {}
-    floor_code = compile(FLOOR_SCRIPT, "floor", "exec")
+    from docx.shared import Cm
+    from docxtpl import DocxTemplate, InlineImage
+    from jinja2 import Environment, StrictUndefined
+
+    from perfeval_xl.report import charts
 
     def floor():
-        old = sys.argv
-        sys.argv = ["floor", str(sample), str(template), str(frozen)]
-        try:
-            exec(floor_code, dict(namespace))
-        finally:
-            sys.argv = old
+        load_workbook(sample)
+        pngs = [getattr(charts, name)(*a).png for name, a in calls]
+        tpl = DocxTemplate(str(template))
+        c = dict(ctx)
+        for key, png in zip(("budget", "scores"), pngs, strict=True):
+            c[key] = dict(c[key], chart=InlineImage(tpl, io.BytesIO(png), width=Cm(14)))
+        tpl.render(c, Environment(undefined=StrictUndefined, autoescape=True), autoescape=True)
+        tpl.save(io.BytesIO())
 
     def pipeline():
         result = engine.evaluate(sample)
