@@ -337,13 +337,9 @@ def _init_worker(report: bool) -> None:
         catalogue.preset(name)
     catalogue.indicators()
     if report:
-        import docxtpl  # noqa: F401
-        import matplotlib
+        from perfeval_xl.report import preload
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
-
-        import perfeval_xl.report  # noqa: F401
+        preload()
     _freeze_heap()
 
 

@@ -22,8 +22,20 @@ from perfeval_xl.report.render import (
     render_report,
 )
 
+
+def preload() -> None:
+    """Import the heavy rendering libraries now (a batch worker calls this once, so each
+    workbook it renders pays only for its own work)."""
+    import docxtpl  # noqa: F401
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
 __all__ = [
     "PdfUnavailable",
+    "preload",
     "ReportError",
     "ReportOutcome",
     "build_context",
