@@ -279,25 +279,10 @@ def _page(ws, *, header_rows: int, freeze: str, pages_wide: int = 1,
           title_cols: str | None = None) -> None:
     """A4 landscape like our other landscape sheets, header rows repeated on every page.
     Unlike the input sheets the summary is not protected: reviewers sort and filter it."""
-    from openpyxl.worksheet.properties import PageSetupProperties
-
     b = _builder()
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = pages_wide
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
-    ws.oddFooter.center.text = "&A　第 &P 页，共 &N 页"
-    ws.oddFooter.center.size = 9
-    ws.print_title_rows = f"1:{header_rows}"
-    if title_cols:
-        ws.print_title_cols = title_cols
-    ws.freeze_panes = freeze
-    ws.sheet_view.showGridLines = False
-    ws.sheet_properties.tabColor = b.TAB_SCORES
+    b.WorkbookBuilder.page(ws, landscape=True, title_rows=f"1:{header_rows}", freeze=freeze,
+                           tab=b.TAB_SCORES, pages_wide=pages_wide, title_cols=title_cols,
+                           protect=False)
 
 
 def _widths(ws, widths: dict[int, float]) -> None:

@@ -384,11 +384,13 @@ class WorkbookBuilder:
 
     @staticmethod
     def page(ws: Worksheet, *, landscape: bool = False, title_rows: str | None = None,
-             freeze: str | None = None, tab: str = TAB_INPUT) -> None:
-        """A4, fit to one page wide, footer page numbers, protection without password."""
+             freeze: str | None = None, tab: str = TAB_INPUT, pages_wide: int = 1,
+             title_cols: str | None = None, protect: bool = True) -> None:
+        """A4, fit to ``pages_wide`` pages wide, footer page numbers, and (``protect``)
+        sheet protection without password."""
         ws.page_setup.paperSize = 9
         ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToWidth = pages_wide
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_options.horizontalCentered = True
@@ -398,6 +400,8 @@ class WorkbookBuilder:
         ws.oddFooter.center.size = 9
         if title_rows:
             ws.print_title_rows = title_rows
+        if title_cols:
+            ws.print_title_cols = title_cols
         if freeze:
             ws.freeze_panes = freeze
         ws.sheet_view.showGridLines = False
@@ -405,6 +409,8 @@ class WorkbookBuilder:
         # Protection keeps labels, formulas and engine outputs safe; no password, so a user
         # who must change the layout can lift it (审阅 → 撤销工作表保护). Row heights and
         # column widths stay adjustable.
+        if not protect:
+            return
         ws.protection.sheet = True
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
