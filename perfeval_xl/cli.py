@@ -21,16 +21,39 @@ class UsageError(Exception):
     """Unusable arguments or input; the message is Chinese."""
 
 
+# argparse looks its messages up through the module-level gettext function ``_`` at call
+# time; routing that through this table makes usage, help headings and errors Chinese.
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "optional arguments": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "the following arguments are required: %s": "缺少必填参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的命令或选项：%(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的 %(type)s 值",
+    "expected one argument": "需要一个值",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
+}
+_gettext = argparse._
+argparse._ = lambda text: _ARGPARSE_ZH.get(text, _gettext(text))
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's English errors, in Chinese, exit 2
         self.print_usage(sys.stderr)
-        print(f"参数错误：{message}", file=sys.stderr)
+        print(f"参数错误：{message}。用 perfeval-xl -h 查看用法。", file=sys.stderr)
         raise SystemExit(EXIT_UNUSABLE)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="perfeval-xl", description="部门整体支出绩效自评：自评表 → 得分、校验、评价报告")
-    p.add_argument("--version", action="version", version=f"perfeval-xl {__version__}")
+    p.add_argument("--version", action="version", version=f"perfeval-xl {__version__}",
+                   help="显示版本号并退出")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
 
     s = sub.add_parser("new", help="新建空白自评表（.xlsx；.xlsm 为带“绩效评价”功能区的宏工作簿）")

@@ -166,3 +166,13 @@ def test_safe_filename_strips_path_tricks_and_formula_starts():
     assert safe_filename("CON") == "_CON"
     assert safe_filename("..") == "未命名单位"
     assert safe_filename("曲沃县中小企业服务中心") == "曲沃县中小企业服务中心"
+
+
+def test_argument_errors_and_help_are_chinese():
+    r = run("score")
+    assert r.returncode == 2
+    assert "缺少必填参数：workbook" in r.stderr and "用法：" in r.stderr
+    r = run("new", "x.xlsx", "--year", "abc")
+    assert r.returncode == 2 and "参数 --year" in r.stderr
+    h = run("-h").stdout
+    assert "显示本帮助并退出" in h and "显示版本号并退出" in h
