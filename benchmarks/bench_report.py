@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import median_time
 
 FLOOR_SCRIPT = r'''
 import io, pickle, sys
@@ -39,15 +39,6 @@ for key, png in zip(("budget", "scores"), pngs):
 tpl.render(ctx, Environment(undefined=StrictUndefined, autoescape=True), autoescape=True)
 tpl.save(io.BytesIO())
 '''
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def freeze_context(result):

@@ -15,6 +15,7 @@ from pathlib import Path
 from openpyxl.utils.cell import column_index_from_string
 
 from perfeval_xl import catalogue, indicators, scoring, validation
+from perfeval_xl.display import fmt_score
 from perfeval_xl.model import Evaluation, Location, Problem, Result, ScoreRow
 from perfeval_xl.workbook import layout
 from perfeval_xl.workbook.reader import NotOurWorkbook, OpenpyxlSource, read_evaluation
@@ -109,7 +110,7 @@ def apply_preset(ev: Evaluation, name: str) -> None:
         ev.problems.append(Problem(
             "error", "custom-under-preset",
             f"预设 {name} 还需要 {len(missing)} 个个性指标（"
-            + "、".join(f"{c.level1}/{c.level2} {c.weight.normalize():f}分" for c in missing)
+            + "、".join(f"{c.level1}/{c.level2} {fmt_score(c.weight)}分" for c in missing)
             + "），请在“个性指标”表中补充。", Location("个性指标")))
     ev.rows = rows
     ev.grade_bands = p.grade_bands
@@ -127,7 +128,7 @@ def run(ev: Evaluation) -> Result:
     values = scoring.input_values(ev)
     results, total, grade, cap_note, score_problems = scoring.score_all(ev)
     derived = indicators.derived_values(values)
-    ctx = validation.Context(values=values, results=results, derived=derived)
+    ctx = validation.Context(results=results, derived=derived)
     problems = list(ev.problems) + score_problems + validation.validate(ev, ctx)
     return Result(evaluation=ev, indicators=results, total=total, grade=grade,
                   problems=_unique(problems), derived=derived, cap_note=cap_note)

@@ -168,6 +168,8 @@ class IndicatorResult:
     inputs: dict[str, Decimal | None] = field(default_factory=dict)  # for the appendix
     numerator: Decimal | None = None
     denominator: Decimal | None = None
+    blank_inputs: list[str] = field(default_factory=list)  # why a rate is None: blank inputs
+    zero_denominator: bool = False                          # … or a zero denominator
     location: Location | None = None
 
     def to_json(self) -> dict[str, Any]:

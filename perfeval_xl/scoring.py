@@ -14,6 +14,7 @@ import dataclasses
 from decimal import Decimal
 
 from perfeval_xl import catalogue, rules
+from perfeval_xl.display import fmt_rate, fmt_score
 from perfeval_xl.indicators import Calc, compute
 from perfeval_xl.model import Evaluation, IndicatorResult, Problem, ScoreRow
 
@@ -56,6 +57,7 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
         res.numerator, res.denominator = calc.numerator, calc.denominator
         res.formula_text = cat.formula_text
         res.inputs = dict(calc.used)
+        res.blank_inputs, res.zero_denominator = list(calc.blank), calc.zero_denominator
     elif row.kind == "custom":
         res.value = row.entered if row.direction == "定性" else row.actual
     else:
@@ -77,7 +79,7 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
     if full != row.weight and not isinstance(rule, rules.Manual):
         problems.append(Problem(
             "error", "rule-weight-mismatch",
-            f"{row.name}的评分规则最高可得{_n(full)}分，与分值{_n(row.weight)}分不一致，请修改评分规则或分值。",
+            f"{row.name}的评分规则最高可得{fmt_score(full)}分，与分值{fmt_score(row.weight)}分不一致，请修改评分规则或分值。",
             row.rule_loc))
     if res.value is None or res.value == "":
         if calc is None:
@@ -101,11 +103,6 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
     return res, problems
 
 
-def _n(d: Decimal) -> str:
-    s = format(d.normalize(), "f")
-    return s
-
-
 def apply_caps(total: Decimal, results: list[IndicatorResult],
                caps: list[tuple[str, Decimal | None, Decimal | None, Decimal]]) -> tuple[Decimal, str]:
     """Cap the total when an indicator's value lies in a cap's range; returns (total, note)."""
@@ -116,7 +113,7 @@ def apply_caps(total: Decimal, results: list[IndicatorResult],
             continue
         if (low is None or r.value >= low) and (high is None or r.value < high) and total > max_total:
             total = max_total
-            notes.append(f"{r.name}为{_n(r.value.quantize(Decimal('0.01')))}%，总分上限为{_n(max_total)}分")
+            notes.append(f"{r.name}为{fmt_rate(r.value)}，总分上限为{fmt_score(max_total)}分")
     return total, "；".join(notes)
 
 

@@ -10,7 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from openpyxl.utils import get_column_letter
+
 from perfeval_xl import catalogue, indicators
+from perfeval_xl.display import fmt_amount, fmt_score
 from perfeval_xl.model import Evaluation, IndicatorResult, Location, Problem
 from perfeval_xl.workbook import layout
 
@@ -23,7 +26,6 @@ HUNDRED = Decimal(100)
 class Context:
     """What the checks may look at besides the evaluation itself."""
 
-    values: dict[str, Decimal | None]
     results: list[IndicatorResult]
     derived: dict[str, Decimal | None]
 
@@ -37,10 +39,6 @@ def _loc(ev: Evaluation, name: str) -> Location | None:
     return ev.inputs[name].location
 
 
-def _m(x: Decimal) -> str:
-    return f"{x:.2f}"
-
-
 def check_spending_sum(ev: Evaluation, ctx: Context) -> list[Problem]:
     """基本支出 + 项目支出 = 本年实际支出."""
     total, basic, project = (_v(ev, n) for n in ("spending_total", "spending_basic", "spending_project"))
@@ -48,8 +46,8 @@ def check_spending_sum(ev: Evaluation, ctx: Context) -> list[Problem]:
         return []
     return [Problem(
         "error", "sum-mismatch",
-        f"基本支出 {_m(basic)} 万元 + 项目支出 {_m(project)} 万元 = {_m(basic + project)} 万元，"
-        f"与本年实际支出 {_m(total)} 万元不一致，请核对这三项。", _loc(ev, "spending_total"))]
+        f"基本支出 {fmt_amount(basic)} 万元 + 项目支出 {fmt_amount(project)} 万元 = {fmt_amount(basic + project)} 万元，"
+        f"与本年实际支出 {fmt_amount(total)} 万元不一致，请核对这三项。", _loc(ev, "spending_total"))]
 
 
 def check_overspend(ev: Evaluation, ctx: Context) -> list[Problem]:
@@ -59,7 +57,7 @@ def check_overspend(ev: Evaluation, ctx: Context) -> list[Problem]:
         return []
     return [Problem(
         "error", "overspend",
-        f"本年实际支出 {_m(total)} 万元超过可用资金 {_m(funds)} 万元（调整后预算+上年结转+其他资金），"
+        f"本年实际支出 {fmt_amount(total)} 万元超过可用资金 {fmt_amount(funds)} 万元（调整后预算+上年结转+其他资金），"
         "请核对支出或资金来源。", _loc(ev, "spending_total"))]
 
 
@@ -74,7 +72,7 @@ def check_balance(ev: Evaluation, ctx: Context) -> list[Problem]:
         return []
     return [Problem(
         "warning", "balance-mismatch",
-        f"年末结转结余 {_m(bal)} 万元与“可用资金 − 本年实际支出” = {_m(expected)} 万元不一致，"
+        f"年末结转结余 {fmt_amount(bal)} 万元与“可用资金 − 本年实际支出” = {fmt_amount(expected)} 万元不一致，"
         "请核对（若有其他收入或退回资金，请在预算资金补充说明中写明）。", _loc(ev, "balance_closing"))]
 
 
@@ -144,7 +142,7 @@ def check_weights(ev: Evaluation, ctx: Context) -> list[Problem]:
         first = next((r.weight_loc for r in ev.rows if r.weight_loc), None)
         out.append(Problem(
             "error", "weights-sum",
-            f"各指标分值合计为 {total.normalize():f} 分，应为 100 分，请调整自评表“分值”列。", first))
+            f"各指标分值合计为 {fmt_score(total)} 分，应为 100 分，请调整自评表“分值”列。", first))
     for r in ctx.results:
         if r.score is not None and r.weight is not None and not (0 <= r.score <= r.weight):
             out.append(Problem("error", "score-out-of-range",
@@ -159,14 +157,13 @@ def check_required_inputs(ev: Evaluation, ctx: Context) -> list[Problem]:
     for r in ctx.results:
         if r.code not in weighted or r.kind != "rate" or r.value is not None:
             continue
-        calc = indicators.compute(r.code, ctx.values)
-        if calc.zero_denominator:
+        if r.zero_denominator:
             den = indicators.denominator_input(r.code)
             loc = _loc(ev, den) if den in ev.inputs else None
             out.append(Problem("error", "zero-denominator",
-                               f"{calc.note}，请核对该数据（{r.name}按0分计入总分）。", loc or r.location))
+                               f"{r.note}，请核对该数据（{r.name}按0分计入总分）。", loc or r.location))
             continue
-        for name in calc.blank:
+        for name in r.blank_inputs:
             label = catalogue.inputs()[name].label
             out.append(Problem(
                 "error", "missing-input",
@@ -208,14 +205,8 @@ def check_narratives(ev: Evaluation, ctx: Context) -> list[Problem]:
             a = ev.anchors[name]
             out.append(Problem("warning", "narrative-missing",
                                f"“{label}”表为空，报告中该部分将缺少内容。",
-                               Location(a["sheet"], f"{_col(a['min_col'])}{a['first'] + 1}")))
+                               Location(a["sheet"], f"{get_column_letter(a['min_col'])}{a['first'] + 1}")))
     return out
-
-
-def _col(n: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(n)
 
 
 Check = Callable[[Evaluation, Context], list[Problem]]

@@ -16,15 +16,11 @@ from openpyxl import Workbook
 
 from perfeval_xl.artifacts import REPO, ArtifactSet
 from perfeval_xl.excel import xlsm
-from perfeval_xl.workbook import builder
+from perfeval_xl.workbook import artifacts as xlsx_artifacts
 
-# File name -> how to build its openpyxl workbook.
+# The same workbooks as the .xlsx artifacts, each with the macro project and ribbon added.
 ARTIFACTS: dict[str, Callable[[], Workbook]] = {
-    "blank_mof2013.xlsm": lambda: builder.build("mof2013"),
-    "blank_hunan.xlsm": lambda: builder.build("hunan"),
-    "blank_perf2020.xlsm": lambda: builder.build("perf2020"),
-    "sample_quwo_2021.xlsm": lambda: builder.build_sample("quwo2021"),
-}
+    name.removesuffix(".xlsx") + ".xlsm": make for name, make in xlsx_artifacts.ARTIFACTS.items()}
 
 DEFAULT_DIR = REPO / "workbooks"
 ARTIFACT_SET = ArtifactSet(
