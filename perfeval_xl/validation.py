@@ -154,6 +154,8 @@ def check_required_inputs(ev: Evaluation, ctx: Context) -> list[Problem]:
     """A weighted rate that cannot be computed: say which input is blank or zero."""
     out = []
     weighted = {r.code for r in ev.rows if r.weight}
+    # A cell the reader already rejected (text, #DIV/0!) is not "blank": its error says more.
+    rejected = {p.location for p in ev.problems if p.severity == "error"}
     for r in ctx.results:
         if r.code not in weighted or r.kind != "rate" or r.value is not None:
             continue
@@ -164,6 +166,8 @@ def check_required_inputs(ev: Evaluation, ctx: Context) -> list[Problem]:
                                f"{r.note}，请核对该数据（{r.name}按0分计入总分）。", loc or r.location))
             continue
         for name in r.blank_inputs:
+            if _loc(ev, name) in rejected:
+                continue
             label = catalogue.inputs()[name].label
             out.append(Problem(
                 "error", "missing-input",

@@ -326,3 +326,10 @@ def test_sample_comes_out_excellent(tmp_path):
     assert r.total >= 90
     assert round(r.indicator("budget_completion_rate").value, 2) == D("98.29")
     assert r.errors == [], codes(r, "error")
+
+
+def test_rejected_cell_is_not_also_reported_blank(tmp_path):
+    r = evaluate(filled(budget_initial="#DIV/0!"), tmp_path)
+    loc = str(r.evaluation.inputs["budget_initial"].location)
+    at_cell = [c for c, where in codes(r) if where == loc]
+    assert at_cell == ["excel-error"]
