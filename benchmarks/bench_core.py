@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _timing import median_time
+from _timing import interleaved_medians, median_time
 
 
 def main() -> None:
@@ -47,8 +47,7 @@ def main() -> None:
 
     pipeline()  # warm imports and caches for both
     floor()
-    f = median_time(floor, args.repeat)
-    p = median_time(pipeline, args.repeat)
+    f, p = interleaved_medians([floor, pipeline], args.repeat)
     print(f"score: pipeline {p * 1000:.1f} ms / floor (openpyxl load+save) {f * 1000:.1f} ms "
           f"= {p / f:.2f}x (aim <= 1.5x)")
 

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _timing import median_time
+from _timing import interleaved_medians
 
 FLOOR_SCRIPT = r'''
 import io, pickle, sys
@@ -118,8 +118,7 @@ def main() -> None:
     floor()
     pipeline()
     load_workbook(sample)
-    f = median_time(floor, args.repeat)
-    p = median_time(pipeline, args.repeat)
+    f, p = interleaved_medians([floor, pipeline], args.repeat)
     print(f"in-process: report {p * 1000:.0f} ms / floor {f * 1000:.0f} ms = {p / f:.2f}x "
           f"(aim <= 1.3x)")
 
@@ -135,8 +134,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "perfeval_xl", "report", str(sample), "-o",
                         str(out)], check=True, capture_output=True)
 
-    pf = median_time(proc_floor, max(3, args.repeat // 2))
-    pr = median_time(proc_report, max(3, args.repeat // 2))
+    pf, pr = interleaved_medians([proc_floor, proc_report], max(3, args.repeat // 2))
     print(f"process: perfeval-xl report {pr * 1000:.0f} ms / bare floor process "
           f"{pf * 1000:.0f} ms = {pr / pf:.2f}x (aim <= 1.5x)")
 
