@@ -32,6 +32,8 @@ __all__ = [
     "full_marks",
     "parse_rule",
     "parse_standard_text",
+    "read_standard_text",
+    "StandardReading",
     "rule_kind",
     "score_rule",
     "tier_labels",
@@ -1328,3 +1330,37 @@ def parse_standard_text(text: str, weight: Decimal) -> Rule | None:
     if re.search(_DISCRETION_RE, s):
         return Manual()
     return None
+
+
+@dataclass(frozen=True)
+class StandardReading:
+    """How one county 评分标准 text was read: the interface adopt, ``perfeval-xl rule`` and the
+    mapping sheet's 原文 → 解读 columns share.
+
+    Attributes:
+        text: the text as found in the cell.
+        rule: the rule it reads as, or None when it is left to manual scoring.
+        reason: Chinese, why the text is left manual (it quotes the text, cut to a readable
+            length); empty when ``rule`` is set.
+        stated_weight: full points the text itself states when they differ from the row's
+            分值 (a contradiction the caller reports at the cell), else None.
+    """
+
+    text: str
+    rule: Rule | None
+    reason: str = ""
+    stated_weight: Decimal | None = None
+
+
+def read_standard_text(text: str, weight, *, target: Decimal | None = None) -> StandardReading:
+    """Read a county's free-text 评分标准 for a row of ``weight`` 分.
+
+    ``target`` is the row's own 目标值, for texts that score against a target they do not
+    state (“按完成比例计算得分”); proportional rules read that way keep ``target=None`` and
+    are scored with the row's target.
+    """
+    rule = parse_standard_text(text, weight)
+    if rule is not None:
+        return StandardReading(text, rule)
+    shown = text if len(text) <= 80 else text[:80] + "…"
+    return StandardReading(text, None, f"评分标准“{shown}”无法自动识别，按人工评分处理。")
