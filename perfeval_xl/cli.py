@@ -103,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="输出文件夹（默认：当前目录下新建 perfeval-demo-…）")
     s.add_argument("--no-pdf", action="store_true", help="不导出 PDF")
 
+    s = sub.add_parser("gui", help="打开“绩效评价助手”窗口（没有 Excel 宏时用按钮评分、校验、生成报告）")
+    s.add_argument("workbook", nargs="?", help="打开时选中的工作簿（可不填）")
+    s.add_argument("--create-shortcut", action="store_true",
+                   help="在桌面创建“绩效评价助手”快捷方式后退出")
+
     s = sub.add_parser("excel-setup", help="（Windows）配置 Excel 调用的 Python 解释器并检查 xlwings")
     s.add_argument("workbook", nargs="?", help="要配置的工作簿（不填则写入用户级 xlwings.conf）")
     return p
@@ -323,6 +328,21 @@ def cmd_excel_setup(args) -> int:
     from perfeval_xl.excel.setup import run_setup
 
     return run_setup(args.workbook)
+
+
+def cmd_gui(args) -> int:
+    if args.create_shortcut:
+        from perfeval_xl.gui.shortcut import ShortcutError, create_desktop_shortcut
+
+        try:
+            path = create_desktop_shortcut()
+        except ShortcutError as exc:
+            raise UsageError(exc.message) from None
+        _err(f"已在桌面创建快捷方式：{path}")
+        return EXIT_OK
+    from perfeval_xl.gui import run_gui
+
+    return run_gui(args.workbook)
 
 
 if __name__ == "__main__":  # pragma: no cover
