@@ -196,8 +196,10 @@ class App:
         status.columnconfigure(0, weight=1)
         self.progress_var = tk.StringVar(value="就绪。")
         ttk.Label(status, textvariable=self.progress_var).grid(row=0, column=0, sticky="w")
+        # Shown only while a worker runs (a stopped indeterminate bar keeps a stray chunk).
         self.progressbar = ttk.Progressbar(status, mode="indeterminate", length=160)
         self.progressbar.grid(row=0, column=1, sticky="e")
+        self.progressbar.grid_remove()
 
         width = sum(base.measure(sample) + 24 for _, _, sample, _ in INDICATOR_COLUMNS)
         root.geometry(f"{min(max(960, width + 60), root.winfo_screenwidth() - 40)}x"
@@ -329,6 +331,7 @@ class App:
             self.queue.put(("done", outcome))
 
         self.progress_var.set("正在处理…")
+        self.progressbar.grid()
         self.progressbar.start(12)
         self.root.configure(cursor="watch")
         self.worker = threading.Thread(target=work, name="perfeval-gui-worker", daemon=True)
@@ -356,7 +359,7 @@ class App:
 
     def _finish(self, outcome: C.Outcome) -> None:
         self.progressbar.stop()
-        self.progressbar["value"] = 0
+        self.progressbar.grid_remove()
         self.root.configure(cursor="")
         label = C.ACTION_LABELS.get(outcome.action, "操作")
         self.progress_var.set(f"{label}：" + ("完成。" if outcome.status == C.EXIT_OK else
@@ -407,14 +410,26 @@ class App:
             for line in view.indicators:
                 self.tree.insert("", "end", values=[getattr(line, c[0]) for c in
                                                     INDICATOR_COLUMNS])
+            self._fit(self.tree, "note", [line.note for line in view.indicators])
         self.problems.delete(*self.problems.get_children())
         self._problem_lines = list(view.problems)
         for n, p in enumerate(view.problems):
             self.problems.insert("", "end", iid=str(n), tags=(p.severity,),
                                  values=(p.severity, p.location or "—", p.message))
+        self._fit(self.problems, "message", [p.message for p in view.problems])
         self.fix_var.set(f"错误 {view.errors} 个，警告 {view.warnings} 个。" if view.problems
                          else "未发现问题。")
         self.fix_label.configure(style="Fix.TLabel" if view.errors else "TLabel")
+
+    def _fit(self, tree: ttk.Treeview, column: str, texts: list[str]) -> None:
+        """Widen the last (stretching) column to its longest text, so the horizontal
+        scrollbar reaches the end of long 扣分原因 / 说明 texts instead of clipping them."""
+        base = tkfont.nametofont("TkDefaultFont", root=self.root)
+        widest = max(max((base.measure(t) for t in texts), default=0) + 24,
+                     base.measure("扣分原因说明") + 24)
+        others = sum(tree.column(c, "width") for c in tree["columns"] if c != column)
+        # Tk shrinks a stretching column to the visible width, which would clip the text.
+        tree.column(column, width=widest, stretch=others + widest <= tree.winfo_width())
 
     def _indicator_selected(self, _event=None) -> None:
         sel = self.tree.selection()
