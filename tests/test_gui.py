@@ -272,14 +272,38 @@ def test_a_workbook_that_cannot_be_written_is_not_written_in_place(tmp_path, ctl
     assert ctl.check(src).ok  # reading is fine
 
 
-@pytest.mark.parametrize("content", [
-    b"",
-    b"hello, not a workbook",
-    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
-    b"PK\x03\x04" + b"\0" * 100,
-])
-def test_a_bad_workbook_gives_the_cli_message_and_stays_unchanged(tmp_path, ctl, capsys,
-                                                                 content):
+def _bomb() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (50 * 1024 * 1024))
+    return buf.getvalue()
+
+
+def _foreign() -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    buf = io.BytesIO()
+    Workbook().save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: b"",
+    lambda: b"hello, not a workbook",
+    lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,  # encrypted (OLE)
+    lambda: b"PK\x03\x04" + b"\0" * 100,                          # truncated zip
+    _bomb,
+    _foreign,                                                       # not our workbook
+], ids=["empty", "text", "encrypted", "truncated", "bomb", "foreign"])
+def test_a_bad_workbook_gives_the_cli_message_and_stays_unchanged(tmp_path, ctl, capsys, make):
+    content = make()
     p = tmp_path / "坏文件.xlsx"
     p.write_bytes(content)
     code, err = cli_stderr(capsys, "score", p)
@@ -362,6 +386,19 @@ def test_desktop_shortcut_on_linux(tmp_path):
     # Arguments with spaces, quotes, $ and % are quoted per the Desktop Entry spec.
     odd = desktop_entry_text(["/opt/my apps/py$thon", "-m", "100%"])
     assert 'Exec="/opt/my apps/py\\\\$thon" -m "100%%" %f' in odd
+
+
+def test_gui_script_entry_point():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    from perfeval_xl import gui
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["project"]["gui-scripts"] == {"perfeval-xl-gui": "perfeval_xl.gui:main"}
+    assert callable(gui.main)
 
 
 def test_cli_gui_without_a_display_exits_2_in_chinese(tmp_path):
@@ -529,6 +566,8 @@ def test_window_stays_responsive_and_refuses_a_second_action(window, monkeypatch
     app.buttons["score"].invoke()
     root.update()
     assert dialogs.shown == [("info", "正在数据校验，请等它完成后再点击“计算得分”。")]
+    assert app.close() is False and root.winfo_exists()
+    assert dialogs.shown[-1] == ("info", "正在数据校验，请等它完成后再关闭窗口。")
     release.set()
     pump(app, root)
     assert dialogs.shown[-1][0] == "info" and "校验完成" in dialogs.shown[-1][1]

@@ -21,9 +21,16 @@ NO_TK = ("无法打开“绩效评价助手”窗口：本机的 Python 缺少 T
 
 
 def _say(text: str) -> None:
-    # pythonw (the console-less launcher) has no stderr.
     if sys.stderr is not None:
         print(text, file=sys.stderr)
+    elif sys.platform.startswith("win"):
+        # pythonw (the console-less launcher) has no stderr: a Windows message box instead.
+        try:
+            import ctypes
+
+            ctypes.windll.user32.MessageBoxW(None, text, "绩效评价助手", 0x10)
+        except Exception:
+            pass
 
 
 def run_gui(workbook: str | None = None, *, screen: str | None = None) -> int:

@@ -92,6 +92,7 @@ class App:
         self.font_family = setup_fonts(root)
         root.title(C.TITLE)
         root.report_callback_exception = self._callback_error
+        root.protocol("WM_DELETE_WINDOW", self.close)
         self._build()
         self._refresh_recent()
         if workbook:
@@ -245,7 +246,7 @@ class App:
 
     def _refresh_recent(self) -> None:
         self.recent_menu.delete(0, "end")
-        items = self.controller.recent()
+        items = [p for p in self.controller.recent() if p.exists()]
         for p in items:
             self.recent_menu.add_command(label=str(p), command=lambda p=p: self.set_workbook(p))
         if not items:
@@ -443,6 +444,15 @@ class App:
         sel = self.problems.selection()
         if sel:
             self.fix_var.set(self._problem_lines[int(sel[0])].fix)
+
+    def close(self) -> bool:
+        """Close the window, unless a worker is writing (quitting would cut its write off)."""
+        if self.controller.busy:
+            running = C.ACTION_LABELS.get(self.controller.current or "", "处理")
+            self.dialogs.info(f"正在{running}，请等它完成后再关闭窗口。")
+            return False
+        self.root.destroy()
+        return True
 
     def _callback_error(self, exc_type, exc, tb) -> None:
         message, _ = C.log_unexpected(exc)
