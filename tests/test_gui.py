@@ -601,3 +601,27 @@ def test_window_shows_problems_and_the_cell_to_fix(window, xvfb, tmp_path):
     help_window = app.show_help()
     root.update()
     assert "计算得分" in help_window.winfo_children()[0].get("1.0", "end")
+
+
+def test_window_new_workbook_dialog(window, tmp_path):
+    app, root, dialogs, _ = window
+    dialog = app.do_new()
+    dialog.unit.set("某某局")
+    dialog.year.set("2022")
+    from perfeval_xl.gui.app import PRESET_NAMES
+
+    dialog.preset.set(PRESET_NAMES["hunan"])
+    assert dialog.options() == {"preset": "hunan", "unit": "某某局", "year": 2022}
+    target = tmp_path / "新表.xlsx"
+    dialog.create(target)
+    pump(app, root)
+    assert dialogs.shown[-1][0] == "info" and "已新建自评表" in dialogs.shown[-1][1]
+    assert app.workbook == target and app.path_var.get() == str(target)
+    wb = reopen(target)
+    assert named_value(wb, "unit_name") == "某某局" and named_value(wb, "eval_year") == 2022
+    dialog = app.do_new()
+    dialog.year.set("二〇二二")
+    dialog.create(tmp_path / "坏年份.xlsx")
+    pump(app, root)
+    assert dialogs.shown[-1][0] == "error" and "四位年份" in dialogs.shown[-1][1]
+    assert not (tmp_path / "坏年份.xlsx").exists()
