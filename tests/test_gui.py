@@ -3,6 +3,7 @@ under Xvfb (skipped with the reason when Xvfb or Tk is missing)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -220,9 +221,10 @@ def test_a_second_action_is_refused_while_one_runs(tmp_path, ctl, monkeypatch):
 
 
 @pytest.mark.parametrize("action", ["score", "score_in_place", "check", "report", "adopt"])
-def test_a_workbook_open_in_wps_is_refused_untouched(tmp_path, ctl, action):
+@pytest.mark.parametrize("lock", ["~$sample.xlsx", "~$mple.xlsx", ".~lock.sample.xlsx#"])
+def test_a_workbook_open_in_wps_is_refused_untouched(tmp_path, ctl, action, lock):
     src = sample_path(tmp_path)
-    (tmp_path / "~$sample.xlsx").write_bytes(b"owner")
+    (tmp_path / lock).write_bytes(b"owner")
     before = sha(src)
     run = {"score": lambda: ctl.score(src), "score_in_place": lambda: ctl.score(src, in_place=True),
            "check": lambda: ctl.check(src), "report": lambda: ctl.report(src),
@@ -230,9 +232,9 @@ def test_a_workbook_open_in_wps_is_refused_untouched(tmp_path, ctl, action):
     out = run()
     assert out.status == C.EXIT_UNUSABLE
     assert "“sample.xlsx”正在 WPS/Excel 中打开" in out.message
-    assert "保存并关闭" in out.message and "~$sample.xlsx" in out.message
+    assert "保存并关闭" in out.message and lock in out.message
     assert sha(src) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample.xlsx", "~$sample.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["sample.xlsx", lock])
 
 
 def test_an_open_output_is_refused_before_anything_is_written(tmp_path, ctl):
@@ -242,7 +244,7 @@ def test_an_open_output_is_refused_before_anything_is_written(tmp_path, ctl):
     out = ctl.score(src)
     assert out.status == C.EXIT_UNUSABLE and "sample_已评分.xlsx" in out.message
     assert not (tmp_path / "sample_已评分.xlsx").exists()
-    # The report is open in Word (Word's owner file drops the name's first two characters).
+    # The report is open in Word (its owner file overwrites the name's first two characters).
     name = "曲沃县中小企业服务中心_2021年度部门整体支出绩效自评报告.docx"
     (tmp_path / ("~$" + name[2:])).write_text("w")
     out = ctl.report(src)
@@ -504,6 +506,9 @@ def window(xvfb, tmp_path):
     root.update()
     yield app, root, dialogs, src
     root.destroy()
+    # Collect the window's tk Variables here, on the Tk thread, not later on a worker thread.
+    del app
+    gc.collect()
 
 
 def test_window_scores_and_reports_the_sample(window, xvfb, tmp_path):
@@ -606,8 +611,8 @@ def test_window_shows_problems_and_the_cell_to_fix(window, xvfb, tmp_path):
 def test_window_new_workbook_dialog(window, tmp_path):
     app, root, dialogs, _ = window
     dialog = app.do_new()
-    dialog.unit.set("某某局")
-    dialog.year.set("2022")
+    dialog.unit.insert(0, "某某局")
+    dialog.year.insert(0, "2022")
     from perfeval_xl.gui.app import PRESET_NAMES
 
     dialog.preset.set(PRESET_NAMES["hunan"])
@@ -620,7 +625,7 @@ def test_window_new_workbook_dialog(window, tmp_path):
     wb = reopen(target)
     assert named_value(wb, "unit_name") == "某某局" and named_value(wb, "eval_year") == 2022
     dialog = app.do_new()
-    dialog.year.set("二〇二二")
+    dialog.year.insert(0, "二〇二二")
     dialog.create(tmp_path / "坏年份.xlsx")
     pump(app, root)
     assert dialogs.shown[-1][0] == "error" and "四位年份" in dialogs.shown[-1][1]

@@ -469,16 +469,19 @@ class NewDialog:
         win.transient(app.root)
         frame = ttk.Frame(win, padding=12)
         frame.grid(row=0, column=0, sticky="nsew")
-        self.unit = tk.StringVar()
-        self.year = tk.StringVar()
-        self.preset = tk.StringVar(value=PRESET_NAMES[DEFAULT_PRESET])
+        # Plain widgets, no tk Variables: a Variable collected later on a worker thread would
+        # call into Tk from that thread.
         ttk.Label(frame, text="单位名称：").grid(row=0, column=0, sticky="e", pady=3)
-        ttk.Entry(frame, textvariable=self.unit, width=36).grid(row=0, column=1, sticky="w")
+        self.unit = ttk.Entry(frame, width=36)
+        self.unit.grid(row=0, column=1, sticky="w")
         ttk.Label(frame, text="评价年度：").grid(row=1, column=0, sticky="e", pady=3)
-        ttk.Entry(frame, textvariable=self.year, width=8).grid(row=1, column=1, sticky="w")
+        self.year = ttk.Entry(frame, width=8)
+        self.year.grid(row=1, column=1, sticky="w")
         ttk.Label(frame, text="评分预设：").grid(row=2, column=0, sticky="e", pady=3)
-        ttk.Combobox(frame, textvariable=self.preset, state="readonly", width=34,
-                     values=[PRESET_NAMES[p] for p in PRESETS]).grid(row=2, column=1, sticky="w")
+        self.preset = ttk.Combobox(frame, state="readonly", width=40,
+                                   values=[PRESET_NAMES[p] for p in PRESETS])
+        self.preset.set(PRESET_NAMES[DEFAULT_PRESET])
+        self.preset.grid(row=2, column=1, sticky="w")
         buttons = ttk.Frame(frame, padding=(0, 8, 0, 0))
         buttons.grid(row=3, column=0, columnspan=2)
         ttk.Button(buttons, text="选择保存位置并新建…", command=self.create).grid(row=0, column=0,

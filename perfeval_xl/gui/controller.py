@@ -165,8 +165,8 @@ def lock_files(path: Path) -> list[Path]:
     """Lock files that WPS, Excel, Word or LibreOffice keep beside a document they have open."""
     name = path.name
     candidates = [f"~${name}", f".~lock.{name}#"]
-    if path.suffix.lower() in (".docx", ".doc") and len(path.stem) > 2:
-        candidates.append(f"~${name[2:]}")  # Word drops the first two characters
+    if len(path.stem) > 2:
+        candidates.append(f"~${name[2:]}")  # Office may overwrite the first two characters
     return [path.with_name(c) for c in candidates if path.with_name(c).exists()]
 
 
