@@ -390,6 +390,19 @@ def test_desktop_shortcut_on_linux(tmp_path):
     assert 'Exec="/opt/my apps/py\\\\$thon" -m "100%%" %f' in odd
 
 
+@pytest.mark.skipif(sys.platform.startswith("win") or shutil.which("powershell") is not None,
+                    reason="checks the fallback taken when PowerShell is missing")
+def test_windows_shortcut_falls_back_to_a_bat_without_powershell(tmp_path):
+    from perfeval_xl.gui import shortcut
+
+    target = shortcut._windows_shortcut(
+        tmp_path, [r"C:\Users\张三\py env\Scripts\pythonw.exe", "-m", "perfeval_xl.gui"])
+    assert target == tmp_path / "绩效评价助手.bat"
+    text = target.read_bytes().decode("utf-8")
+    assert text == ('@echo off\r\nstart "" "C:\\Users\\张三\\py env\\Scripts\\pythonw.exe" '
+                    "-m perfeval_xl.gui %*\r\n")
+
+
 def test_gui_script_entry_point():
     try:
         import tomllib

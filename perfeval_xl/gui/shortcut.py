@@ -53,15 +53,16 @@ def launcher() -> list[str]:
 def desktop_folder() -> Path:
     """The user's desktop folder (it may have a Chinese name on Kylin/UOS: 桌面)."""
     if sys.platform.startswith("win"):
+        # The shell knows the real folder (it may be redirected, e.g. to OneDrive).
         try:
-            out = subprocess.run(
-                ["powershell", "-NoProfile", "-NonInteractive", "-Command",
-                 "[Environment]::GetFolderPath('Desktop')"],
-                capture_output=True, timeout=30, creationflags=_no_window())
-            text = out.stdout.decode(_console_encoding(), "replace").strip()
-            if out.returncode == 0 and text and Path(text).is_dir():
-                return Path(text)
-        except (OSError, subprocess.SubprocessError):
+            import ctypes
+
+            buf = ctypes.create_unicode_buffer(32768)
+            csidl_desktopdirectory = 0x10
+            if ctypes.windll.shell32.SHGetFolderPathW(None, csidl_desktopdirectory, None, 0,
+                                                      buf) == 0 and buf.value:
+                return Path(buf.value)
+        except Exception:
             pass
         return Path(os.environ.get("USERPROFILE") or Path.home()) / "Desktop"
     try:
@@ -156,12 +157,6 @@ def _desktop_entry(folder: Path, command: list[str]) -> Path:
 
 def _no_window() -> int:
     return getattr(subprocess, "CREATE_NO_WINDOW", 0)
-
-
-def _console_encoding() -> str:
-    import locale
-
-    return locale.getpreferredencoding(False) or "utf-8"
 
 
 _PS_LNK = (
