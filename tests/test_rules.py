@@ -567,17 +567,27 @@ def test_rules_are_frozen_and_hashable():
 
 def test_module_imports_only_the_standard_library():
     import ast
+    import subprocess
     import sys
     from pathlib import Path
 
     import perfeval_xl.rules as rules
+    import perfeval_xl.rules_text as rules_text
 
-    tree = ast.parse(Path(rules.__file__).read_text(encoding="utf-8"))
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-             for a in n.names}
-    names |= {n.module.split(".")[0] for n in ast.walk(tree)
-              if isinstance(n, ast.ImportFrom) and n.module}
-    assert names <= set(sys.stdlib_module_names) | {"__future__"}
+    for module in (rules, rules_text):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        own = {x for x in names if x.startswith("perfeval_xl")}
+        assert {x.split(".")[0] for x in names - own} <= set(sys.stdlib_module_names) | {
+            "__future__"
+        }
+        # The pair only import each other, so the UDF import chain stays standard library.
+        assert own <= {"perfeval_xl", "perfeval_xl.rules", "perfeval_xl.rules_text"}
+    # The free-text reader is imported lazily: importing rules does not load it.
+    code = "import sys, perfeval_xl.rules; print('perfeval_xl.rules_text' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 # --------------------------------------------------------------------------- free text
