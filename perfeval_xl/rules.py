@@ -96,19 +96,22 @@ class DeductPerPoint:
 @dataclass(frozen=True)
 class DeductPerStep:
     """``阶梯扣分``: like ``DeductPerPoint`` but only FULL steps count (95 vs base 100 with
-    step 5 is one step; 99.27 is none).
+    step 5 is one step; 99.27 is none), unless ``round_up``.
 
     Attributes:
         base: the threshold.
         direction: "above" or "below".
         step: step size in the indicator's unit.
         per_step: points deducted per full step.
+        round_up: ``取整=向上``: every step begun counts as a whole one ("不足一个百分点的按
+            一个百分点计算"), so 99.5 vs base 100 with step 1 is one step.
     """
 
     base: Decimal
     direction: str
     step: Decimal
     per_step: Decimal
+    round_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,9 @@ _ALL_EXAMPLES = "、".join(_EXAMPLE.values())
 _PARAMS = {
     "proportional": {"目标": "target", "方向": "direction"},
     "deduct_per_point": {"基准": "base", "方向": "direction", "每点": "per_point", "点": "point"},
-    "deduct_per_step": {"基准": "base", "方向": "direction", "步长": "step", "每步": "per_step"},
+    "deduct_per_step": {
+        "基准": "base", "方向": "direction", "步长": "step", "每步": "per_step", "取整": "round_up",
+    },
 }
 _REQUIRED = {
     "proportional": (),
@@ -245,6 +250,7 @@ _DEDUCT_DIRECTIONS = {
     "低于": BELOW, "不足": BELOW, "below": BELOW, "under": BELOW,
 }
 _ABS_OPTIONS = {"绝对值", "abs"}
+_ROUNDINGS = {"向下": False, "down": False, "向上": True, "up": True}
 
 # Full-width and look-alike characters workbooks contain, mapped to the syntax's own.
 _WIDTH = str.maketrans(
@@ -374,9 +380,16 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
             base=number("base"), direction=direction,
             per_point=number("per_point", positive=True), point=point,
         )
+    round_up = False
+    if "round_up" in values:
+        raw = values["round_up"]
+        if raw.lower() not in _ROUNDINGS:
+            raise _err(src, f"的取整方式“{raw}”无法识别，可用：向下、向上", kind)
+        round_up = _ROUNDINGS[raw.lower()]
     return DeductPerStep(
         base=number("base"), direction=direction,
         step=number("step", positive=True), per_step=number("per_step", positive=True),
+        round_up=round_up,
     )
 
 
@@ -495,7 +508,8 @@ def format_rule(rule: Rule) -> str:
         direction = "高于" if rule.direction == ABOVE else "低于"
         return (
             f"阶梯扣分(基准={_fmt(rule.base)},方向={direction},"
-            f"步长={_fmt(rule.step)},每步={_fmt(rule.per_step)})"
+            f"步长={_fmt(rule.step)},每步={_fmt(rule.per_step)}"
+            + (",取整=向上)" if rule.round_up else ")")
         )
     if isinstance(rule, Bands):
         items = ["绝对值"] if rule.use_abs else []
@@ -626,8 +640,16 @@ def _raw_deduction(rule: DeductPerPoint | DeductPerStep, value: Decimal) -> Deci
         return _ZERO
     if isinstance(rule, DeductPerPoint):
         return distance / rule.point * rule.per_point
-    # Integer division of Decimals is exact, so 5 // 5 is one full step, 4.99 // 5 none.
-    return (distance // rule.step) * rule.per_step
+    return _steps(rule, distance) * rule.per_step
+
+
+def _steps(rule: DeductPerStep, distance: Decimal) -> Decimal:
+    # Integer division of Decimals is exact, so 5 // 5 is one full step, 4.99 // 5 none;
+    # round_up counts a begun step as one (4.99 // 5 → 1).
+    full = distance // rule.step
+    if rule.round_up and distance % rule.step:
+        full += 1
+    return full
 
 
 def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None) -> Decimal:
@@ -747,9 +769,10 @@ def describe_rule(
         # "100%得满分，每低于…" is how real tables say it; the above case needs the ≤.
         op, verb = ("≤", "超过") if rule.direction == ABOVE else ("", "低于")
         step = f"{_fmt(rule.step)}{_point_unit(unit)}"
+        partial = f"按{step}计算" if rule.round_up else "不扣分"
         return (
             f"{op}{base}得满分（{w}分），每{verb}{step}扣{_fmt(rule.per_step)}分，"
-            f"扣完为止（不足{step}不扣分）。"
+            f"扣完为止（不足{step}{partial}）。"
         )
     if isinstance(rule, Bands):
         parts = []
@@ -836,8 +859,9 @@ def deduction_text(
         pu = _point_unit(unit)
         text = f"{actual}，{verb}{_unit_value(rule.base, unit)}共{_fmt(distance, 2)}{pu}"
         if isinstance(rule, DeductPerStep):
-            steps = distance // rule.step
-            text += f"，满{_fmt(rule.step)}{pu}{_fmt(steps)}次"
+            steps = _steps(rule, distance)
+            counted = "计" if rule.round_up else "满"
+            text += f"，{counted}{_fmt(rule.step)}{pu}{_fmt(steps)}次"
         raw = _raw_deduction(rule, v)
         if raw >= weight:
             return f"{text}，应扣{_fmt(raw, 2)}分，扣完为止"

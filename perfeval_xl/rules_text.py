@@ -24,6 +24,7 @@ from perfeval_xl.rules import (
     RuleError,
     Tier,
     _as_weight,
+    full_marks,
     _normalize,
     _to_decimal,
 )
@@ -35,11 +36,16 @@ from perfeval_xl.rules import (
 # them on first use, which keeps the import cheap for Excel UDFs.
 
 _N = r"-?\d+(?:\.\d+)?"
-_UNIT = r"(?:%|个|人|项|次|家|件|天)?"
+# Units a number may carry. The value is just a number in that unit (days work like %).
+_UNIT_WORDS = (
+    "个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "|亩|公斤|千克|吨|万元|元|篇|份|所|座|公里|米|台|辆|倍"
+)
+_UNIT = rf"(?:{_UNIT_WORDS})?"
 _PTS = rf"(?:满分|{_N}分|不得分|不计分|不给分|零分)"
 _GIVE = r"(?:计|得|给|评|为|记|可得|可计)?"
 _MARK = rf"\((?:含|包含|包括|不含|不包含|不包括)(?:本数|端点|两端|{_N}{_UNIT})?\)"
-_PREFIX = r"[\u4e00-\u9fff“”\"():]*?"
+_PREFIX = r"[\u4e00-\u9fff“”\"():、]*?"
 
 # Comparison words -> operator. The pattern tries longer words first (不超过 before 超过),
 # since a regex alternation takes the first alternative that fits.
@@ -55,17 +61,36 @@ _OPS = {
     "等于": "=", "为": "=", "是": "=", "=": "=",
 }
 _OPS_RE = "|".join(sorted(map(re.escape, _OPS), key=len, reverse=True))
+# Comparison words that may stand before the subject rather than the number; the
+# one-character "为"/"是" would match inside ordinary words, so they are not among them.
+_LEADING_OPS_RE = "|".join(
+    sorted((w for w, op in _OPS.items() if len(w) > 1 and op != "="), key=len, reverse=True)
+)
 # Words after a number; 以上/以下/以内 include the number itself (as in law texts).
 _POSTS = {"及以上": "≥", "以上": "≥", "及以下": "≤", "以下": "≤", "以内": "≤", "之内": "≤"}
 _POSTS_RE = "|".join(sorted(_POSTS, key=len, reverse=True))
 _NEGATIONS = ("未", "不", "没", "没有", "无", "非")
 
-_ABOVE_VERBS = "超过|超出|高出|高于|多于|增加|上升|提高|增长|超"
-_BELOW_VERBS = "低于|少于|减少|降低|下降|不足|差|降|减"
+# Verbs after 每, by the side of the base they walk to. Matched anywhere in the words
+# between 每 and the number ("每少落实1个百分点"), neutral and lag words first.
+_NEUTRAL_VERBS = "相差|偏离|偏差|变动|浮动"
+_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时"
+_BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
+_ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
 _DEDUCT_RE = (
-    rf"(?P<pre>.*?)每(?P<verb>{_ABOVE_VERBS}|{_BELOW_VERBS})?(?P<size>\d+(?:\.\d+)?)?"
-    r"(?P<unit>个百分点|百分点|个单位|单位|个点|%|点|个|人|项|次)?(?:的|部分)?"
-    r"(?:扣|扣减|减)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+    r"(?P<pre>.*?)每(?P<verb>[\u4e00-\u9fff]{0,8}?)(?P<size>\d+(?:\.\d+)?)?"
+    rf"(?P<unit>{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的|部分)?"
+    r"(?:扣|扣减|减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+)
+_ROUND_UP_RE = (
+    rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
+    rf"(?P<b>{_N})?(?:{_UNIT_WORDS}|个点|点)?(?:计算|计|算)?(?:扣分)?"
+)
+_FULL_AMOUNT_RE = (
+    r"[\u4e00-\u9fff]*(?:足额|全额)[\u4e00-\u9fff]*?(?:的)?(?:为|得|计|记)满分"
+)
+_ASIDE_RE = (
+    r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
 )
 _STOP_RES = (
     r"(?:直至|直到)?(?:本项|该项)?(?:分值)?(?:扣完|扣至0分?|扣到0分?)(?:本项|该项)?(?:分值)?"
@@ -113,8 +138,41 @@ _DEGREE_WORDS = sorted(
 )
 
 
+# Look-alikes and debris found in published copies, mapped before the syntax's own
+# normalisation: "〈" for "<", an OCR'd full stop "°", the page number "·4·".
+_LOOKALIKE = str.maketrans({"〈": "<", "〉": ">", "°": "。", "∶": ":", "．": ".", "Ｘ": "X"})
+_SCORE_LINE_RE = re.compile(r"(?:得|计)?(\d+(?:\.\d+)?(?:\s*[-~至到]\s*\d+(?:\.\d+)?)?)\s*分?")
+
+
+def _join_lines(text: str) -> str:
+    """In-cell line breaks end a clause; a line that is only a score (a table's score
+    column pasted into the cell: "…100%\\n| 4\\n| …") gives its points to the line before."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip().strip("|").strip()
+        if not line:
+            continue
+        m = _SCORE_LINE_RE.fullmatch(line)
+        if m and out:
+            points = re.sub(r"\s", "", m.group(1))
+            out[-1] = out[-1].rstrip("。.;；,，") + f"得{points}分"
+        else:
+            out.append(line)
+    return ";".join(out)
+
+
 def _std_normalize(text: str) -> str:
-    s = _normalize(text).replace("÷", "/").replace("*", "×").replace("＊", "×")
+    s = _join_lines(text.translate(_LOOKALIKE))
+    s = re.sub(r"·\s*\d{1,3}\s*·", "", s)  # page-number debris inside a re-joined cell
+    s = _normalize(s).replace("÷", "/").replace("*", "×").replace("＊", "×")
+    s = s.replace("乘以", "×").replace("除以", "/").replace("“", "").replace("”", "")
+    s = s.replace('"', "")
+    # "x"/"X" written for "×" between a word or number and a number or word: "好路率X120".
+    s = re.sub(r"(?<=[\u4e00-\u9fff\d%)])[xX](?=[\d\u4e00-\u9fff(])", "×", s)
+    # OCR reads "=" as "二" right after 得分: "评价指标得分二资金到位率*该项指标分值".
+    s = re.sub(r"(得分值?|分值)二(?=[\u4e00-\u9fff])", r"\1=", s)
+    # Numbering at the start of a clause: "1、", "2.", "(3)", "①".
+    s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473])", "", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
         r"百分之([一二两三四五六七八九十]|\d+(?:\.\d+)?)",
@@ -122,22 +180,63 @@ def _std_normalize(text: str) -> str:
         s,
     )
     s = re.sub(
-        r"(?<=[每过于出扣得计减降增少多足到高低])([一二两三四五六七八九十])(?=个|%|分|点)",
+        r"(?<=[每过于出扣得计减降增少多足到高低差])([一二两三四五六七八九十])"
+        r"(?=个|%|分|点|项|次|天|日|年|月|例|起|处|人|户|家|件)",
         lambda m: _CN_NUMERALS[m.group(1)],
         s,
     )
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
+    s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%)", "1", s)
     s = re.sub(r"(?<=[为于是])零", "0", s)
     # describe_rule's own parentheticals: "得满分（8分）", "扣完为止（不足5个百分点不扣分）".
     s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
-    return re.sub(r"\((不足[^()]*)\)", r",\1", s)
+    s = re.sub(rf"(?<=[得计为])满分({_N})分", r"\1分", s)  # "得满分6分"
+    s = re.sub(r"\((不足[^()]*)\)", r",\1", s)
+    # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
+    s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
+    return _expand_respectively(s)
+
+
+def _expand_respectively(s: str) -> str:
+    """"30%以上、20%以上和10%以上，分别得6分、4分和2分" → one band clause per pair."""
+    out = []
+    for sentence in re.split(r"(?<=[;。])", s):
+        at = sentence.find("分别")
+        if at < 0:
+            out.append(sentence)
+            continue
+        left, right = sentence[:at], sentence[at + 2 :]
+        item = rf"{_N}{_UNIT}(?:{_POSTS_RE})?"
+        sep = r"(?:、|和|及|与|或)"
+        m = None
+        for m in re.finditer(rf"{item}(?:{sep}{item})+", left):
+            pass
+        p = re.match(rf"(?:得|计|为|记)?((?:{_N}分?{sep})+{_N}分)(?P<rest>[;。]?)$", right)
+        if m is None or p is None:
+            out.append(sentence)
+            continue
+        items = re.split(sep, m.group())
+        points = [x.rstrip("分") for x in re.split(sep, p.group(1))]
+        if len(items) != len(points):
+            out.append(sentence)
+            continue
+        pre, mid = left[: m.start()], left[m.end() :].strip(",")
+        # A trailing unit or post word stated once ("80%、70%和60%以上") applies to all.
+        tail = re.search(rf"(?:{_UNIT_WORDS})?(?:{_POSTS_RE})?$", items[-1]).group()
+        fixed = [x if re.search(r"\D$", x) else x + tail for x in items]
+        out.append(
+            ";".join(f"{pre}{x}{mid}得{pt}分" for x, pt in zip(fixed, points, strict=True))
+            + p["rest"]
+        )
+    return "".join(out)
 
 
 def _std_clauses(s: str) -> list[str]:
-    # "1、…" numbering leaves a bare number between separators; drop it.
-    parts = re.split(r"[,;。、]+", s)
+    # A "、" separates clauses only after a score ("得2分、及时开展…"); elsewhere it lists
+    # subjects ("水、电、路等…完成率×10").
+    parts = re.split(r"[,;。:]+|(?<=分)、|(?<=分\))、", s)
     clauses = [c for c in parts if c and not re.fullmatch(r"\(?\d{1,2}\)?\.?", c)]
     merged: list[str] = []
     for c in clauses:
@@ -146,6 +245,9 @@ def _std_clauses(s: str) -> list[str]:
             # "…≤10%，计6分" / "每超过1个百分点，扣0.5分": a result alone joins its condition.
             or re.fullmatch(_GIVE + _PTS, c)
             or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
+            # "“三公经费”>0，每超过一个百分点…": a bare condition heads its deduction.
+            or (c.startswith("每") and re.search(r"\d", merged[-1])
+                and _std_condition(merged[-1]) is not None)
         ):
             merged[-1] += c
         else:
@@ -188,6 +290,11 @@ def _std_condition(body: str):
     op = _OPS.get(m["op"] or "")
     if m["post"] and (op is None or m["op"] in ("达到", "控制在", "为", "是")):
         op = _POSTS[m["post"]]
+    if op is None and not m["post"]:
+        # "达到可种面积的100%": the comparison word leads the subject the number belongs to.
+        found = list(re.finditer(_LEADING_OPS_RE, m["pre"]))
+        if found and not re.search(r"[未不没无非]$", m["pre"][: found[-1].start()]):
+            op = _OPS[found[-1].group()]
     if op is None:
         if mark:
             return None
@@ -266,22 +373,31 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
     bases: set[Decimal] = set()
     directions: set[str] = set()
     found = None
-    step_mark = continuous_mark = False
+    step_mark = continuous_mark = round_up = False
+    full_base = False  # the base is "足额" (100 %), which needs a percent deduction
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
-        elif any(re.fullmatch(p, c) for p in _STOP_RES):
+        elif _is_stop(c, weight) or _is_aside(c):
             pass
+        elif (stated := _stated_weight(c)) is not None:
+            if stated != weight:
+                return None
         elif re.fullmatch(_STEP_MARK_RE, c):
             step_mark = True
         elif "按比例" in c and "扣" in c and "每" not in c and c.startswith("不足"):
             continuous_mark = True  # "不足1个百分点的按比例扣分"
+        elif m := re.fullmatch(_ROUND_UP_RE, c):
+            round_up = m  # "不足一个百分点的按照一个百分点计算"
+        elif re.fullmatch(_FULL_AMOUNT_RE, c):
+            bases.add(_HUNDRED)  # "足额配套的为满分": 100 %
+            full_base = True
         elif m := re.fullmatch(_DEDUCT_RE, c):
             if found is not None:
                 return None  # two deduction rates cannot be one rule
             found = m
             post = m["post"]
-            if post and not any(re.fullmatch(p, post) for p in _STOP_RES):
+            if post and not _is_stop(post, weight):
                 return None
             pre = re.sub(r"(?:的|部分|时)+$", "", m["pre"])
             if re.search(r"\d", pre):
@@ -304,19 +420,65 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
         return None
     verb = found["verb"]
     if verb:
-        directions.add(ABOVE if re.fullmatch(_ABOVE_VERBS, verb) else BELOW)
+        d = _verb_direction(verb)
+        if d is None and not re.search(_NEUTRAL_VERBS, verb):
+            return None  # "每发现一处…": a count, not a distance from the base
+        if d is not None:
+            directions.add(d)
     if len(directions) != 1:
+        return None
+    unit = found["unit"] or ""
+    if full_base and unit not in ("%", "个百分点", "百分点"):
         return None
     (base,), (direction,) = bases, directions
     size = Decimal(found["size"] or 1)
     per = Decimal(found["pts"])
     if size <= 0 or per <= 0:
         return None
+    if round_up:
+        said = [Decimal(x) for x in (round_up["a"], round_up["b"]) if x]
+        if any(x != size for x in said) or step_mark or continuous_mark:
+            return None
+        return DeductPerStep(base, direction, size, per, round_up=True)
     # "每…1个百分点扣x分" is read continuously; bigger steps count only when full, unless
     # the text says otherwise ("不足…不扣分" / "不足…按比例扣分").
     if step_mark or (size > 1 and not continuous_mark):
         return DeductPerStep(base, direction, size, per)
     return DeductPerPoint(base, direction, per, size)
+
+
+def _verb_direction(verb: str) -> str | None:
+    """Which side of the base a "每…" verb walks: 超过/增加 above, 低于/减少 below."""
+    if re.search(_NEUTRAL_VERBS, verb):
+        return None
+    if re.search(_LAG_VERBS, verb):
+        return ABOVE  # days or years late: the value is the delay itself
+    if re.search(_BELOW_VERBS, verb):
+        return BELOW
+    if re.search(_ABOVE_VERBS, verb):
+        return ABOVE
+    return None
+
+
+def _is_stop(c: str, weight: Decimal) -> bool:
+    """"扣完为止", "扣完20分为止", "最多扣3分" (when that is the whole 分值)."""
+    if any(re.fullmatch(p, c) for p in _STOP_RES):
+        return True
+    m = re.fullmatch(
+        rf"(?:直至|直到)?(?:扣完|扣满|最多扣|最高扣|扣分上限为?)(?:本项|该项)?({_N})分(?:为止|即止|为限|止)?",
+        c,
+    )
+    return m is not None and Decimal(m.group(1)) == weight
+
+
+def _stated_weight(c: str) -> Decimal | None:
+    m = re.fullmatch(_STATED_WEIGHT_RE, c)
+    return None if m is None else Decimal(m.group(1))
+
+
+def _is_aside(c: str) -> bool:
+    """A clause that only says where to look ("查看最近连续两年资料")."""
+    return re.fullmatch(_ASIDE_RE, c) is not None
 
 
 def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
@@ -473,25 +635,22 @@ def _common_prefix(items: list[str]) -> str:
 
 
 
-def parse(text: str, weight: Decimal) -> Rule | None:
-    """Read a county's free-text 评分标准 into the equivalent rule, for ``adopt``.
+_SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分"
+_STATED_WEIGHT_RE = (
+    rf"(?:(?:本项|该项|本指标|该指标)?满分(?:为|是)?|(?:本项|该项)(?:分值)?(?:为|计)?)({_N})分"
+)
+_COMPOSITE_RE = r"各占|每项|分别计|其中|另外|同时|并且|且|或"
 
-    Args:
-        text: e.g. "以100%为标准，≤100%计8分；每超过一个百分点扣0.5分，扣完为止".
-        weight: the row's 分值; stated full points must agree with it, and tier points
-            become shares of it.
 
-    Returns:
-        The rule, or None when the text is not understood in full (the caller then makes
-        the row manual and warns).
-    """
-    if not isinstance(text, str) or not text.strip():
-        return None
-    try:
-        weight = _as_weight(weight)
-    except RuleError:
-        return None
-    s = _std_normalize(text)
+def _has_bonus(s: str) -> bool:
+    """Bonus points (加分) beyond the 分值; "不另外加分" is a cap, not a bonus."""
+    for m in re.finditer(r"加(?:\d|分|扣)|奖励\d", s):
+        if not re.search(r"不|再|另|予", s[max(0, m.start() - 3) : m.start()]):
+            return True
+    return False
+
+
+def _read_clauses(s: str, weight: Decimal) -> Rule | None:
     # A lead like "评分标准：" or "按绝对值计：" heads the whole text; only 绝对值 matters.
     if m := re.match(r"([\u4e00-\u9fff]{1,12}):", s):
         s = ("绝对值" if "绝对值" in m.group(1) else "") + s[m.end() :]
@@ -502,18 +661,83 @@ def parse(text: str, weight: Decimal) -> Rule | None:
         rule = reader(clauses, weight)
         if rule is not None:
             return rule
-    if re.search(_DISCRETION_RE, s):
+    return None
+
+
+def _reading(text, weight):
+    """(rule or None, why-manual or "", stated weight or None) for one text."""
+    if not isinstance(text, str) or not text.strip():
+        return None, "为空", None
+    try:
+        weight = _as_weight(weight)
+    except RuleError:
+        return None, "所在行的分值为空或不是数字", None
+    if weight <= 0:
+        return None, "所在行的分值不是正数", None
+    s = _std_normalize(text)
+    ranged = re.search(_SCORE_RANGE_RE, s) is not None
+    if _has_bonus(s):
+        return None, "含加分项，得分可能超出分值，需评价人核定", None
+    discretion = re.search(_DISCRETION_RE, s) is not None
+    rule = _read_clauses(s, weight)
+    if rule is not None and not isinstance(rule, Manual) and (ranged or discretion):
+        rule = None  # a range or a discretionary clause leaves the score to the evaluator
+    stated = None
+    if rule is None and not (ranged or discretion):
+        # Written for other full points ("≤100%计6分…" in a row of 8 分): read at those
+        # points, and let the caller report the contradiction at the cell.
+        for raw in dict.fromkeys(re.findall(rf"({_N})分", s)):
+            other = Decimal(raw)
+            if other > 0 and other != weight:
+                rule = _read_clauses(s, other)
+                if rule is not None:
+                    stated = other
+                    break
+    if rule is not None:
+        if stated is None and isinstance(rule, Bands | Manual):
+            top = full_marks(rule, weight)
+            stated = top if top != weight else None
+        return rule, "", stated
+    if ranged:
+        return None, "写的是分数区间，需评价人在区间内评定", None
+    if discretion:
+        return None, "含酌情或视情况扣分，需评价人评定", None
+    if re.search(_COMPOSITE_RE, s) or len(re.findall(rf"(?:得|计|扣){_N}分", s)) > 3:
+        return None, "含多项评分条件（复合条件），无法归为一条规则", None
+    if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d+(?:\.\d+)?%?(?:为标准|为基准)", s):
+        return None, "按次数或差距扣分，但未写明从多少开始扣（基准）", None
+    return None, "无法自动识别", None
+
+
+def parse(text: str, weight: Decimal) -> Rule | None:
+    """``rules.parse_standard_text``: the rule at the row's weight, or None.
+
+    Discretionary texts (酌情扣分) give ``Manual()``, as they always have; ``read`` gives
+    them ``rule=None`` and a reason instead.
+    """
+    rule, _, stated = _reading(text, weight)
+    if rule is not None and (stated is None or isinstance(rule, Bands | Manual)):
+        # A band or tier rule whose top differs from the 分值 is returned as read: the
+        # caller compares full_marks with the 分值. Other kinds read only at another 分值
+        # give None.
+        if stated is None or full_marks(rule, weight) == stated:
+            return rule
+        return None
+    if rule is None and isinstance(text, str) and re.search(_DISCRETION_RE, _std_normalize(text)):
         return Manual()
     return None
 
 
-
-
 def read(text: str, weight, *, target: Decimal | None = None):
+    """``rules.read_standard_text``: the reading with why a text is left manual."""
     from perfeval_xl.rules import StandardReading
 
-    rule = parse(text, weight)
+    rule, why, stated = _reading(text, weight)
+    if isinstance(rule, Proportional) and rule.target is None and target is not None:
+        pass  # the row's target is used when scoring: score_rule(..., target=)
     if rule is not None:
-        return StandardReading(text, rule)
-    shown = text if len(text) <= 80 else text[:80] + "…"
-    return StandardReading(text, None, f"评分标准“{shown}”无法自动识别，按人工评分处理。")
+        return StandardReading(text, rule, "", stated)
+    raw = text if isinstance(text, str) else ""
+    shown = re.sub(r"\s+", " ", raw).strip()
+    shown = shown if len(shown) <= 80 else shown[:80] + "…"
+    return StandardReading(raw, None, f"评分标准“{shown}”{why}，按人工评分处理。", None)
