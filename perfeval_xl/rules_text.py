@@ -104,14 +104,25 @@ _STEP_MARK_RE = (
 _CAP_RES = (
     r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
     r"(?:超过|超出|高于)(?:目标|目标值)?(?:的)?(?:部分)?不(?:另外|再)?(?:加分|得分|计分)",
-    r"(?:最多|最高)得满分|封顶|不超过(?:本项|该项)?分值",
+    r"(?:最多|最高)得满分|封顶|不超过(?:本项|该项)?分值|(?:满分|得满分)为止",
 )
 _TARGET_DONE_RE = (
     r"(?:全部|按时|足额)?(?:完成|达到|实现)(?:全部|年度|既定|预期|计划)?"
     r"(?:目标|任务|计划)(?:值|任务)?(?:的)?(?:得|计)?满分"
 )
-_RATE = r"[\u4e00-\u9fff“”\"]*率"
-_WEIGHT_WORD = rf"(?:本项|该项|该指标|指标)?(?P<w>分值|权重|满分|{_N}分?)"
+_RATE = r"[\u4e00-\u9fff、]*(?:率|比例|比重|比值|之比|的比)"
+_WEIGHT_WORD = rf"(?:本项|该项|该|本)?(?:指标)?(?P<w>分值|权重|满分|{_N}分?)"
+# "根据实际到位资金占计划的比重计算得分", "按照…确定的实现程度赋分".
+_SHARE_SCORE_RE = (
+    r"(?:根据|按照?|依据)[^\d]*?(?:比重|比例|比值|实现程度|完成程度)(?:计算|折算)?"
+    rf"(?:得分|计分|赋分|给分)(?:\((?P<w>{_N})分\))?"
+)
+# "若实施方案没有该项建设任务的，不扣分": the row does not apply, no value to score.
+_NOT_APPLICABLE_RE = (
+    r"(?:若|如|如果)?[^\d]*(?:没有|无|未安排)(?:该项|此项|本项)[^\d]*?(?:的)?"
+    r"(?:不扣分|不考核|不予考核)"
+)
+_CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
 _RATE_FORMULA_RES = (
     rf"(?:得分=)?{_RATE}[×]{_WEIGHT_WORD}",
     rf"(?:得分=)?{_WEIGHT_WORD}[×]{_RATE}",
@@ -487,9 +498,14 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     rate_formula = False
     targets: set[Decimal] = set()
     for c in clauses:
+        # "…的资金比例（得分=资金到位率×分值）", "得分（20分×执行率）": the formula in brackets.
+        if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
+            c = m["f"]
+        c = re.sub(_CAP_NOTE_RE, "", c)  # "(超过100%以100%计算)": the rule's own cap
+        c = re.sub(r"^即?(?:[\u4e00-\u9fff]{0,8}?得分值?=|以(?=[^×]+×))", "", c)
         formula = re.sub(r"^得分=", "", c)
-        formula = re.sub(r"[×](?:本项|该项|该指标|指标)?(?:分值|权重|满分)$", "", formula)
-        formula = re.sub(r"^(?:本项|该项|该指标|指标)?(?:分值|权重|满分)[×]", "", formula)
+        formula = re.sub(r"[×](?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)$", "", formula)
+        formula = re.sub(r"^(?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)[×]", "", formula)
         if m := re.search(rf"\(目标值({_N})%?\)$", formula):  # "（目标值100%）"
             targets.add(Decimal(m.group(1)))
             formula = formula[: m.start()]
@@ -504,6 +520,15 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
             rate_formula, markers = True, markers + 1
         elif "越低越好" in c or "反向指标" in c:
             lower = True
+        elif m := re.fullmatch(_SHARE_SCORE_RE, c):
+            if m["w"] is not None and Decimal(m["w"]) != weight:
+                return None
+            markers += 1
+        elif re.fullmatch(_NOT_APPLICABLE_RE, c) or _is_aside(c):
+            pass
+        elif (stated := _stated_weight(c)) is not None:
+            if stated != weight:
+                return None
         elif re.search(r"按(?:实际)?(?:完成)?(?:的)?比例", c) and "每" not in c:
             markers += 1
             pre = re.sub(r"(?:的|时)+$", "", c[: c.index("按")])
@@ -644,7 +669,7 @@ _COMPOSITE_RE = r"各占|每项|分别计|其中|另外|同时|并且|且|或"
 
 def _has_bonus(s: str) -> bool:
     """Bonus points (加分) beyond the 分值; "不另外加分" is a cap, not a bonus."""
-    for m in re.finditer(r"加(?:\d|分|扣)|奖励\d", s):
+    for m in re.finditer(rf"(?<![增追参附叠])加(?:{_N}分|分)|奖励{_N}分", s):
         if not re.search(r"不|再|另|予", s[max(0, m.start() - 3) : m.start()]):
             return True
     return False
