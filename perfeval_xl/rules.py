@@ -69,10 +69,14 @@ class Proportional:
             target comes from the data row (``score_rule(..., target=)``).
         lower_is_better: True for ``方向=越低越好``: weight × min(target/actual, 1), and an
             actual ≤ 0 scores full.
+        zero: ``零分``: the value at which the score reaches 0; between ``target`` (full
+            marks) and ``zero`` the score is linear ("≤15日得满分，>30日为0分，15-30日按比例
+            减分"). Needs a target; ``lower_is_better`` is then ``zero > target``.
     """
 
     target: Decimal | None = None
     lower_is_better: bool = False
+    zero: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,7 @@ _ALL_EXAMPLES = "、".join(_EXAMPLE.values())
 
 # Parameter spelling -> field name, per kind; the Chinese name is canonical.
 _PARAMS = {
-    "proportional": {"目标": "target", "方向": "direction"},
+    "proportional": {"目标": "target", "方向": "direction", "零分": "zero"},
     "deduct_per_point": {"基准": "base", "方向": "direction", "每点": "per_point", "点": "point"},
     "deduct_per_step": {
         "基准": "base", "方向": "direction", "步长": "step", "每步": "per_step", "取整": "round_up",
@@ -368,7 +372,15 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
                 raise _err(src, f"的方向“{raw}”无法识别，可用：越高越好、越低越好", kind)
             lower = _PROPORTIONAL_DIRECTIONS[raw.lower()]
         target = number("target", positive=True) if "target" in values else None
-        return Proportional(target=target, lower_is_better=lower)
+        zero = None
+        if "zero" in values:
+            zero = number("zero")
+            if target is None or zero == target:
+                raise _err(src, "的“零分”须与“目标”同时写出且不相等，如 按比例(目标=15,零分=30)", kind)
+            if "direction" in values and lower != (zero > target):
+                raise _err(src, "的方向与“零分”矛盾（零分大于目标即越低越好）", kind)
+            lower = zero > target
+        return Proportional(target=target, lower_is_better=lower, zero=zero)
 
     raw = values["direction"]
     direction = _DEDUCT_DIRECTIONS.get(raw.lower())
@@ -495,6 +507,8 @@ def format_rule(rule: Rule) -> str:
         params = []
         if rule.target is not None:
             params.append(f"目标={_fmt(rule.target)}")
+        if rule.zero is not None:
+            params.append(f"零分={_fmt(rule.zero)}")
         if rule.lower_is_better:
             params.append("方向=越低越好")
         return f"按比例({','.join(params)})"
@@ -675,6 +689,9 @@ def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None
     v = _as_number(value, "实际值")
     if isinstance(rule, Proportional):
         t = _target_of(rule, target)
+        if rule.zero is not None:
+            linear = weight * (v - rule.zero) / (t - rule.zero)
+            return _ZERO if linear <= 0 else min(linear, weight)
         if rule.lower_is_better:
             return weight if v <= 0 else _clamp(weight * min(t / v, _ONE), weight)
         return _clamp(weight * min(v / t, _ONE), weight)
@@ -748,6 +765,11 @@ def describe_rule(
     """
     weight = _as_weight(weight)
     w = _fmt(weight)
+    if isinstance(rule, Proportional) and rule.zero is not None:
+        t, z = _unit_value(rule.target, unit), _unit_value(rule.zero, unit)
+        full, none = ("≤", "≥") if rule.lower_is_better else ("≥", "≤")
+        lo, hi = (t, z) if rule.lower_is_better else (z, t)
+        return f"{full}{t}得满分（{w}分），{none}{z}不得分，{lo}至{hi}之间按比例计分。"
     if isinstance(rule, Proportional):
         t = rule.target if rule.target is not None else target
         t_text = "" if t is None else f"（目标值{_unit_value(_as_number(t, '目标值'), unit)}）"
@@ -846,6 +868,11 @@ def deduction_text(
         return f"评定为“{tier.label}”{span}，得{_fmt(score, 2)}分，{lost}"
     v = _as_number(value, "实际值")
     actual = f"实际值{_actual(v, unit)}"
+    if isinstance(rule, Proportional) and rule.zero is not None:
+        t, z = _unit_value(rule.target, unit), _unit_value(rule.zero, unit)
+        if score <= 0:
+            return f"{actual}，{'≥' if rule.lower_is_better else '≤'}零分值{z}，不得分，{lost}"
+        return f"{actual}，介于满分值{t}与零分值{z}之间，按比例得{_fmt(score, 2)}分，{lost}"
     if isinstance(rule, Proportional):
         t = _target_of(rule, target)
         t_text = _unit_value(t, unit)

@@ -89,8 +89,10 @@ _ROUND_UP_RE = (
 _FULL_AMOUNT_RE = (
     r"[\u4e00-\u9fff]*(?:足额|全额)[\u4e00-\u9fff]*?(?:的)?(?:为|得|计|记)满分"
 )
+# Clauses that say where to look or from when a period counts, not when points are given.
 _ASIDE_RE = (
     r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
+    r"|(?:自|从)?[\u4e00-\u9fff()]*之日起(?:计算|算起)?"
 )
 _STOP_RES = (
     r"(?:直至|直到)?(?:本项|该项)?(?:分值)?(?:扣完|扣至0分?|扣到0分?)(?:本项|该项)?(?:分值)?"
@@ -114,13 +116,19 @@ _RATE = r"[\u4e00-\u9fff、]*(?:率|比例|比重|比值|之比|的比)"
 _WEIGHT_WORD = rf"(?:本项|该项|该|本)?(?:指标)?(?P<w>分值|权重|满分|{_N}分?)"
 # "根据实际到位资金占计划的比重计算得分", "按照…确定的实现程度赋分".
 _SHARE_SCORE_RE = (
-    r"(?:根据|按照?|依据)[^\d]*?(?:比重|比例|比值|实现程度|完成程度)(?:计算|折算)?"
+    r"[^\d]*?(?:根据|按照?|依据)[^\d]*?(?:比重|比例|比值|实现程度|完成程度)(?:计算|折算)?"
     rf"(?:得分|计分|赋分|给分)(?:\((?P<w>{_N})分\))?"
 )
 # "若实施方案没有该项建设任务的，不扣分": the row does not apply, no value to score.
 _NOT_APPLICABLE_RE = (
     r"(?:若|如|如果)?[^\d]*(?:没有|无|未安排)(?:该项|此项|本项)[^\d]*?(?:的)?"
     r"(?:不扣分|不考核|不予考核)"
+)
+_ZERO_PTS = r"(?:得|计|为|记)?(?:0分|零分|不得分|不计分|不给分)"
+_ELSE_ZERO_RES = (
+    rf"(?:否则|反之|其他情况|其余情况|其余)(?:的)?{_ZERO_PTS}",
+    r".*?(?:达不到|未达到|没有达到|不达标|未达标|未完成|没有完成)[^,;。]*?(?:的)?"
+    rf"(?:该项|本项|此项|本项指标|该指标)?{_ZERO_PTS}",
 )
 _CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
 _RATE_FORMULA_RES = (
@@ -254,7 +262,7 @@ def _std_clauses(s: str) -> list[str]:
         if merged and (
             merged[-1].endswith(("的", "时", "者"))
             # "…≤10%，计6分" / "每超过1个百分点，扣0.5分": a result alone joins its condition.
-            or re.fullmatch(_GIVE + _PTS, c)
+            or re.fullmatch(rf"(?:该项|本项|此项|本项指标|该指标)?{_GIVE}{_PTS}", c)
             or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
             # "“三公经费”>0，每超过一个百分点…": a bare condition heads its deduction.
             or (c.startswith("每") and re.search(r"\d", merged[-1])
@@ -497,6 +505,9 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     lower = lower_full = False
     rate_formula = False
     targets: set[Decimal] = set()
+    fulls_below: set[Decimal] = set()
+    zeros: list = []
+    spans: list[tuple[Decimal, Decimal]] = []
     for c in clauses:
         # "…的资金比例（得分=资金到位率×分值）", "得分（20分×执行率）": the formula in brackets.
         if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
@@ -534,22 +545,31 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
             pre = re.sub(r"(?:的|时)+$", "", c[: c.index("按")])
             if re.search(r"\d", pre):
                 cond = _std_condition(pre)
-                if cond is None or cond[0] is not None:
-                    return None  # "低于90%的按比例得分": the target is 90
-                targets.add(cond[1])
+                if cond is not None and cond[0] is not None and cond[1] is not None:
+                    spans.append((cond[0], cond[1]))  # "15-30日按比例减分": between two ends
+                elif cond is None or cond[0] is not None:
+                    return None
+                else:
+                    targets.add(cond[1])  # "低于90%的按比例得分": the target is 90
         elif re.fullmatch(_TARGET_DONE_RE, c) or any(re.fullmatch(p, c) for p in _CAP_RES):
             pass
         elif re.fullmatch(r"实际值?(?:≤|<|不超过|不高于)0(?:的)?(?:得|计)?满分", c):
             lower_full = True  # the lower-is-better rule's own note
         elif band := _std_band_clause(c, weight):
             cond, points = band
-            if points != weight or cond[0] is None:
+            low, high = cond[0], cond[1]
+            if points == 0 and weight > 0 and (low is None) != (high is None):
+                zeros.append(cond)  # ">30日为0分": where the linear part ends
+            elif points != weight or (low is not None and high is not None and low != high):
                 return None
-            if cond[1] is not None and cond[0] != cond[1]:
-                return None
-            targets.add(cond[0])  # "≥90%得满分" / "100%得满分"
+            elif low is None:
+                fulls_below.add(high)  # "≤15日得满分"
+            else:
+                targets.add(low)  # "≥90%得满分" / "100%得满分"
         else:
             return None
+    if zeros or fulls_below or spans:
+        return _std_linear(targets, fulls_below, zeros, spans, markers, lower)
     if markers == 0 or len(targets) > 1 or (lower_full and not lower):
         return None
     target = next(iter(targets), None)
@@ -560,22 +580,76 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     return Proportional(target, lower)
 
 
+def _std_linear(targets, fulls_below, zeros, spans, markers, lower) -> Rule | None:
+    """"≤15日得满分，>30日为0分，15-30日按比例减分": full marks on one side of a target,
+    none beyond a zero point, linear in between."""
+    if markers != 1 or lower or len(zeros) != 1 or len(spans) > 1:
+        return None
+    (z_low, z_high, *_), = zeros
+    if fulls_below and not targets and len(fulls_below) == 1 and z_low is not None:
+        target, zero = next(iter(fulls_below)), z_low  # lower is better
+        if zero <= target:
+            return None
+    elif targets and not fulls_below and len(targets) == 1 and z_high is not None:
+        target, zero = next(iter(targets)), z_high
+        if zero >= target:
+            return None
+    else:
+        return None
+    if spans and set(spans[0]) != {target, zero}:
+        return None
+    return Proportional(target, zero > target, zero)
+
+
 def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
     bands = []
     uses_abs = False
+    else_zero = False
     for c in clauses:
         band = _std_band_clause(c, weight)
         if band is None:
+            if any(re.fullmatch(p, c) for p in _ELSE_ZERO_RES):
+                else_zero = True  # "否则不得分": what no band covers scores 0 anyway
+                continue
+            if _is_aside(c):
+                continue
+            stated = _stated_weight(c)
+            if stated is not None and stated == weight:
+                continue
             return None
         (low, high, low_inc, high_inc, abs_flag), points = band
         uses_abs = uses_abs or abs_flag
         bands.append(Band(low, high, low_inc, high_inc, points))
-    # One band alone ("100%得满分") is more likely half a rule than a rule.
-    return Bands(tuple(bands), uses_abs) if len(bands) >= 2 else None
+    if not bands:
+        return None
+    if len(bands) == 1:
+        # One band alone ("100%得满分") is more likely half a rule than a rule, unless it
+        # is a target met or not: "达到80%以上得25分", "…得满分，否则不得分".
+        b = bands[0]
+        one_sided = b.low is None or b.high is None
+        if b.points != weight or not (else_zero or one_sided):
+            return None
+    return Bands(_most_specific_first(bands), uses_abs)
+
+
+def _most_specific_first(bands: list[Band]) -> tuple[Band, ...]:
+    """"达到5%得1分；达到10%得2分；达到15%以上得3分": of open bands on the same side the
+    one furthest out is tested first, so 12 % earns the 2 分 it reached, not the 1 分 of
+    the first line. Other bands keep the written order (first match wins)."""
+    lows = [i for i, b in enumerate(bands) if b.high is None and b.low is not None]
+    highs = [i for i, b in enumerate(bands) if b.low is None and b.high is not None]
+    out = list(bands)
+    for group, key in ((lows, lambda b: (-b.low, not b.low_inclusive)),
+                       (highs, lambda b: (b.high, b.high_inclusive))):
+        if len(group) > 1:
+            ordered = sorted((bands[i] for i in group), key=key)
+            for i, b in zip(group, ordered, strict=True):
+                out[i] = b
+    return tuple(out)
 
 
 _TIER_POINTS = (
-    rf"(?:(?P<lo>{_N})(?:-|~|至)(?P<hi>{_N})分|(?P<pts>{_PTS})"
+    rf"(?:(?P<lo>{_N})分?(?:-|~|至|到)(?P<hi>{_N})分|(?P<pts>{_PTS})"
     # "优得100%（3分）", "好得80%-100%（12-15分）": shares of the weight, as describe_rule says
     rf"|(?P<plo>{_N})%(?:-|~|至)(?P<phi>{_N})%(?:\({_N}-{_N}分\))?"
     rf"|(?P<pct>{_N})%(?:\({_N}分\))?)"
@@ -591,7 +665,12 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
     labels: list[str] = []
     values: list[tuple[Decimal | None, Decimal]] = []
     shares: list[tuple[Decimal | None, Decimal]] = []
+    if clauses and "是否" in clauses[0] and not re.search(r"\d", clauses[0]):
+        clauses = clauses[1:]  # "目标设置是否合理。合理：2分；…": the question heads the tiers
     for c in clauses:
+        # "不健全的扣10分" in a row of 10 分: the whole 分值 is lost.
+        if (k := re.fullmatch(rf"(.+?)(?:的|者)?扣({_N})分", c)) and Decimal(k[2]) == weight:
+            c = k[1] + "得0分"
         m = next((m for p in _TIER_RES if (m := re.fullmatch(p, c))), None)
         if m is None or re.search(r"每|扣|比例|[()]", m["label"]):
             return None
@@ -607,6 +686,12 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
     labels = _clean_labels(labels)
     if len(labels) < 2 or len(set(labels)) != len(labels) or (values and shares):
         return None  # tiers in points and in percent mixed: not one scale
+    # The best tier must be the whole 分值: "目标明确(1分)，目标细化(1.5分)…" are items that
+    # add up, not tiers to choose from.
+    if (shares and max(hi for _, hi in shares) != _HUNDRED) or (
+        values and max(hi for _, hi in values) != weight
+    ):
+        return None
     if shares:
         return Manual(tuple(Tier(x, hi, lo) for x, (lo, hi) in zip(labels, shares, strict=True)))
     return Manual(_tiers_from_points(labels, values, weight))
@@ -714,10 +799,13 @@ def _reading(text, weight):
         for raw in dict.fromkeys(re.findall(rf"({_N})分", s)):
             other = Decimal(raw)
             if other > 0 and other != weight:
+                # Only kinds whose full marks are written as points: tiers or bands read at
+                # a sub-item's points ("①…得0.5分") would pass items that add up for tiers.
                 rule = _read_clauses(s, other)
-                if rule is not None:
+                if isinstance(rule, Proportional | DeductPerPoint | DeductPerStep):
                     stated = other
                     break
+                rule = None
     if rule is not None:
         if stated is None and isinstance(rule, Bands | Manual):
             top = full_marks(rule, weight)
