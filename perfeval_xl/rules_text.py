@@ -24,9 +24,9 @@ from perfeval_xl.rules import (
     RuleError,
     Tier,
     _as_weight,
-    full_marks,
     _normalize,
     _to_decimal,
+    full_marks,
 )
 
 #
@@ -83,8 +83,8 @@ _DEDUCT_RE = (
     r"(?:扣|扣减|减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
 )
 _ROUND_UP_RE = (
-    rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
-    rf"(?P<b>{_N})?(?:{_UNIT_WORDS}|个点|点)?(?:计算|计|算)?(?:扣分)?"
+    rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
+    rf"(?P<b>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:计算|计|算)?(?:扣分)?"
 )
 _FULL_AMOUNT_RE = (
     r"[\u4e00-\u9fff]*(?:足额|全额)[\u4e00-\u9fff]*?(?:的)?(?:为|得|计|记)满分"
@@ -110,7 +110,7 @@ _CAP_RES = (
 )
 _TARGET_DONE_RE = (
     r"(?:全部|按时|足额)?(?:完成|达到|实现)(?:全部|年度|既定|预期|计划)?"
-    r"(?:目标|任务|计划)(?:值|任务)?(?:的)?(?:得|计)?满分"
+    r"(?:目标|任务|计划)?(?:值|任务)?(?:的)?(?:得|计)?满分"
 )
 _RATE = r"[\u4e00-\u9fff、]*(?:率|比例|比重|比值|之比|的比)"
 _WEIGHT_WORD = rf"(?:本项|该项|该|本)?(?:指标)?(?P<w>分值|权重|满分|{_N}分?)"
@@ -229,9 +229,8 @@ def _expand_respectively(s: str) -> str:
         left, right = sentence[:at], sentence[at + 2 :]
         item = rf"{_N}{_UNIT}(?:{_POSTS_RE})?"
         sep = r"(?:、|和|及|与|或)"
-        m = None
-        for m in re.finditer(rf"{item}(?:{sep}{item})+", left):
-            pass
+        lists = list(re.finditer(rf"{item}(?:{sep}{item})+", left))
+        m = lists[-1] if lists else None  # the list nearest to 分别
         p = re.match(rf"(?:得|计|为|记)?((?:{_N}分?{sep})+{_N}分)(?P<rest>[;。]?)$", right)
         if m is None or p is None:
             out.append(sentence)
@@ -762,7 +761,8 @@ def _has_bonus(s: str) -> bool:
 
 def _read_clauses(s: str, weight: Decimal) -> Rule | None:
     # A lead like "评分标准：" or "按绝对值计：" heads the whole text; only 绝对值 matters.
-    if m := re.match(r"([\u4e00-\u9fff]{1,12}):", s):
+    lead = r"([\u4e00-\u9fff]{0,8}(?:标准|规则|方法|办法|计分|评分|评定|说明|绝对值)[\u4e00-\u9fff]{0,4}):"
+    if m := re.match(lead, s):
         s = ("绝对值" if "绝对值" in m.group(1) else "") + s[m.end() :]
     clauses = _std_clauses(s)
     if not clauses:
