@@ -89,8 +89,10 @@ _ROUND_UP_RE = (
 _FULL_AMOUNT_RE = (
     r"[\u4e00-\u9fff]*(?:足额|全额)[\u4e00-\u9fff]*?(?:的)?(?:为|得|计|记)满分"
 )
-# Clauses that say where to look or from when a period counts, not when points are given.
+# Clauses that say where to look, from when a period counts, or how the rate is computed
+# ("在职人员控制率=实际在职人数/编制人数×100%"), not when points are given.
 _ASIDE_RE = (
+    r"[\u4e00-\u9fff()]*率=[\u4e00-\u9fff()]+/[\u4e00-\u9fff()]+(?:×100%)?|"
     r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
     r"|(?:自|从)?[\u4e00-\u9fff()]*之日起(?:计算|算起)?"
 )
@@ -127,7 +129,10 @@ _NOT_APPLICABLE_RE = (
 _ZERO_PTS = r"(?:得|计|为|记)?(?:0分|零分|不得分|不计分|不给分)"
 _ELSE_ZERO_RES = (
     rf"(?:否则|反之|其他情况|其余情况|其余)(?:的)?{_ZERO_PTS}",
-    r".*?(?:达不到|未达到|没有达到|不达标|未达标|未完成|没有完成)[^,;。]*?(?:的)?"
+    # "达不到的，该项不得分": the subject, if any, must be one the bands already name;
+    # "项目未完成验收的不得分" brings a new condition and is no else-clause.
+    r"(?P<subject>.*?)(?:达不到|未达到|没有达到|不达标|未达标|未完成|没有完成)"
+    r"(?:目标|标准|要求|任务|指标)?(?:的|者|时)?"
     rf"(?:该项|本项|此项|本项指标|该指标)?{_ZERO_PTS}",
 )
 _CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
@@ -420,14 +425,15 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
             pre = re.sub(r"(?:的|部分|时)+$", "", m["pre"])
             if re.search(r"\d", pre):
                 cond = _std_condition(pre)
-                if cond is None or (cond[0] is not None and cond[1] is not None):
+                if cond is None or (cond[0] is not None and cond[1] is not None) or cond[4]:
                     return None
                 # "超过100%的每…" / ">0每…": the losing side starts at the number.
                 bases.add(cond[0] if cond[0] is not None else cond[1])
                 directions.add(ABOVE if cond[0] is not None else BELOW)
         elif band := _std_band_clause(c, weight):
             cond, points = band
-            if points != weight or _direction_of(cond) == "range":
+            # A deduction cannot take an absolute value: "绝对值≤5%得满分，每超过…" stays manual.
+            if points != weight or _direction_of(cond) == "range" or cond[4]:
                 return None
             bases.add(cond[0] if cond[0] is not None else cond[1])
             if (d := _direction_of(cond)) is not None:
@@ -515,6 +521,10 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
         c = re.sub(r"^即?(?:[\u4e00-\u9fff]{0,8}?得分值?=|以(?=[^×]+×))", "", c)
         formula = re.sub(r"^得分=", "", c)
         formula = re.sub(r"[×](?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)$", "", formula)
+        if "/" in formula and (k := re.search(rf"[×]({_N})分?$", formula)):
+            if Decimal(k.group(1)) != weight:  # "实际/计划×10" in a row of 8 分
+                return None
+            formula = formula[: k.start()]
         formula = re.sub(r"^(?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)[×]", "", formula)
         if m := re.search(rf"\(目标值({_N})%?\)$", formula):  # "（目标值100%）"
             targets.add(Decimal(m.group(1)))
@@ -557,6 +567,8 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
         elif band := _std_band_clause(c, weight):
             cond, points = band
             low, high = cond[0], cond[1]
+            if cond[4]:
+                return None  # a proportional score of an absolute value is not one we write
             if points == 0 and weight > 0 and (low is None) != (high is None):
                 zeros.append(cond)  # ">30日为0分": where the linear part ends
             elif points != weight or (low is not None and high is not None and low != high):
@@ -607,7 +619,10 @@ def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
     for c in clauses:
         band = _std_band_clause(c, weight)
         if band is None:
-            if any(re.fullmatch(p, c) for p in _ELSE_ZERO_RES):
+            if m := next((m for p in _ELSE_ZERO_RES if (m := re.fullmatch(p, c))), None):
+                subject = (m.groupdict().get("subject") or "").lstrip("如若")
+                if subject and not any(subject in other for other in clauses if other != c):
+                    return None
                 else_zero = True  # "否则不得分": what no band covers scores 0 anyway
                 continue
             if _is_aside(c):
@@ -748,7 +763,7 @@ _SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分"
 _STATED_WEIGHT_RE = (
     rf"(?:(?:本项|该项|本指标|该指标)?满分(?:为|是)?|(?:本项|该项)(?:分值)?(?:为|计)?)({_N})分"
 )
-_COMPOSITE_RE = r"各占|每项|分别计|其中|另外|同时|并且|且|或"
+_COMPOSITE_RE = r"各占|每项|分别计|其中|另外|同时|且|以上指标"
 
 
 def _has_bonus(s: str) -> bool:
@@ -815,9 +830,12 @@ def _reading(text, weight):
         return None, "写的是分数区间，需评价人在区间内评定", None
     if discretion:
         return None, "含酌情或视情况扣分，需评价人评定", None
-    if re.search(_COMPOSITE_RE, s) or len(re.findall(rf"(?:得|计|扣){_N}分", s)) > 3:
-        return None, "含多项评分条件（复合条件），无法归为一条规则", None
-    if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d+(?:\.\d+)?%?(?:为标准|为基准)", s):
+    points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
+    adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight
+    if adds_up or re.search(_COMPOSITE_RE, s):
+        return None, "含多项评分条件（复合条件，或分项计分后相加），无法归为一条规则", None
+    rest = re.sub(rf"每[^,;。]*?扣{_N}分|{_N}分|扣完{_N}分", "", s)
+    if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
         return None, "按次数或差距扣分，但未写明从多少开始扣（基准）", None
     return None, "无法自动识别", None
 
