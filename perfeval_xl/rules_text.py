@@ -24,6 +24,7 @@ from perfeval_xl.rules import (
     RuleError,
     Tier,
     _as_weight,
+    _raw_deduction,
     _normalize,
     _to_decimal,
     full_marks,
@@ -375,9 +376,14 @@ def _std_points(raw: str, weight: Decimal) -> Decimal:
 
 def _std_band_clause(clause: str, weight: Decimal):
     """A clause "condition + points" as (condition, points), or None."""
-    m = re.fullmatch(rf"(?P<body>.+?)(?:的|时|者)?{_GIVE}(?P<pts>{_PTS})", clause)
-    if m is None:
-        return None
+    m = re.fullmatch(
+        rf"(?P<body>.+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?{_GIVE}(?P<pts>{_PTS})",
+        clause,
+    )
+    # "到位率80%以上(4分)": the points in brackets after the condition.
+    m = m or re.fullmatch(rf"(?P<body>.+?)(?:的|时|者)?\((?:得|计)?(?P<pts>{_PTS})\)", clause)
+    if m is None or re.search(rf"[得计]{_N}", m["body"]):
+        return None  # "优得100%（3分）" is a tier with its share, not a band
     cond = _std_condition(m["body"])
     if cond is None:
         return None
@@ -397,6 +403,7 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
     directions: set[str] = set()
     found = None
     step_mark = continuous_mark = round_up = False
+    floors: list = []
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
@@ -432,6 +439,9 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
                 directions.add(ABOVE if cond[0] is not None else BELOW)
         elif band := _std_band_clause(c, weight):
             cond, points = band
+            if points == 0 and weight > 0 and _direction_of(cond) in (ABOVE, BELOW):
+                floors.append(cond)  # "低于60%不得分": checked against the deduction below
+                continue
             # A deduction cannot take an absolute value: "绝对值≤5%得满分，每超过…" stays manual.
             if points != weight or _direction_of(cond) == "range" or cond[4]:
                 return None
@@ -463,12 +473,22 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
         said = [Decimal(x) for x in (round_up["a"], round_up["b"]) if x]
         if any(x != size for x in said) or step_mark or continuous_mark:
             return None
-        return DeductPerStep(base, direction, size, per, round_up=True)
+        rule = DeductPerStep(base, direction, size, per, round_up=True)
     # "每…1个百分点扣x分" is read continuously; bigger steps count only when full, unless
     # the text says otherwise ("不足…不扣分" / "不足…按比例扣分").
-    if step_mark or (size > 1 and not continuous_mark):
-        return DeductPerStep(base, direction, size, per)
-    return DeductPerPoint(base, direction, per, size)
+    elif step_mark or (size > 1 and not continuous_mark):
+        rule = DeductPerStep(base, direction, size, per)
+    else:
+        rule = DeductPerPoint(base, direction, per, size)
+    for low, high, *_ in floors:
+        # "满意度低于60%的不得分" agrees with the rule only where the deduction has already
+        # taken everything; a floor that cuts the score off earlier is not this rule.
+        edge = high if direction == BELOW else low
+        if (high is None) != (direction == ABOVE) or edge is None:
+            return None
+        if _raw_deduction(rule, edge) < weight:
+            return None
+    return rule
 
 
 def _verb_direction(verb: str) -> str | None:
@@ -811,7 +831,9 @@ def _reading(text, weight):
     if rule is None and not (ranged or discretion):
         # Written for other full points ("≤100%计6分…" in a row of 8 分): read at those
         # points, and let the caller report the contradiction at the cell.
-        for raw in dict.fromkeys(re.findall(rf"({_N})分", s)):
+        # Full points are what a text gives ("计6分", "得满分6分", "×20"), never what it takes.
+        stated_points = re.findall(rf"(?:计|得|记|为|满分|\(|×)({_N})分?", s)
+        for raw in dict.fromkeys(stated_points):
             other = Decimal(raw)
             if other > 0 and other != weight:
                 # Only kinds whose full marks are written as points: tiers or bands read at
