@@ -1,8 +1,9 @@
 """Scoring rules as data: the machine-readable 评分规则 of one indicator row.
 
 This module owns the rule syntax (docs/rules.md), its parser (never ``eval``), scoring,
-the human 评分标准 text generated from a rule, the 扣分原因 text, and reading a county's
-own free-text 评分标准 back into a rule (``parse_standard_text``).
+the human 评分标准 text generated from a rule, the 扣分原因 text, and the entry points for
+reading a county's own free-text 评分标准 (``read_standard_text``, ``parse_standard_text``),
+whose grammar lives in ``rules_text`` and is imported only when a text is read.
 
 Pure standard library on purpose: Excel UDFs import it, so it must import fast.
 
