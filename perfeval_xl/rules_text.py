@@ -24,8 +24,8 @@ from perfeval_xl.rules import (
     RuleError,
     Tier,
     _as_weight,
-    _raw_deduction,
     _normalize,
+    _raw_deduction,
     _to_decimal,
     full_marks,
 )
@@ -302,9 +302,11 @@ def _std_condition(body: str):
         if a >= b or m["pre"].endswith(_NEGATIONS):
             return None
         return a, b, m["o1"] == "≤", m["o2"] == "≤", "绝对值" in m["pre"]
+    if both := _two_sided(body):
+        return both
     m = re.fullmatch(
         rf"(?P<pre>{_PREFIX})(?P<op>{_OPS_RE})?(?P<x>{_N}){_UNIT}(?P<m1>{_MARK})?"
-        rf"(?P<post>{_POSTS_RE})?(?P<m2>{_MARK})?",
+        rf"(?P<post>{_POSTS_RE})?(?P<m2>{_MARK})?(?:{_DONE_WORDS})?",
         body,
     )
     if m is None or m["pre"].endswith(_NEGATIONS):
@@ -334,6 +336,29 @@ def _std_condition(body: str):
     if op in (">", "≥"):
         return x, None, op == "≥", False, uses_abs
     return None, x, False, op == "≤", uses_abs
+
+
+_DONE_WORDS = "完成|到位|达标|落实|办结"  # "100%完成得4分": the number, then what it measures
+
+
+def _two_sided(body: str):
+    """"小于90%大于等于80%", "80%以上90%以下": two one-sided conditions on one value, as
+    the interval between them; None unless both read and face each other."""
+    one = rf"(?:{_OPS_RE})?{_N}{_UNIT}(?:{_MARK})?(?:{_POSTS_RE})?(?:{_MARK})?"
+    m = re.fullmatch(rf"(?P<c1>{_PREFIX}{one})(?:且|并且|而|、|,)?(?P<c2>{one})", body)
+    if m is None or not re.search(r"\D", m["c2"]) or not re.search(r"\D", m["c1"]):
+        return None
+    first, second = _std_condition(m["c1"]), _std_condition(m["c2"])
+    if first is None or second is None:
+        return None
+    sides = {c[0] is None for c in (first, second)}
+    if sides != {True, False} or any(c[0] is not None and c[1] is not None for c in (first, second)):
+        return None
+    low = first if first[0] is not None else second
+    high = second if low is first else first
+    if low[0] >= high[1]:
+        return None
+    return low[0], high[1], low[2], high[3], low[4] or high[4]
 
 
 def _std_range(m):
@@ -540,6 +565,7 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
         c = re.sub(_CAP_NOTE_RE, "", c)  # "(超过100%以100%计算)": the rule's own cap
         c = re.sub(r"^即?(?:[\u4e00-\u9fff]{0,8}?得分值?=|以(?=[^×]+×))", "", c)
         formula = re.sub(r"^得分=", "", c)
+        formula = re.sub(r"^\(([^()]*/[^()]*)\)(?=×)", r"\1", formula)  # "(实际值/目标值)×分值"
         formula = re.sub(r"[×](?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)$", "", formula)
         if "/" in formula and (k := re.search(rf"[×]({_N})分?$", formula)):
             if Decimal(k.group(1)) != weight:  # "实际/计划×10" in a row of 8 分
@@ -656,6 +682,9 @@ def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
         bands.append(Band(low, high, low_inc, high_inc, points))
     if not bands:
         return None
+    anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
+    if len(anchors) > 1:
+        return None  # "完成95%得3分，完成90%得2分": is 97 % "完成95%"? The text does not say.
     if len(bands) == 1:
         # One band alone ("100%得满分") is more likely half a rule than a rule, unless it
         # is a target met or not: "达到80%以上得25分", "…得满分，否则不得分".
