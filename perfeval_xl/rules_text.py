@@ -914,9 +914,9 @@ def read(text: str, weight, *, target: Decimal | None = None):
     """``rules.read_standard_text``: the reading with why a text is left manual."""
     from perfeval_xl.rules import StandardReading
 
+    # ``target`` needs no reading of its own: a proportional rule without a target of its
+    # own keeps target=None and score_rule takes the row's target.
     rule, why, stated = _reading(text, weight)
-    if isinstance(rule, Proportional) and rule.target is None and target is not None:
-        pass  # the row's target is used when scoring: score_rule(..., target=)
     if rule is not None:
         return StandardReading(text, rule, "", stated)
     raw = text if isinstance(text, str) else ""
