@@ -110,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("excel-setup", help="（Windows）配置 Excel 调用的 Python 解释器并检查 xlwings")
     s.add_argument("workbook", nargs="?", help="要配置的工作簿（不填则写入用户级 xlwings.conf）")
+
+    s = sub.add_parser("rule", help="查看一段评分标准文字如何解读：规则、生成的评分标准、某实际值的得分")
+    s.add_argument("text", metavar="评分标准文字", help="县里表中的评分标准原文（含空格时请加引号）")
+    s.add_argument("--weight", required=True, help="该指标的分值，如 5")
+    s.add_argument("--value", help="实际值（比率写百分数，如 95 表示 95%%；人工等级可写等级名称）")
+    s.add_argument("--target", help="本行的目标值（评分标准未写目标、按比例计分时需要）")
+    s.add_argument("--unit", default="%", help="实际值的单位（默认 %%；天数、人数等写 天、人）")
     return p
 
 
@@ -347,3 +354,73 @@ def cmd_gui(args) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def cmd_rule(args) -> int:
+    """How one 评分标准 text is read: 0 read, 1 left manual (or contradicting the 分值)."""
+    from decimal import Decimal, InvalidOperation
+
+    from perfeval_xl.rules import (
+        Manual,
+        Proportional,
+        RuleError,
+        deduction_text,
+        describe_rule,
+        format_rule,
+        read_standard_text,
+        score_rule,
+    )
+
+    def number(raw: str | None, what: str) -> Decimal | None:
+        if raw is None:
+            return None
+        try:
+            d = Decimal(raw.strip().rstrip("%％"))
+        except InvalidOperation:
+            d = None
+        if d is None or not d.is_finite():
+            raise UsageError(f"{what}“{raw}”不是数字，请写成如 --{what[2:]} 95 的形式。")
+        return d
+
+    weight = number(args.weight, "--weight")
+    target = number(args.target, "--target")
+    if weight <= 0:
+        raise UsageError(f"--weight“{args.weight}”必须大于0（该指标的分值）。")
+    reading = read_standard_text(args.text, weight, target=target)
+    rule = reading.rule
+    print(f"原文：{' '.join(args.text.split())}")
+    if rule is None:
+        print("解读：人工评分（不自动计分）")
+        print(f"原因：{reading.reason}")
+        return EXIT_PROBLEMS
+    unit = args.unit
+    code = EXIT_OK
+    if reading.stated_weight is not None:
+        # Shown and scored as written; adopt reports the same contradiction at the cell.
+        print(f"注意：评分标准按满分 {reading.stated_weight} 分写成，与分值 {weight} 分不一致，"
+              "请核对分值或评分标准。以下按评分标准所写的满分解读。")
+        weight = reading.stated_weight
+        code = EXIT_PROBLEMS
+    print(f"规则：{format_rule(rule)}")
+    print(f"生成的评分标准：{describe_rule(rule, weight, unit, target)}")
+    if args.value is None:
+        return code
+    value = args.value
+    if not (isinstance(rule, Manual) and any(t.label == value.strip() for t in rule.tiers)):
+        value = number(args.value, "--value")
+    elif isinstance(rule, Manual):
+        value = value.strip()
+    if isinstance(rule, Proportional) and rule.target is None and target is None:
+        raise UsageError("该评分标准按本行目标值计分，请用 --target 给出目标值，如 --target 100。")
+    try:
+        score = score_rule(rule, value, weight, target)
+        reason = deduction_text(rule, value, weight, score, unit, target)
+    except RuleError as exc:
+        raise UsageError(exc.message) from None
+    from perfeval_xl.display import fmt_score
+
+    shown = f"{value}{unit}" if not isinstance(value, str) else value
+    print(f"得分：实际值 {shown} 得 {fmt_score(score)} 分（满分 {fmt_score(weight)} 分）")
+    if reason:
+        print(f"扣分原因：{reason}")
+    return code

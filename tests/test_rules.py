@@ -567,17 +567,27 @@ def test_rules_are_frozen_and_hashable():
 
 def test_module_imports_only_the_standard_library():
     import ast
+    import subprocess
     import sys
     from pathlib import Path
 
     import perfeval_xl.rules as rules
+    import perfeval_xl.rules_text as rules_text
 
-    tree = ast.parse(Path(rules.__file__).read_text(encoding="utf-8"))
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-             for a in n.names}
-    names |= {n.module.split(".")[0] for n in ast.walk(tree)
-              if isinstance(n, ast.ImportFrom) and n.module}
-    assert names <= set(sys.stdlib_module_names) | {"__future__"}
+    for module in (rules, rules_text):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        own = {x for x in names if x.startswith("perfeval_xl")}
+        assert {x.split(".")[0] for x in names - own} <= set(sys.stdlib_module_names) | {
+            "__future__"
+        }
+        # The pair only import each other, so the UDF import chain stays standard library.
+        assert own <= {"perfeval_xl", "perfeval_xl.rules", "perfeval_xl.rules_text"}
+    # The free-text reader is imported lazily: importing rules does not load it.
+    code = "import sys, perfeval_xl.rules; print('perfeval_xl.rules_text' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 # --------------------------------------------------------------------------- free text
@@ -809,6 +819,10 @@ SAME_AFTER_DESCRIBE = [
     (TIERS, 3, ""),
     (RANGE_TIERS, 15, ""),
     ("人工()", 3, ""),
+    ("阶梯扣分(基准=100,方向=低于,步长=1,每步=0.4,取整=向上)", 10, "%"),
+    ("阶梯扣分(基准=3,方向=高于,步长=2,每步=1,取整=向上)", 4, ""),
+    ("按比例(目标=25,零分=50,方向=越低越好)", 6, ""),
+    ("按比例(目标=95,零分=60)", 5, "%"),
 ]
 
 
@@ -832,3 +846,44 @@ def test_generated_standard_text_reads_back_as_an_equivalent_rule(text, weight, 
     for v in values:
         v = v if _is_label(v) else D(v)
         assert score_rule(again, v, D(weight)) == score_rule(rule, v, D(weight))
+
+
+# --------------------------------------------------------------------------- new options
+
+
+def test_round_up_steps_count_every_begun_step():
+    rule = parse_rule("阶梯扣分(基准=100,方向=低于,步长=1,每步=0.4,取整=向上)")
+    assert rule == DeductPerStep(D(100), "below", D(1), D("0.4"), round_up=True)
+    assert parse_rule("阶梯扣分(基准=100,方向=低于,步长=1,每步=0.4,取整=向下)").round_up is False
+    assert parse_rule(format_rule(rule)) == rule
+    assert [score_rule(rule, D(v), D(10)) for v in ("100", "99.5", "99", "97.2", "70")] == [
+        D(10), D("9.6"), D("9.6"), D("8.8"), D(0)]
+    assert describe_rule(rule, D(10)) == (
+        "100%得满分（10分），每低于1个百分点扣0.4分，扣完为止（不足1个百分点按1个百分点计算）。")
+    assert deduction_text(rule, D("97.2"), D(10), D("8.8")) == (
+        "实际值97.20%，低于100%共2.8个百分点，计1个百分点3次，扣1.2分")
+    # Existing step rules keep their text and their full-steps-only scoring.
+    assert format_rule(parse_rule(STEP)) == STEP
+    with pytest.raises(RuleError) as e:
+        parse_rule("阶梯扣分(基准=100,方向=低于,步长=1,每步=0.4,取整=四舍五入)")
+    assert "取整方式" in e.value.message
+
+
+def test_proportional_with_a_zero_point_is_linear():
+    rule = parse_rule("按比例(目标=25,零分=50)")
+    assert rule == Proportional(D(25), True, D(50))  # the direction follows from the ends
+    assert format_rule(rule) == "按比例(目标=25,零分=50,方向=越低越好)"
+    assert [score_rule(rule, D(v), D(6)) for v in (20, 25, 30, 40, 50, 60)] == [
+        D(6), D(6), D("4.8"), D("2.4"), D(0), D(0)]
+    assert describe_rule(rule, D(6), "个工作日") == (
+        "≤25个工作日得满分（6分），≥50个工作日不得分，25个工作日至50个工作日之间按比例计分。")
+    assert deduction_text(rule, D(30), D(6), D("4.8"), "") == (
+        "实际值30，介于满分值25与零分值50之间，按比例得4.8分，扣1.2分")
+    assert deduction_text(rule, D(60), D(6), D(0), "") == "实际值60，≥零分值50，不得分，扣6分"
+    up = parse_rule("按比例(目标=95,零分=60)")
+    assert score_rule(up, D(81), D(7)) == D("4.2") and not up.lower_is_better
+    for bad, words in (("按比例(零分=50)", "零分"), ("按比例(目标=50,零分=50)", "零分"),
+                       ("按比例(目标=25,零分=50,方向=越高越好)", "方向")):
+        with pytest.raises(RuleError) as e:
+            parse_rule(bad)
+        assert words in e.value.message

@@ -1,0 +1,925 @@
+"""Reading a county's own free-text 评分标准 into a rule (``rules.read_standard_text``).
+
+Pure standard library, imported lazily by ``rules`` so that ``import perfeval_xl.rules``
+(which Excel UDFs do) stays light. The grammar is described in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from perfeval_xl.rules import (
+    _HUNDRED,
+    _ZERO,
+    ABOVE,
+    BELOW,
+    Band,
+    Bands,
+    DeductPerPoint,
+    DeductPerStep,
+    Manual,
+    Proportional,
+    Rule,
+    RuleError,
+    Tier,
+    _as_weight,
+    _normalize,
+    _raw_deduction,
+    _to_decimal,
+    full_marks,
+)
+
+#
+# Reading a county's own 评分标准 text back into a rule, for ``adopt``. Each text is cut
+# into clauses and every clause must be understood; one unknown clause means None, so a
+# rule is never guessed from half a sentence. Patterns are plain strings: ``re`` caches
+# them on first use, which keeps the import cheap for Excel UDFs.
+
+_N = r"-?\d+(?:\.\d+)?"
+# Units a number may carry. The value is just a number in that unit (days work like %).
+_UNIT_WORDS = (
+    "个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "|亩|公斤|千克|吨|万元|元|篇|份|所|座|公里|米|台|辆|倍"
+)
+_UNIT = rf"(?:{_UNIT_WORDS})?"
+_PTS = rf"(?:满分|{_N}分|不得分|不计分|不给分|零分)"
+_GIVE = r"(?:计|得|给|评|为|记|可得|可计)?"
+_MARK = rf"\((?:含|包含|包括|不含|不包含|不包括)(?:本数|端点|两端|{_N}{_UNIT})?\)"
+_PREFIX = r"[\u4e00-\u9fff“”\"():、]*?"
+
+# Comparison words -> operator. The pattern tries longer words first (不超过 before 超过),
+# since a regex alternation takes the first alternative that fits.
+_OPS = {
+    "小于或等于": "≤", "低于或等于": "≤", "小于等于": "≤", "不超过": "≤", "不高于": "≤",
+    "不大于": "≤", "控制在": "≤", "≤": "≤",
+    "大于或等于": "≥", "高于或等于": "≥", "大于等于": "≥", "不低于": "≥", "不少于": "≥",
+    "不小于": "≥", "达到": "≥", "≥": "≥",
+    "未达到": "<", "低于": "<", "小于": "<", "不足": "<", "不到": "<", "未满": "<",
+    "不满": "<", "少于": "<", "<": "<",
+    "超过": ">", "大于": ">", "高于": ">", "超出": ">", "多于": ">", ">": ">",
+    "未超过": "≤", "未超出": "≤", "没有超过": "≤", "不超出": "≤", "未低于": "≥",
+    "等于": "=", "为": "=", "是": "=", "=": "=",
+}
+_OPS_RE = "|".join(sorted(map(re.escape, _OPS), key=len, reverse=True))
+# Comparison words that may stand before the subject rather than the number; the
+# one-character "为"/"是" would match inside ordinary words, so they are not among them.
+_LEADING_OPS_RE = "|".join(
+    sorted((w for w, op in _OPS.items() if len(w) > 1 and op != "="), key=len, reverse=True)
+)
+# Words after a number; 以上/以下/以内 include the number itself (as in law texts).
+_POSTS = {"及以上": "≥", "以上": "≥", "及以下": "≤", "以下": "≤", "以内": "≤", "之内": "≤"}
+_POSTS_RE = "|".join(sorted(_POSTS, key=len, reverse=True))
+_NEGATIONS = ("未", "不", "没", "没有", "无", "非")
+
+# Verbs after 每, by the side of the base they walk to. Matched anywhere in the words
+# between 每 and the number ("每少落实1个百分点"), neutral and lag words first.
+_NEUTRAL_VERBS = "相差|偏离|偏差|变动|浮动"
+_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时"
+_BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
+_ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
+_DEDUCT_RE = (
+    r"(?P<pre>.*?)每(?P<verb>[\u4e00-\u9fff]{0,8}?)(?P<size>\d+(?:\.\d+)?)?"
+    rf"(?P<unit>{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的|部分)?"
+    r"(?:扣|扣减|减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+)
+_ROUND_UP_RE = (
+    rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
+    rf"(?P<b>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:计算|计|算)?(?:扣分)?"
+)
+_FULL_AMOUNT_RE = (
+    r"[\u4e00-\u9fff]*(?:足额|全额)[\u4e00-\u9fff]*?(?:的)?(?:为|得|计|记)满分"
+)
+# Clauses that say where to look, from when a period counts, or how the rate is computed
+# ("在职人员控制率=实际在职人数/编制人数×100%"), not when points are given.
+_ASIDE_RE = (
+    r"[\u4e00-\u9fff()]*率=[\u4e00-\u9fff()]+/[\u4e00-\u9fff()]+(?:×100%)?|"
+    r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
+    r"|(?:自|从)?[\u4e00-\u9fff()]*之日起(?:计算|算起)?"
+)
+_STOP_RES = (
+    r"(?:直至|直到)?(?:本项|该项)?(?:分值)?(?:扣完|扣至0分?|扣到0分?)(?:本项|该项)?(?:分值)?"
+    r"(?:为止|即止|为限|止)?",
+    r"最低(?:得|扣至|为)?(?:0分|不得分)",
+    r"不得负分|不计负分|不倒扣分?|最多扣完(?:本项)?(?:分值)?",
+)
+_STEP_MARK_RE = (
+    r"不足(?:\d+(?:\.\d+)?)?(?:个百分点|百分点|个点|%|点)?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
+)
+_CAP_RES = (
+    r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
+    r"(?:超过|超出|高于)(?:目标|目标值)?(?:的)?(?:部分)?不(?:另外|再)?(?:加分|得分|计分)",
+    r"(?:最多|最高)得满分|封顶|不超过(?:本项|该项)?分值|(?:满分|得满分)为止",
+)
+_TARGET_DONE_RE = (
+    r"(?:全部|按时|足额)?(?:完成|达到|实现)(?:全部|年度|既定|预期|计划)?"
+    r"(?:目标|任务|计划)?(?:值|任务)?(?:的)?(?:得|计)?满分"
+)
+_RATE = r"[\u4e00-\u9fff、]*(?:率|比例|比重|比值|之比|的比)"
+_WEIGHT_WORD = rf"(?:本项|该项|该|本)?(?:指标)?(?P<w>分值|权重|满分|{_N}分?)"
+# "根据实际到位资金占计划的比重计算得分", "按照…确定的实现程度赋分".
+_SHARE_SCORE_RE = (
+    r"[^\d]*?(?:根据|按照?|依据)[^\d]*?(?:比重|比例|比值|实现程度|完成程度)(?:计算|折算)?"
+    rf"(?:得分|计分|赋分|给分)(?:\((?P<w>{_N})分\))?"
+)
+# "若实施方案没有该项建设任务的，不扣分": the row does not apply, no value to score.
+_NOT_APPLICABLE_RE = (
+    r"(?:若|如|如果)?[^\d]*(?:没有|无|未安排)(?:该项|此项|本项)[^\d]*?(?:的)?"
+    r"(?:不扣分|不考核|不予考核)"
+)
+_ZERO_PTS = r"(?:得|计|为|记)?(?:0分|零分|不得分|不计分|不给分)"
+_ELSE_ZERO_RES = (
+    rf"(?:否则|反之|其他情况|其余情况|其余)(?:的)?{_ZERO_PTS}",
+    # "达不到的，该项不得分": the subject, if any, must be one the bands already name;
+    # "项目未完成验收的不得分" brings a new condition and is no else-clause.
+    r"(?P<subject>.*?)(?:达不到|未达到|没有达到|不达标|未达标|未完成|没有完成)"
+    r"(?:目标|标准|要求|任务|指标)?(?:的|者|时)?"
+    rf"(?:该项|本项|此项|本项指标|该指标)?{_ZERO_PTS}",
+)
+_CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
+_RATE_FORMULA_RES = (
+    rf"(?:得分=)?{_RATE}[×]{_WEIGHT_WORD}",
+    rf"(?:得分=)?{_WEIGHT_WORD}[×]{_RATE}",
+)
+# "实际完成值/目标值", "实际完成率/计划完成率" and the like.
+_ACTUAL_WORD = r"[\u4e00-\u9fff]*(?:实际|完成)[\u4e00-\u9fff]*"
+_TARGET_WORD = r"[\u4e00-\u9fff]*(?:目标|计划)[\u4e00-\u9fff]*"
+_DISCRETION_RE = (
+    r"酌情|视情况?|综合(?:评定|评价|打分)|(?:专家|评价人|评价组)(?:直接)?(?:评分|打分|评定)"
+)
+
+_CN_NUMERALS = {
+    "零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
+    "六": "6", "七": "7", "八": "8", "九": "9", "十": "10",
+}
+_DEGREE_WORDS = sorted(
+    [
+        "基本上", "基本不", "严重不", "大部分", "少部分", "基本", "较为", "比较", "不太",
+        "不够", "没有", "部分", "全部", "完全", "全面", "非常", "十分", "一般", "尚未", "个别",
+        "大多", "较", "不", "未", "无", "很", "已", "有",
+    ],
+    key=len,
+    reverse=True,
+)
+
+
+# Look-alikes and debris found in published copies, mapped before the syntax's own
+# normalisation: "〈" for "<", an OCR'd full stop "°", the page number "·4·".
+_LOOKALIKE = str.maketrans({"〈": "<", "〉": ">", "°": "。", "∶": ":", "．": ".", "Ｘ": "X"})
+_SCORE_LINE_RE = re.compile(r"(?:得|计)?(\d+(?:\.\d+)?(?:\s*[-~至到]\s*\d+(?:\.\d+)?)?)\s*分?")
+
+
+def _join_lines(text: str) -> str:
+    """In-cell line breaks end a clause; a line that is only a score (a table's score
+    column pasted into the cell: "…100%\\n| 4\\n| …") gives its points to the line before."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip().strip("|").strip()
+        if not line:
+            continue
+        m = _SCORE_LINE_RE.fullmatch(line)
+        if m and out:
+            points = re.sub(r"\s", "", m.group(1))
+            out[-1] = out[-1].rstrip("。.;；,，") + f"得{points}分"
+        else:
+            out.append(line)
+    return ";".join(out)
+
+
+def _std_normalize(text: str) -> str:
+    s = _join_lines(text.translate(_LOOKALIKE))
+    s = re.sub(r"·\s*\d{1,3}\s*·", "", s)  # page-number debris inside a re-joined cell
+    s = _normalize(s).replace("÷", "/").replace("*", "×").replace("＊", "×")
+    s = s.replace("乘以", "×").replace("除以", "/").replace("“", "").replace("”", "")
+    s = s.replace('"', "")
+    # "x"/"X" written for "×" between a word or number and a number or word: "好路率X120".
+    s = re.sub(r"(?<=[\u4e00-\u9fff\d%)])[xX](?=[\d\u4e00-\u9fff(])", "×", s)
+    # OCR reads "=" as "二" right after 得分: "评价指标得分二资金到位率*该项指标分值".
+    s = re.sub(r"(得分值?|分值)二(?=[\u4e00-\u9fff])", r"\1=", s)
+    # Numbering at the start of a clause: "1、", "2.", "(3)", "①".
+    s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473])", "", s)
+    # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
+    s = re.sub(
+        r"百分之([一二两三四五六七八九十]|\d+(?:\.\d+)?)",
+        lambda m: _CN_NUMERALS.get(m.group(1), m.group(1)) + "%",
+        s,
+    )
+    s = re.sub(
+        r"(?<=[每过于出扣得计减降增少多足到高低差])([一二两三四五六七八九十])"
+        r"(?=个|%|分|点|项|次|天|日|年|月|例|起|处|人|户|家|件)",
+        lambda m: _CN_NUMERALS[m.group(1)],
+        s,
+    )
+    s = re.sub(
+        r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
+    )
+    s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%)", "1", s)
+    s = re.sub(r"(?<=[为于是])零", "0", s)
+    # describe_rule's own parentheticals: "得满分（8分）", "扣完为止（不足5个百分点不扣分）".
+    s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
+    s = re.sub(rf"(?<=[得计为])满分({_N})分", r"\1分", s)  # "得满分6分"
+    s = re.sub(r"\((不足[^()]*)\)", r",\1", s)
+    # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
+    s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
+    return _expand_respectively(s)
+
+
+def _expand_respectively(s: str) -> str:
+    """"30%以上、20%以上和10%以上，分别得6分、4分和2分" → one band clause per pair."""
+    out = []
+    for sentence in re.split(r"(?<=[;。])", s):
+        at = sentence.find("分别")
+        if at < 0:
+            out.append(sentence)
+            continue
+        left, right = sentence[:at], sentence[at + 2 :]
+        item = rf"{_N}{_UNIT}(?:{_POSTS_RE})?"
+        sep = r"(?:、|和|及|与|或)"
+        lists = list(re.finditer(rf"{item}(?:{sep}{item})+", left))
+        m = lists[-1] if lists else None  # the list nearest to 分别
+        p = re.match(rf"(?:得|计|为|记)?((?:{_N}分?{sep})+{_N}分)(?P<rest>[;。]?)$", right)
+        if m is None or p is None:
+            out.append(sentence)
+            continue
+        items = re.split(sep, m.group())
+        points = [x.rstrip("分") for x in re.split(sep, p.group(1))]
+        if len(items) != len(points):
+            out.append(sentence)
+            continue
+        pre, mid = left[: m.start()], left[m.end() :].strip(",")
+        # A trailing unit or post word stated once ("80%、70%和60%以上") applies to all.
+        tail = re.search(rf"(?:{_UNIT_WORDS})?(?:{_POSTS_RE})?$", items[-1]).group()
+        fixed = [x if re.search(r"\D$", x) else x + tail for x in items]
+        out.append(
+            ";".join(f"{pre}{x}{mid}得{pt}分" for x, pt in zip(fixed, points, strict=True))
+            + p["rest"]
+        )
+    return "".join(out)
+
+
+def _std_clauses(s: str) -> list[str]:
+    # A "、" separates clauses only after a score ("得2分、及时开展…"); elsewhere it lists
+    # subjects ("水、电、路等…完成率×10").
+    parts = re.split(r"[,;。:]+|(?<=分)、|(?<=分\))、", s)
+    clauses = [c for c in parts if c and not re.fullmatch(r"\(?\d{1,2}\)?\.?", c)]
+    merged: list[str] = []
+    for c in clauses:
+        if merged and (
+            merged[-1].endswith(("的", "时", "者"))
+            # "…≤10%，计6分" / "每超过1个百分点，扣0.5分": a result alone joins its condition.
+            or re.fullmatch(rf"(?:该项|本项|此项|本项指标|该指标)?{_GIVE}{_PTS}", c)
+            or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
+            # "“三公经费”>0，每超过一个百分点…": a bare condition heads its deduction.
+            or (c.startswith("每") and re.search(r"\d", merged[-1])
+                and _std_condition(merged[-1]) is not None)
+        ):
+            merged[-1] += c
+        else:
+            merged.append(c)
+    return merged
+
+
+def _mark_inclusive(mark: str) -> bool:
+    return "不" not in mark
+
+
+def _std_condition(body: str):
+    """``body`` (a condition in words) as (low, high, low_inc, high_inc, uses_abs), or None."""
+    m = re.fullmatch(
+        rf"(?P<pre>{_PREFIX})(?P<a>{_N}){_UNIT}(?P<ma>{_MARK})?(?:-|~|至|到)"
+        rf"(?P<b>{_N}){_UNIT}(?P<mb>{_MARK})?(?:之间|区间|范围内)?",
+        body,
+    )
+    if m:
+        return _std_range(m)
+    m = re.fullmatch(
+        rf"(?P<pre>{_PREFIX})(?P<a>{_N}){_UNIT}(?P<o1><|≤)[\u4e00-\u9fff“”\"A-Za-z()]*"
+        rf"(?P<o2><|≤)(?P<b>{_N}){_UNIT}",
+        body,
+    )
+    if m:
+        a, b = Decimal(m["a"]), Decimal(m["b"])
+        if a >= b or m["pre"].endswith(_NEGATIONS):
+            return None
+        return a, b, m["o1"] == "≤", m["o2"] == "≤", "绝对值" in m["pre"]
+    if both := _two_sided(body):
+        return both
+    m = re.fullmatch(
+        rf"(?P<pre>{_PREFIX})(?P<op>{_OPS_RE})?(?P<x>{_N}){_UNIT}(?P<m1>{_MARK})?"
+        rf"(?P<post>{_POSTS_RE})?(?P<m2>{_MARK})?(?:{_DONE_WORDS})?",
+        body,
+    )
+    if m is None or m["pre"].endswith(_NEGATIONS):
+        return None  # "未超过" read as "未" + "超过" would turn the condition around
+    x = Decimal(m["x"])
+    mark = m["m1"] or m["m2"]
+    op = _OPS.get(m["op"] or "")
+    if m["post"] and (op is None or m["op"] in ("达到", "控制在", "为", "是")):
+        op = _POSTS[m["post"]]
+    if op is None and not m["post"]:
+        # "达到可种面积的100%": the comparison word leads the subject the number belongs to.
+        found = list(re.finditer(_LEADING_OPS_RE, m["pre"]))
+        if found and not re.search(r"[未不没无非]$", m["pre"][: found[-1].start()]):
+            op = _OPS[found[-1].group()]
+    if op is None:
+        if mark:
+            return None
+        op = "="  # a bare number: "100%得满分"
+    if mark and op in ("<", "≤", ">", "≥"):
+        inclusive = _mark_inclusive(mark)
+        op = {("<", True): "≤", ("≤", False): "<", (">", True): "≥", ("≥", False): ">"}.get(
+            (op, inclusive), op
+        )
+    uses_abs = "绝对值" in m["pre"]
+    if op == "=":
+        return x, x, True, True, uses_abs
+    if op in (">", "≥"):
+        return x, None, op == "≥", False, uses_abs
+    return None, x, False, op == "≤", uses_abs
+
+
+_DONE_WORDS = "完成|到位|达标|落实|办结"  # "100%完成得4分": the number, then what it measures
+
+
+def _two_sided(body: str):
+    """"小于90%大于等于80%", "80%以上90%以下": two one-sided conditions on one value, as
+    the interval between them; None unless both read and face each other."""
+    one = rf"(?:{_OPS_RE})?{_N}{_UNIT}(?:{_MARK})?(?:{_POSTS_RE})?(?:{_MARK})?"
+    m = re.fullmatch(rf"(?P<c1>{_PREFIX}{one})(?:且|并且|而|、|,)?(?P<c2>{one})", body)
+    if m is None or not re.search(r"\D", m["c2"]) or not re.search(r"\D", m["c1"]):
+        return None
+    first, second = _std_condition(m["c1"]), _std_condition(m["c2"])
+    if first is None or second is None:
+        return None
+    sides = {c[0] is None for c in (first, second)}
+    if sides != {True, False} or any(c[0] is not None and c[1] is not None for c in (first, second)):
+        return None
+    low = first if first[0] is not None else second
+    high = second if low is first else first
+    if low[0] >= high[1]:
+        return None
+    return low[0], high[1], low[2], high[3], low[4] or high[4]
+
+
+def _std_range(m):
+    if m["pre"].endswith(_NEGATIONS):
+        return None
+    a, b = Decimal(m["a"]), Decimal(m["b"])
+    marks: dict[str, bool] = {}
+    for end, mark in (("a", m["ma"]), ("b", m["mb"])):
+        if not mark:
+            continue
+        if "两端" in mark:  # "(含两端)" / "(不含两端)", as describe_rule writes them
+            marks = {"a": _mark_inclusive(mark), "b": _mark_inclusive(mark)}
+            continue
+        named = re.search(_N, mark)
+        if named:  # "(含10%)" names the end it is about
+            x = Decimal(named.group())
+            if x not in (a, b):
+                return None
+            end = "a" if x == a else "b"
+        marks[end] = _mark_inclusive(mark)
+    if len(marks) == 1:  # "0-10%(含)": the other end is the opposite
+        (end, inc), = marks.items()
+        marks["b" if end == "a" else "a"] = not inc
+    # No mark at all: both ends inclusive; the first band written wins on a shared edge.
+    a_inc, b_inc = marks.get("a", True), marks.get("b", True)
+    if a > b:
+        a, b, a_inc, b_inc = b, a, b_inc, a_inc
+    if a == b and not (a_inc and b_inc):
+        return None
+    return a, b, a_inc, b_inc, "绝对值" in m["pre"]
+
+
+def _std_points(raw: str, weight: Decimal) -> Decimal:
+    if raw == "满分":
+        return weight
+    if raw.endswith("分") and _to_decimal(raw[:-1]) is not None:
+        return Decimal(raw[:-1])
+    return _ZERO  # 不得分 / 不计分 / 零分
+
+
+def _std_band_clause(clause: str, weight: Decimal):
+    """A clause "condition + points" as (condition, points), or None."""
+    m = re.fullmatch(
+        rf"(?P<body>.+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?{_GIVE}(?P<pts>{_PTS})",
+        clause,
+    )
+    # "到位率80%以上(4分)": the points in brackets after the condition.
+    m = m or re.fullmatch(rf"(?P<body>.+?)(?:的|时|者)?\((?:得|计)?(?P<pts>{_PTS})\)", clause)
+    if m is None or re.search(rf"[得计]{_N}", m["body"]):
+        return None  # "优得100%（3分）" is a tier with its share, not a band
+    cond = _std_condition(m["body"])
+    if cond is None:
+        return None
+    return cond, _std_points(m["pts"], weight)
+
+
+def _direction_of(cond) -> str | None:
+    """Where a full-marks condition puts the losing side: ≤x → above, ≥x → below."""
+    low, high = cond[0], cond[1]
+    if low is not None and high is not None:
+        return None if low == high else "range"
+    return BELOW if low is not None else ABOVE
+
+
+def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
+    bases: set[Decimal] = set()
+    directions: set[str] = set()
+    found = None
+    step_mark = continuous_mark = round_up = False
+    floors: list = []
+    full_base = False  # the base is "足额" (100 %), which needs a percent deduction
+    for c in clauses:
+        if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
+            bases.add(Decimal(m["b"]))
+        elif _is_stop(c, weight) or _is_aside(c):
+            pass
+        elif (stated := _stated_weight(c)) is not None:
+            if stated != weight:
+                return None
+        elif re.fullmatch(_STEP_MARK_RE, c):
+            step_mark = True
+        elif "按比例" in c and "扣" in c and "每" not in c and c.startswith("不足"):
+            continuous_mark = True  # "不足1个百分点的按比例扣分"
+        elif m := re.fullmatch(_ROUND_UP_RE, c):
+            round_up = m  # "不足一个百分点的按照一个百分点计算"
+        elif re.fullmatch(_FULL_AMOUNT_RE, c):
+            bases.add(_HUNDRED)  # "足额配套的为满分": 100 %
+            full_base = True
+        elif m := re.fullmatch(_DEDUCT_RE, c):
+            if found is not None:
+                return None  # two deduction rates cannot be one rule
+            found = m
+            post = m["post"]
+            if post and not _is_stop(post, weight):
+                return None
+            pre = re.sub(r"(?:的|部分|时)+$", "", m["pre"])
+            if re.search(r"\d", pre):
+                cond = _std_condition(pre)
+                if cond is None or (cond[0] is not None and cond[1] is not None) or cond[4]:
+                    return None
+                # "超过100%的每…" / ">0每…": the losing side starts at the number.
+                bases.add(cond[0] if cond[0] is not None else cond[1])
+                directions.add(ABOVE if cond[0] is not None else BELOW)
+        elif band := _std_band_clause(c, weight):
+            cond, points = band
+            if points == 0 and weight > 0 and _direction_of(cond) in (ABOVE, BELOW):
+                floors.append(cond)  # "低于60%不得分": checked against the deduction below
+                continue
+            # A deduction cannot take an absolute value: "绝对值≤5%得满分，每超过…" stays manual.
+            if points != weight or _direction_of(cond) == "range" or cond[4]:
+                return None
+            bases.add(cond[0] if cond[0] is not None else cond[1])
+            if (d := _direction_of(cond)) is not None:
+                directions.add(d)
+        else:
+            return None
+    if found is None or len(bases) != 1:
+        return None
+    verb = found["verb"]
+    if verb:
+        d = _verb_direction(verb)
+        if d is None and not re.search(_NEUTRAL_VERBS, verb):
+            return None  # "每发现一处…": a count, not a distance from the base
+        if d is not None:
+            directions.add(d)
+    if len(directions) != 1:
+        return None
+    unit = found["unit"] or ""
+    if full_base and unit not in ("%", "个百分点", "百分点"):
+        return None
+    (base,), (direction,) = bases, directions
+    size = Decimal(found["size"] or 1)
+    per = Decimal(found["pts"])
+    if size <= 0 or per <= 0:
+        return None
+    if round_up:
+        said = [Decimal(x) for x in (round_up["a"], round_up["b"]) if x]
+        if any(x != size for x in said) or step_mark or continuous_mark:
+            return None
+        rule = DeductPerStep(base, direction, size, per, round_up=True)
+    # "每…1个百分点扣x分" is read continuously; bigger steps count only when full, unless
+    # the text says otherwise ("不足…不扣分" / "不足…按比例扣分").
+    elif step_mark or (size > 1 and not continuous_mark):
+        rule = DeductPerStep(base, direction, size, per)
+    else:
+        rule = DeductPerPoint(base, direction, per, size)
+    for low, high, *_ in floors:
+        # "满意度低于60%的不得分" agrees with the rule only where the deduction has already
+        # taken everything; a floor that cuts the score off earlier is not this rule.
+        edge = high if direction == BELOW else low
+        if (high is None) != (direction == ABOVE) or edge is None:
+            return None
+        if _raw_deduction(rule, edge) < weight:
+            return None
+    return rule
+
+
+def _verb_direction(verb: str) -> str | None:
+    """Which side of the base a "每…" verb walks: 超过/增加 above, 低于/减少 below."""
+    if re.search(_NEUTRAL_VERBS, verb):
+        return None
+    if re.search(_LAG_VERBS, verb):
+        return ABOVE  # days or years late: the value is the delay itself
+    if re.search(_BELOW_VERBS, verb):
+        return BELOW
+    if re.search(_ABOVE_VERBS, verb):
+        return ABOVE
+    return None
+
+
+def _is_stop(c: str, weight: Decimal) -> bool:
+    """"扣完为止", "扣完20分为止", "最多扣3分" (when that is the whole 分值)."""
+    if any(re.fullmatch(p, c) for p in _STOP_RES):
+        return True
+    m = re.fullmatch(
+        rf"(?:直至|直到)?(?:扣完|扣满|最多扣|最高扣|扣分上限为?)(?:本项|该项)?({_N})分(?:为止|即止|为限|止)?",
+        c,
+    )
+    return m is not None and Decimal(m.group(1)) == weight
+
+
+def _stated_weight(c: str) -> Decimal | None:
+    m = re.fullmatch(_STATED_WEIGHT_RE, c)
+    return None if m is None else Decimal(m.group(1))
+
+
+def _is_aside(c: str) -> bool:
+    """A clause that only says where to look ("查看最近连续两年资料")."""
+    return re.fullmatch(_ASIDE_RE, c) is not None
+
+
+def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
+    markers = 0
+    lower = lower_full = False
+    rate_formula = False
+    targets: set[Decimal] = set()
+    fulls_below: set[Decimal] = set()
+    zeros: list = []
+    spans: list[tuple[Decimal, Decimal]] = []
+    for c in clauses:
+        # "…的资金比例（得分=资金到位率×分值）", "得分（20分×执行率）": the formula in brackets.
+        if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
+            c = m["f"]
+        c = re.sub(_CAP_NOTE_RE, "", c)  # "(超过100%以100%计算)": the rule's own cap
+        c = re.sub(r"^即?(?:[\u4e00-\u9fff]{0,8}?得分值?=|以(?=[^×]+×))", "", c)
+        formula = re.sub(r"^得分=", "", c)
+        formula = re.sub(r"^\(([^()]*/[^()]*)\)(?=×)", r"\1", formula)  # "(实际值/目标值)×分值"
+        formula = re.sub(r"[×](?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)$", "", formula)
+        if "/" in formula and (k := re.search(rf"[×]({_N})分?$", formula)):
+            if Decimal(k.group(1)) != weight:  # "实际/计划×10" in a row of 8 分
+                return None
+            formula = formula[: k.start()]
+        formula = re.sub(r"^(?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)[×]", "", formula)
+        if m := re.search(rf"\(目标值({_N})%?\)$", formula):  # "（目标值100%）"
+            targets.add(Decimal(m.group(1)))
+            formula = formula[: m.start()]
+        if re.fullmatch(rf"{_TARGET_WORD}/{_ACTUAL_WORD}", formula):
+            lower, markers = True, markers + 1
+        elif re.fullmatch(rf"{_ACTUAL_WORD}/{_TARGET_WORD}", formula):
+            markers += 1
+        elif m := next((m for p in _RATE_FORMULA_RES if (m := re.fullmatch(p, c))), None):
+            w = m["w"].rstrip("分")
+            if _to_decimal(w) is not None and Decimal(w) != weight:
+                return None
+            rate_formula, markers = True, markers + 1
+        elif "越低越好" in c or "反向指标" in c:
+            lower = True
+        elif m := re.fullmatch(_SHARE_SCORE_RE, c):
+            if m["w"] is not None and Decimal(m["w"]) != weight:
+                return None
+            markers += 1
+        elif re.fullmatch(_NOT_APPLICABLE_RE, c) or _is_aside(c):
+            pass
+        elif (stated := _stated_weight(c)) is not None:
+            if stated != weight:
+                return None
+        elif re.search(r"按(?:实际)?(?:完成)?(?:的)?比例", c) and "每" not in c:
+            markers += 1
+            pre = re.sub(r"(?:的|时)+$", "", c[: c.index("按")])
+            if re.search(r"\d", pre):
+                cond = _std_condition(pre)
+                if cond is not None and cond[0] is not None and cond[1] is not None:
+                    spans.append((cond[0], cond[1]))  # "15-30日按比例减分": between two ends
+                elif cond is None or cond[0] is not None:
+                    return None
+                else:
+                    targets.add(cond[1])  # "低于90%的按比例得分": the target is 90
+        elif re.fullmatch(_TARGET_DONE_RE, c) or any(re.fullmatch(p, c) for p in _CAP_RES):
+            pass
+        elif re.fullmatch(r"实际值?(?:≤|<|不超过|不高于)0(?:的)?(?:得|计)?满分", c):
+            lower_full = True  # the lower-is-better rule's own note
+        elif band := _std_band_clause(c, weight):
+            cond, points = band
+            low, high = cond[0], cond[1]
+            if cond[4]:
+                return None  # a proportional score of an absolute value is not one we write
+            if points == 0 and weight > 0 and (low is None) != (high is None):
+                zeros.append(cond)  # ">30日为0分": where the linear part ends
+            elif points != weight or (low is not None and high is not None and low != high):
+                return None
+            elif low is None:
+                fulls_below.add(high)  # "≤15日得满分"
+            else:
+                targets.add(low)  # "≥90%得满分" / "100%得满分"
+        else:
+            return None
+    if zeros or fulls_below or spans:
+        return _std_linear(targets, fulls_below, zeros, spans, markers, lower)
+    if markers == 0 or len(targets) > 1 or (lower_full and not lower):
+        return None
+    target = next(iter(targets), None)
+    if target is None and rate_formula and not lower:
+        target = _HUNDRED  # "预算执行率×分值": a rate is already a share of 100 %
+    if target is not None and target <= 0:
+        return None
+    return Proportional(target, lower)
+
+
+def _std_linear(targets, fulls_below, zeros, spans, markers, lower) -> Rule | None:
+    """"≤15日得满分，>30日为0分，15-30日按比例减分": full marks on one side of a target,
+    none beyond a zero point, linear in between."""
+    if markers != 1 or lower or len(zeros) != 1 or len(spans) > 1:
+        return None
+    (z_low, z_high, *_), = zeros
+    if fulls_below and not targets and len(fulls_below) == 1 and z_low is not None:
+        target, zero = next(iter(fulls_below)), z_low  # lower is better
+        if zero <= target:
+            return None
+    elif targets and not fulls_below and len(targets) == 1 and z_high is not None:
+        target, zero = next(iter(targets)), z_high
+        if zero >= target:
+            return None
+    else:
+        return None
+    if spans and set(spans[0]) != {target, zero}:
+        return None
+    return Proportional(target, zero > target, zero)
+
+
+def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
+    bands = []
+    uses_abs = False
+    else_zero = False
+    for c in clauses:
+        band = _std_band_clause(c, weight)
+        if band is None:
+            if m := next((m for p in _ELSE_ZERO_RES if (m := re.fullmatch(p, c))), None):
+                subject = (m.groupdict().get("subject") or "").lstrip("如若")
+                if subject and not any(subject in other for other in clauses if other != c):
+                    return None
+                else_zero = True  # "否则不得分": what no band covers scores 0 anyway
+                continue
+            if _is_aside(c):
+                continue
+            stated = _stated_weight(c)
+            if stated is not None and stated == weight:
+                continue
+            return None
+        (low, high, low_inc, high_inc, abs_flag), points = band
+        uses_abs = uses_abs or abs_flag
+        bands.append(Band(low, high, low_inc, high_inc, points))
+    if not bands:
+        return None
+    anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
+    if len(anchors) > 1:
+        return None  # "完成95%得3分，完成90%得2分": is 97 % "完成95%"? The text does not say.
+    if len(bands) == 1:
+        # One band alone ("100%得满分") is more likely half a rule than a rule, unless it
+        # is a target met or not: "达到80%以上得25分", "…得满分，否则不得分".
+        b = bands[0]
+        one_sided = b.low is None or b.high is None
+        if b.points != weight or not (else_zero or one_sided):
+            return None
+    return Bands(_most_specific_first(bands), uses_abs)
+
+
+def _most_specific_first(bands: list[Band]) -> tuple[Band, ...]:
+    """"达到5%得1分；达到10%得2分；达到15%以上得3分": of open bands on the same side the
+    one furthest out is tested first, so 12 % earns the 2 分 it reached, not the 1 分 of
+    the first line. Other bands keep the written order (first match wins)."""
+    lows = [i for i, b in enumerate(bands) if b.high is None and b.low is not None]
+    highs = [i for i, b in enumerate(bands) if b.low is None and b.high is not None]
+    out = list(bands)
+    for group, key in ((lows, lambda b: (-b.low, not b.low_inclusive)),
+                       (highs, lambda b: (b.high, b.high_inclusive))):
+        if len(group) > 1:
+            ordered = sorted((bands[i] for i in group), key=key)
+            for i, b in zip(group, ordered, strict=True):
+                out[i] = b
+    return tuple(out)
+
+
+_TIER_POINTS = (
+    rf"(?:(?P<lo>{_N})分?(?:-|~|至|到)(?P<hi>{_N})分|(?P<pts>{_PTS})"
+    # "优得100%（3分）", "好得80%-100%（12-15分）": shares of the weight, as describe_rule says
+    rf"|(?P<plo>{_N})%(?:-|~|至)(?P<phi>{_N})%(?:\({_N}-{_N}分\))?"
+    rf"|(?P<pct>{_N})%(?:\({_N}分\))?)"
+)
+_TIER_LABEL = r"(?:如|若|凡|对)?(?P<label>[^\d<>=≤≥%]+?)"
+_TIER_RES = (
+    rf"{_TIER_LABEL}\((?:得|计)?{_TIER_POINTS}\)",  # 好（4-5分）
+    rf"{_TIER_LABEL}(?:的|者)?{_GIVE}{_TIER_POINTS}",  # 制度健全得3分
+)
+
+
+def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
+    labels: list[str] = []
+    values: list[tuple[Decimal | None, Decimal]] = []
+    shares: list[tuple[Decimal | None, Decimal]] = []
+    if clauses and "是否" in clauses[0] and not re.search(r"\d", clauses[0]):
+        clauses = clauses[1:]  # "目标设置是否合理。合理：2分；…": the question heads the tiers
+    for c in clauses:
+        # "不健全的扣10分" in a row of 10 分: the whole 分值 is lost.
+        if (k := re.fullmatch(rf"(.+?)(?:的|者)?扣({_N})分", c)) and Decimal(k[2]) == weight:
+            c = k[1] + "得0分"
+        m = next((m for p in _TIER_RES if (m := re.fullmatch(p, c))), None)
+        if m is None or re.search(r"每|扣|比例|[()]", m["label"]):
+            return None
+        labels.append(m["label"])
+        if m["lo"] is not None:
+            values.append(tuple(sorted((Decimal(m["lo"]), Decimal(m["hi"])))))
+        elif m["pts"] is not None:
+            values.append((None, _std_points(m["pts"], weight)))
+        elif m["plo"] is not None:
+            shares.append(tuple(sorted((Decimal(m["plo"]), Decimal(m["phi"])))))
+        else:
+            shares.append((None, Decimal(m["pct"])))
+    labels = _clean_labels(labels)
+    if len(labels) < 2 or len(set(labels)) != len(labels) or (values and shares):
+        return None  # tiers in points and in percent mixed: not one scale
+    # The best tier must be the whole 分值: "目标明确(1分)，目标细化(1.5分)…" are items that
+    # add up, not tiers to choose from.
+    if (shares and max(hi for _, hi in shares) != _HUNDRED) or (
+        values and max(hi for _, hi in values) != weight
+    ):
+        return None
+    if shares:
+        return Manual(tuple(Tier(x, hi, lo) for x, (lo, hi) in zip(labels, shares, strict=True)))
+    return Manual(_tiers_from_points(labels, values, weight))
+
+
+def _tiers_from_points(labels, values, weight: Decimal) -> tuple[Tier, ...]:
+    """Tiers as percent of the weight when every share is exact, else in points."""
+
+    def share(x: Decimal) -> Decimal | None:
+        if weight <= 0:
+            return None
+        pct = x * _HUNDRED / weight
+        exact = pct == pct.quantize(Decimal("0.01")) and pct * weight / _HUNDRED == x
+        return pct if exact else None
+
+    ends = [x for lo, hi in values for x in (lo, hi) if x is not None]
+    if all(share(x) is not None for x in ends):
+        return tuple(
+            Tier(label, share(hi), None if lo is None else share(lo))
+            for label, (lo, hi) in zip(labels, values, strict=True)
+        )
+    return tuple(
+        Tier(label, hi, lo, absolute=True) for label, (lo, hi) in zip(labels, values, strict=True)
+    )
+
+
+def _clean_labels(labels: list[str]) -> list[str]:
+    """Drop the subject the labels share: 目标明确/目标较明确 → 明确/较明确, and
+    制度健全/基本健全/不健全 → 健全/基本健全/不健全."""
+    prefix = _common_prefix(labels)
+    longer = all(len(x) > len(prefix) for x in labels)
+    if len(prefix) >= 2 and prefix not in _DEGREE_WORDS and longer:
+        labels = [x[len(prefix) :] for x in labels]
+    suffix = _common_prefix([x[::-1] for x in labels])[::-1]
+    if not suffix:
+        return labels
+    cleaned = []
+    for x in labels:
+        head = x[: len(x) - len(suffix)]
+        degree = next((d for d in _DEGREE_WORDS if head.endswith(d)), "")
+        cleaned.append(degree + suffix)
+    return cleaned if len(set(cleaned)) == len(cleaned) else labels
+
+
+def _common_prefix(items: list[str]) -> str:
+    first = min(items, key=len) if items else ""
+    for i, ch in enumerate(first):
+        if any(x[i] != ch for x in items):
+            return first[:i]
+    return first
+
+
+
+_SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分"
+_STATED_WEIGHT_RE = (
+    rf"(?:(?:本项|该项|本指标|该指标)?满分(?:为|是)?|(?:本项|该项)(?:分值)?(?:为|计)?)({_N})分"
+)
+_COMPOSITE_RE = r"各占|每项|分别计|其中|另外|同时|且|以上指标"
+
+
+def _has_bonus(s: str) -> bool:
+    """Bonus points (加分) beyond the 分值; "不另外加分" is a cap, not a bonus."""
+    for m in re.finditer(rf"(?<![增追参附叠])加(?:{_N}分|分)|奖励{_N}分", s):
+        if not re.search(r"不|再|另|予", s[max(0, m.start() - 3) : m.start()]):
+            return True
+    return False
+
+
+def _read_clauses(s: str, weight: Decimal) -> Rule | None:
+    # A lead like "评分标准：" or "按绝对值计：" heads the whole text; only 绝对值 matters.
+    lead = r"([\u4e00-\u9fff]{0,8}(?:标准|规则|方法|办法|计分|评分|评定|说明|绝对值)[\u4e00-\u9fff]{0,4}):"
+    if m := re.match(lead, s):
+        s = ("绝对值" if "绝对值" in m.group(1) else "") + s[m.end() :]
+    clauses = _std_clauses(s)
+    if not clauses:
+        return None
+    for reader in (_std_deduct, _std_proportional, _std_bands, _std_tiers):
+        rule = reader(clauses, weight)
+        if rule is not None:
+            return rule
+    return None
+
+
+def _reading(text, weight):
+    """(rule or None, why-manual or "", stated weight or None) for one text."""
+    if not isinstance(text, str) or not text.strip():
+        return None, "为空", None
+    try:
+        weight = _as_weight(weight)
+    except RuleError:
+        return None, "所在行的分值为空或不是数字", None
+    if weight <= 0:
+        return None, "所在行的分值不是正数", None
+    s = _std_normalize(text)
+    ranged = re.search(_SCORE_RANGE_RE, s) is not None
+    if _has_bonus(s):
+        return None, "含加分项，得分可能超出分值，需评价人核定", None
+    discretion = re.search(_DISCRETION_RE, s) is not None
+    rule = _read_clauses(s, weight)
+    if rule is not None and not isinstance(rule, Manual) and (ranged or discretion):
+        rule = None  # a range or a discretionary clause leaves the score to the evaluator
+    stated = None
+    if rule is None and not (ranged or discretion):
+        # Written for other full points ("≤100%计6分…" in a row of 8 分): read at those
+        # points, and let the caller report the contradiction at the cell.
+        # Full points are what a text gives ("计6分", "得满分6分", "×20"), never what it takes.
+        stated_points = re.findall(rf"(?:计|得|记|为|满分|\(|×)({_N})分?", s)
+        for raw in dict.fromkeys(stated_points):
+            other = Decimal(raw)
+            if other > 0 and other != weight:
+                # Only kinds whose full marks are written as points: tiers or bands read at
+                # a sub-item's points ("①…得0.5分") would pass items that add up for tiers.
+                rule = _read_clauses(s, other)
+                if isinstance(rule, Proportional | DeductPerPoint | DeductPerStep):
+                    stated = other
+                    break
+                rule = None
+    if rule is not None:
+        if stated is None and isinstance(rule, Bands | Manual):
+            top = full_marks(rule, weight)
+            stated = top if top != weight else None
+        return rule, "", stated
+    if ranged:
+        return None, "写的是分数区间，需评价人在区间内评定", None
+    if discretion:
+        return None, "含酌情或视情况扣分，需评价人评定", None
+    points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
+    adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight
+    if adds_up or re.search(_COMPOSITE_RE, s):
+        return None, "含多项评分条件（复合条件，或分项计分后相加），无法归为一条规则", None
+    rest = re.sub(rf"每[^,;。]*?扣{_N}分|{_N}分|扣完{_N}分", "", s)
+    if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
+        return None, "按次数或差距扣分，但未写明从多少开始扣（基准）", None
+    return None, "无法自动识别", None
+
+
+def parse(text: str, weight: Decimal) -> Rule | None:
+    """``rules.parse_standard_text``: the rule at the row's weight, or None.
+
+    Discretionary texts (酌情扣分) give ``Manual()``, as they always have; ``read`` gives
+    them ``rule=None`` and a reason instead.
+    """
+    rule, _, stated = _reading(text, weight)
+    if rule is not None and (stated is None or isinstance(rule, Bands | Manual)):
+        # A band or tier rule whose top differs from the 分值 is returned as read: the
+        # caller compares full_marks with the 分值. Other kinds read only at another 分值
+        # give None.
+        if stated is None or full_marks(rule, weight) == stated:
+            return rule
+        return None
+    if rule is None and isinstance(text, str) and re.search(_DISCRETION_RE, _std_normalize(text)):
+        return Manual()
+    return None
+
+
+def read(text: str, weight, *, target: Decimal | None = None):
+    """``rules.read_standard_text``: the reading with why a text is left manual."""
+    from perfeval_xl.rules import StandardReading
+
+    # ``target`` needs no reading of its own: a proportional rule without a target of its
+    # own keeps target=None and score_rule takes the row's target.
+    rule, why, stated = _reading(text, weight)
+    if rule is not None:
+        return StandardReading(text, rule, "", stated)
+    raw = text if isinstance(text, str) else ""
+    shown = re.sub(r"\s+", " ", raw).strip()
+    shown = shown if len(shown) <= 80 else shown[:80] + "…"
+    return StandardReading(raw, None, f"评分标准“{shown}”{why}，按人工评分处理。", None)
