@@ -208,6 +208,37 @@ def test_tables_and_used_range_to_the_last_row_finish_quickly(tmp_path):
     assert digest(path) == before
 
 
+def test_rows_formatted_down_to_the_last_row_finish_quickly(tmp_path):
+    """Whole rows formatted to the end of the sheet: a million cell-less <row> elements,
+    which openpyxl alone needs minutes for."""
+    src = save(build_sample(), tmp_path / "s.xlsx")
+    clean = engine.evaluate(src)
+    part = "xl/worksheets/sheet8.xml"  # 自评表, the 8th sheet
+    path = tmp_path / "formatted.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        xml = zin.read(part).decode("utf-8")
+        last = max(int(n) for n in re.findall(r'<row r="(\d+)"', xml))
+        rows = "".join(f'<row r="{r}" s="1" customFormat="1" ht="15" customHeight="1"/>'
+                       for r in range(last + 1, 1_048_577))
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == part:
+                data = xml.replace("</sheetData>", rows + "</sheetData>").encode("utf-8")
+            zout.writestr(info, data)
+    assert "自评表" in zipfile.ZipFile(path).read("xl/workbook.xml").decode()
+    before = digest(path)
+    start = time.monotonic()
+    r = cli("score", path, "-o", tmp_path / "out.xlsx", "--json", timeout=60)
+    assert time.monotonic() - start < 30
+    assert r.returncode == 0, decoded(r)
+    data = json.loads(r.stdout)
+    assert data["total"] == float(clean.total)
+    found = {(p["code"], p["location"]) for p in data["problems"]}
+    assert ("format-only-rows", f"'自评表'!A{last + 1}") in found
+    assert "1,048,576" not in decoded(r) and f"{1_048_576 - last:,}" in decoded(r)
+    assert digest(path) == before
+
+
 # --- item 6: streams ------------------------------------------------------------------------
 
 

@@ -178,11 +178,103 @@ class OpenpyxlSource:
         if not self.path:
             return None
         if self._cached_wb is None:
-            from openpyxl import load_workbook
-
-            self._cached_wb = load_workbook(self.path, data_only=True)
+            self._cached_wb = load_workbook_bounded(self.path, data_only=True)
         wb = self._cached_wb
         return wb[sheet][coord].value if sheet in wb.sheetnames else None
+
+
+# --------------------------------------------------------------------------- loading
+
+# Sheets formatted down to row 1,048,576 (whole rows selected and filled, a used range never
+# reset) hold a million cell-less <row> elements; openpyxl builds an object per row and needs
+# minutes for them. Trailing rows after the last cell with content carry only formatting, so
+# they are skipped when there are more of them than any table needs.
+TRIM_MIN_ROWS = 10_000
+_TRIM_MIN_PART = 1024 * 1024  # smaller sheet parts cannot hold that many rows
+_CONTENT = (b"<v>", b"<v ", b"<f>", b"<f ", b"<is>")
+
+
+def _trim_trailing_rows(xml: bytes) -> tuple[bytes, int, int] | None:
+    """Drop the <row> elements after the last one holding a value, formula or inline text.
+
+    Returns (new xml, first dropped row number, rows dropped), or None when fewer than
+    TRIM_MIN_ROWS would go (or the part is not plain SpreadsheetML we can cut safely).
+    """
+    start, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
+    if start < 0 or end < 0:
+        return None
+    start = xml.find(b">", start) + 1
+    last = max(xml.rfind(marker, start, end) for marker in _CONTENT)
+    cut = start if last < 0 else xml.find(b"</row>", last, end)
+    if cut < 0:
+        return None
+    cut = cut if last < 0 else cut + len(b"</row>")
+    dropped = xml.count(b"<row", cut, end)
+    if dropped < TRIM_MIN_ROWS:
+        return None
+    m = re.search(rb'<row\b[^>]*?\br="(\d+)"', xml[cut : cut + 4096])
+    first = int(m.group(1)) if m else 0
+    return xml[:cut] + xml[end:], first, dropped
+
+
+def _sheet_titles(zf) -> dict[str, str]:
+    """Worksheet part name -> sheet title, from xl/workbook.xml and its relationships."""
+    try:
+        book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', rel), re.search(r'Target="([^"]+)"', rel)
+        if rid and target:
+            t = target.group(1)
+            targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    out = {}
+    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\bid="([^"]+)"', sheet)
+        if name and rid and rid.group(1) in targets:
+            title = name.group(1).replace("&amp;", "&").replace("&lt;", "<").replace(
+                "&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            out[targets[rid.group(1)]] = title
+    return out
+
+
+def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = False):
+    """openpyxl's ``load_workbook`` with trailing format-only rows skipped (see above).
+
+    The skipped rows are recorded on the workbook as ``perfeval_trimmed``
+    ({sheet title: (first row, count)}) so the reader can say so. The file on disk is
+    never touched; only the copy handed to openpyxl is cut.
+    """
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    trimmed: dict[str, tuple[int, int]] = {}
+    source: Any = path
+    with zipfile.ZipFile(path) as zf:
+        big = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/")
+               and i.filename.endswith(".xml") and i.file_size > _TRIM_MIN_PART]
+        cut = {}
+        for info in big:
+            done = _trim_trailing_rows(zf.read(info))
+            if done is not None:
+                cut[info.filename] = done
+        if cut:
+            titles = _sheet_titles(zf)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+                for info in zf.infolist():
+                    data = cut[info.filename][0] if info.filename in cut else zf.read(info)
+                    out.writestr(info.filename, data)
+            source = buf
+            for part, (_, first, count) in cut.items():
+                trimmed[titles.get(part, part)] = (first, count)
+    wb = load_workbook(source, keep_vba=keep_vba, data_only=data_only)
+    wb.perfeval_trimmed = trimmed
+    return wb
 
 
 # --------------------------------------------------------------------------- conversions
@@ -414,6 +506,12 @@ def read_evaluation(source: CellSource) -> Evaluation:
             "这不是 perfeval_xl 自评表：找不到定义名称 unit_name、tbl_scores 等。"
             "请用 perfeval-xl new 新建自评表后填写，或用 perfeval-xl adopt 接管本县下发的自评表。")
     rd = Reader(source)
+    for title, (first, count) in getattr(getattr(source, "wb", None), "perfeval_trimmed",
+                                         {}).items():
+        rd.problem("warning", "format-only-rows",
+                   f"第 {first} 行起有 {count:,} 个只有格式、没有内容的空行（格式一直延伸到表格末尾），"
+                   "读取时已跳过；建议在 Excel 中删除这些空行，文件会更小、打开更快。",
+                   Location(title, f"A{first}" if first else ""))
 
     def locate(name: str, label: str, sheet_hint: str) -> Location | None:
         text = names.get(name)
