@@ -68,7 +68,7 @@ def fmt_count(d: Any) -> str:
 
 # ------------------------------------------------------------------ quoting user text
 
-QUOTE_LIMIT = 50  # characters of a workbook's text quoted in one message
+QUOTE_LIMIT = 60  # characters of a workbook's text quoted in one message
 _QUOTED = re.compile(r"“([^”]*)”|「([^」]*)」")
 
 

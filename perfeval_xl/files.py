@@ -40,8 +40,8 @@ def name_fits(name: str) -> bool:
 def write_target(path: str | os.PathLike) -> Path:
     """Where writing ``path`` really lands, refusing links that lead out of its folder.
 
-    A symlink whose target lies in the link's own folder is followed (the target is
-    replaced, the link stays a link). One that leads anywhere else (``out.docx`` ->
+    A symlink whose target lies in the link's own folder (or below it) is followed (the
+    target is replaced, the link stays a link). One that leads anywhere else (``out.docx`` ->
     ``~/.bashrc``) would make an output land outside the output place, so it is refused.
 
     Raises:
@@ -57,7 +57,7 @@ def write_target(path: str | os.PathLike) -> Path:
         return path
     place = (path.parent if str(path.parent) else Path(".")).resolve()
     target = path.resolve()
-    if target.parent != place:
+    if not target.is_relative_to(place):
         raise OutputError(
             f"输出文件 {path} 是指向 {target} 的符号链接，链接目标不在输出文件夹 {place} 中，"
             "为防止改写其他位置的文件已拒绝写入；请删除该链接或换一个输出文件名。")
@@ -147,8 +147,13 @@ def safe_filename(name: str, fallback: str = "未命名单位", max_len: int = 4
     folder. A shortened name ends in ``_`` and 6 hex digits of a hash of the whole name, so
     two long names that share their start still give different files.
     """
+    from perfeval_xl.display import strip_invisible
+
+    # Pasted names bring invisible characters: spaces that look like spaces become spaces,
+    # zero-width ones go (a file name must read the way it looks).
+    text = strip_invisible(str(name or "").replace("\u00a0", " ").replace("\u3000", " "))
     # Leading = + - @ are legal in file names but look like formulas wherever the name is shown.
-    s = _ILLEGAL.sub("_", str(name or "")).strip().lstrip("=+-@").strip().strip(".").strip()
+    s = _ILLEGAL.sub("_", text).strip().lstrip("=+-@").strip().strip(".").strip()
     s = re.sub(r"_+", "_", s)
     if not s or set(s) <= {"_"}:
         s = fallback

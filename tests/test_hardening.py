@@ -162,6 +162,7 @@ def test_safe_filename_shortens_uniquely_and_keeps_windows_rules():
     assert safe_filename("CON") == "_CON" and safe_filename("aux.txt") == "_aux.txt"
     assert safe_filename('a<b>c:"d"/e\\f|g?h*') == "a_b_c_d_e_f_g_h_"
     assert safe_filename("短名称") == "短名称"
+    assert safe_filename("\ufeff单位\u200b名称\u3000甲") == "单位名称 甲"
 
 
 def test_scored_and_backup_names_of_a_long_input_fit(tmp_path):

@@ -634,8 +634,10 @@ def _score_rows(rd: Reader, rows: list[Row], anchors: dict) -> list[ScoreRow]:
             continue
         if code in positions:
             # Scored once: the first row keeps its results (the writer writes there); the
-            # copy would count its weight and score a second time.
-            _duplicate(rd, r, code, firsts[code])
+            # copy would count its weight and score a second time. 个性指标 mirrors are
+            # reported on their own sheet, where the user fixes them (_custom_rows).
+            if not code.startswith("custom_"):
+                _duplicate(rd, r, code, firsts[code])
             continue
         positions[code], firsts[code] = r.row, _row_loc(r)
         if code.startswith("custom_"):
