@@ -121,6 +121,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _robust_streams()
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (``perfeval-xl score --json | head -1``). Point stdout at
+        # devnull so the interpreter's final flush cannot raise again (Python docs, "Note
+        # on SIGPIPE"); the work itself is done, so exit as a closed console would.
+        _silence(sys.stdout)
+        return EXIT_UNUSABLE
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.command:
         _parser().print_help(sys.stderr)
@@ -134,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("已取消。")
         return EXIT_UNUSABLE
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # last resort: no traceback for the user
         from perfeval_xl.engine import NotOurWorkbook, UnusableWorkbook
         from perfeval_xl.files import OutputError
@@ -158,8 +172,62 @@ def _report_error(exc: Exception) -> bool:
     return bool(mod) and isinstance(exc, getattr(mod, "ReportError", ()))
 
 
+def _robust_streams() -> None:
+    """Messages must never crash on the console's encoding (a GBK console cannot show every
+    character a workbook may hold): unencodable characters become escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured
+                pass
+
+
+def _silence(stream) -> None:
+    """Redirect a closed pipe's file descriptor to devnull (no further BrokenPipeError)."""
+    import os
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    try:
+        print(msg, file=sys.stderr)
+        sys.stderr.flush()
+    except BrokenPipeError:  # stderr piped into a reader that quit: stay quiet, go on
+        _silence(sys.stderr)
+
+
+def _print_json(data) -> None:
+    """§4.2 JSON on stdout as UTF-8 bytes, whatever the console encoding (a GBK console
+    redirected to a file must still give valid UTF-8 JSON). A stream without a byte layer
+    gets text, ASCII-escaped if its encoding cannot take the characters. A reader that
+    closes the pipe early ends the output quietly; the command itself carries on."""
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    out = sys.stdout
+    try:
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            out.flush()
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+            return
+        try:
+            out.write(text)
+        except UnicodeEncodeError:
+            out.write(json.dumps(data, ensure_ascii=True, indent=2) + "\n")
+        out.flush()
+    except BrokenPipeError:
+        _silence(out)
 
 
 def _print_problems(problems) -> None:
@@ -238,8 +306,11 @@ def cmd_score(args) -> int:
         raise UsageError("--in-place 与 -o 不能同时使用。")
     path, wb, result = _evaluate(args)
     if args.in_place:
-        backup = backup_copy(path)
-        out = path
+        # A link is written through: its target gets the scores and the backup beside it,
+        # and the link stays a link (replacing the link itself would leave the real
+        # workbook unscored).
+        out = path.resolve() if path.is_symlink() else path
+        backup = backup_copy(out)
         _err(f"已备份原文件：{backup}")
     else:
         out = Path(args.output) if args.output else default_scored_path(path)
@@ -249,7 +320,7 @@ def cmd_score(args) -> int:
             raise UsageError("输出文件扩展名应为 .xlsx 或 .xlsm。")
     write_scored(wb, result, out, source=path)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        _print_json(result.to_json())
     _print_problems(result.problems)
     _err(_summary(result))
     _err(f"已写入：{out}")
@@ -259,7 +330,7 @@ def cmd_score(args) -> int:
 def cmd_check(args) -> int:
     _, _, result = _evaluate(args)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        _print_json(result.to_json())
     _print_problems(result.problems)
     _err(f"校验完成：错误 {len(result.errors)} 个，警告 {len(result.warnings)} 个。")
     return _exit_for(result)
@@ -319,7 +390,7 @@ def cmd_batch(args) -> int:
     except BatchError as exc:
         raise UsageError(exc.message) from None
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        _print_json(result.to_json())
     for line in result.summary_lines():
         _err(line)
     return result.exit_code

@@ -43,12 +43,12 @@ def open_workbook(path: str | Path, *, keep_vba: bool | None = None):
     except safety.UnusableFile as exc:
         raise UnusableWorkbook(exc.message) from None
     safety.ensure_defused()
-    from openpyxl import load_workbook
+    from perfeval_xl.workbook.reader import load_workbook_bounded
 
     if keep_vba is None:
         keep_vba = path.suffix.lower() == ".xlsm"
     try:
-        return load_workbook(path, keep_vba=keep_vba)
+        return load_workbook_bounded(path, keep_vba=keep_vba)
     except Exception as exc:  # openpyxl raises many types for damaged parts
         raise UnusableWorkbook(
             f"无法读取工作簿 {path.name}：文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）。"

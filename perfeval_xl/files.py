@@ -6,6 +6,7 @@ Excel holds the target open or the disk fills up half way.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -24,9 +25,58 @@ class OutputError(Exception):
         self.message = message
 
 
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temp file in the same folder and a rename."""
+# Longest file name: 255 bytes on Linux file systems (ext4, XFS, Btrfs), 255 UTF-16 units
+# on NTFS; the stricter of the two applies to names we generate.
+NAME_MAX_BYTES = 255
+NAME_MAX_UNITS = 255
+
+
+def name_fits(name: str) -> bool:
+    """Whether ``name`` is short enough as one file-name component on Linux and Windows."""
+    return (len(name.encode("utf-8", "surrogateescape")) <= NAME_MAX_BYTES
+            and len(name.encode("utf-16-le", "surrogatepass")) // 2 <= NAME_MAX_UNITS)
+
+
+def write_target(path: str | os.PathLike) -> Path:
+    """Where writing ``path`` really lands, refusing links that lead out of its folder.
+
+    A symlink whose target lies in the link's own folder (or below it) is followed (the
+    target is replaced, the link stays a link). One that leads anywhere else (``out.docx`` ->
+    ``~/.bashrc``) would make an output land outside the output place, so it is refused.
+
+    Raises:
+        OutputError: the name is too long, or the link leads outside the folder.
+    """
     path = Path(path)
+    if not name_fits(path.name):
+        size = len(path.name.encode("utf-8", "surrogateescape"))
+        raise OutputError(
+            f"输出文件名过长（{size} 字节，上限 {NAME_MAX_BYTES} 字节）：{_clip_name(path.name)}。"
+            "请换一个较短的文件名。")
+    if not path.is_symlink():
+        return path
+    place = (path.parent if str(path.parent) else Path(".")).resolve()
+    target = path.resolve()
+    if not target.is_relative_to(place):
+        raise OutputError(
+            f"输出文件 {path} 是指向 {target} 的符号链接，链接目标不在输出文件夹 {place} 中，"
+            "为防止改写其他位置的文件已拒绝写入；请删除该链接或换一个输出文件名。")
+    if target.is_dir():
+        raise OutputError(f"输出文件 {path} 是指向文件夹的链接，请指定一个文件名。")
+    return target
+
+
+def _clip_name(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same folder and a rename.
+
+    A symlink to a file in the same folder is written through (see :func:`write_target`);
+    the returned path is the file actually written.
+    """
+    path = write_target(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"输出文件夹不存在：{folder}。请先创建该文件夹或换一个输出位置。")
@@ -86,22 +136,63 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 
 
-def safe_filename(name: str, fallback: str = "未命名单位", max_len: int = 80) -> str:
+def safe_filename(name: str, fallback: str = "未命名单位", max_len: int = 40, *,
+                  max_bytes: int = 120) -> str:
     """Make text (a unit name from a workbook) safe as one file-name component on Windows
-    and Linux: no path separators or illegal characters, no leading dots, no reserved names."""
+    and Linux: no path separators or illegal characters, no leading dots, no reserved names.
+
+    The result is at most ``max_len`` characters and ``max_bytes`` UTF-8 bytes, so that a
+    caller's suffix (``_2021年度部门整体支出绩效自评报告.docx`` is 52 bytes, 24 characters)
+    still fits Linux's 255-byte names and leaves most of Windows' 260-character path for the
+    folder. A shortened name ends in ``_`` and 6 hex digits of a hash of the whole name, so
+    two long names that share their start still give different files.
+    """
+    from perfeval_xl.display import strip_invisible
+
+    # Pasted names bring invisible characters: spaces that look like spaces become spaces,
+    # zero-width ones go (a file name must read the way it looks).
+    text = strip_invisible(str(name or "").replace("\u00a0", " ").replace("\u3000", " "))
     # Leading = + - @ are legal in file names but look like formulas wherever the name is shown.
-    s = _ILLEGAL.sub("_", str(name or "")).strip().lstrip("=+-@").strip().strip(".").strip()
+    s = _ILLEGAL.sub("_", text).strip().lstrip("=+-@").strip().strip(".").strip()
     s = re.sub(r"_+", "_", s)
     if not s or set(s) <= {"_"}:
         s = fallback
-    if s.upper().split(".")[0] in _RESERVED:
+    if s.upper().split(".")[0].strip() in _RESERVED:
         s = "_" + s
-    return s[:max_len]
+    return shorten(s, max_len, max_bytes)
+
+
+def shorten(text: str, max_len: int, max_bytes: int = NAME_MAX_BYTES) -> str:
+    """``text`` cut to ``max_len`` characters and ``max_bytes`` UTF-8 bytes; when cut, it ends
+    in ``_`` plus 6 hex digits of the whole text's hash (unique, stable between runs)."""
+    def fits(t: str) -> bool:
+        return len(t) <= max_len and len(t.encode("utf-8", "surrogateescape")) <= max_bytes
+
+    if fits(text):
+        return text
+    tag = "_" + hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    head = text[: max(max_len - len(tag), 1)]
+    while head and not fits(head + tag):
+        head = head[:-1]
+    # Windows drops trailing dots and spaces; keep the cut end clean.
+    return head.rstrip(" .") + tag
+
+
+def fit_name(stem: str, tail: str) -> str:
+    """``stem + tail`` as a file name, the stem shortened (see :func:`shorten`) when the whole
+    would exceed 255 bytes / UTF-16 units; ``tail`` (suffix, extension) is always kept."""
+    name = stem + tail
+    if name_fits(name):
+        return name
+    budget = NAME_MAX_BYTES - len(tail.encode("utf-8", "surrogateescape"))
+    units = NAME_MAX_UNITS - len(tail.encode("utf-16-le", "surrogatepass")) // 2
+    return shorten(stem, units, budget) + tail
 
 
 def default_scored_path(path: Path) -> Path:
-    """自评表.xlsx -> 自评表_已评分.xlsx beside it."""
-    return path.with_name(f"{path.stem}_已评分{path.suffix}")
+    """自评表.xlsx -> 自评表_已评分.xlsx beside it (the stem shortened if the name would be
+    too long)."""
+    return path.with_name(fit_name(path.stem, f"_已评分{path.suffix}"))
 
 
 def backup_copy(path: Path) -> Path:
@@ -109,7 +200,7 @@ def backup_copy(path: Path) -> Path:
     import shutil
 
     for n in range(1, 1000):
-        target = path.with_name(f"{path.stem}.bak-{n}{path.suffix}")
+        target = path.with_name(fit_name(path.stem, f".bak-{n}{path.suffix}"))
         if not target.exists():
             try:
                 shutil.copy2(path, target)

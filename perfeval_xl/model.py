@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from perfeval_xl.display import QUOTE_LIMIT, clip_quotes
+
 Number = Decimal
 
 
@@ -36,6 +38,11 @@ class Problem:
     code: str
     message: str
     location: Location | None = None
+
+    def __post_init__(self) -> None:
+        # Quoted workbook text is cut to a readable length wherever the message was built.
+        if len(self.message) > QUOTE_LIMIT:
+            object.__setattr__(self, "message", clip_quotes(self.message))
 
     def to_json(self) -> dict[str, Any]:
         return {

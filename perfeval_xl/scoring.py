@@ -14,7 +14,7 @@ import dataclasses
 from decimal import Decimal
 
 from perfeval_xl import catalogue, rules
-from perfeval_xl.display import fmt_rate, fmt_score
+from perfeval_xl.display import clip, fmt_rate, fmt_score
 from perfeval_xl.indicators import Calc, compute
 from perfeval_xl.model import Evaluation, IndicatorResult, Problem, ScoreRow
 
@@ -66,7 +66,7 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
         rule = _row_rule(row)
     except rules.RuleError as exc:
         problems.append(Problem("error", "bad-rule", exc.message, row.rule_loc))
-        res.standard = f"（评分规则有误：{row.rule_text}）"
+        res.standard = f"（评分规则有误：{clip(row.rule_text)}）"
         return res, problems
     if row.weight is None:
         return res, problems
@@ -79,7 +79,7 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
     if full != row.weight and not isinstance(rule, rules.Manual):
         problems.append(Problem(
             "error", "rule-weight-mismatch",
-            f"{row.name}的评分规则最高可得{fmt_score(full)}分，与分值{fmt_score(row.weight)}分不一致，请修改评分规则或分值。",
+            f"{clip(row.name)}的评分规则最高可得{fmt_score(full)}分，与分值{fmt_score(row.weight)}分不一致，请修改评分规则或分值。",
             row.rule_loc))
     if res.value is None or res.value == "":
         if calc is None:
@@ -88,7 +88,7 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
                 row.entered_loc if row.direction == "定性" else row.actual_loc)
             problems.append(Problem(
                 "error", "missing-assessment",
-                f"{row.name}未填写{what}，无法评分（按0分计入总分）。", where))
+                f"{clip(row.name)}未填写{what}，无法评分（按0分计入总分）。", where))
             res.note = f"未填写{what}"
         return res, problems
     try:

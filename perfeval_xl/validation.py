@@ -13,7 +13,7 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter
 
 from perfeval_xl import catalogue, indicators
-from perfeval_xl.display import fmt_amount, fmt_score
+from perfeval_xl.display import clip, fmt_amount, fmt_score
 from perfeval_xl.model import Evaluation, IndicatorResult, Location, Problem
 from perfeval_xl.workbook import layout
 
@@ -132,10 +132,10 @@ def check_weights(ev: Evaluation, ctx: Context) -> list[Problem]:
     for row in ev.rows:
         if row.weight is None:
             out.append(Problem("error", "weight-missing",
-                               f"“{row.name}”未填写分值，请填写数字。", row.weight_loc))
+                               f"“{clip(row.name)}”未填写分值，请填写数字。", row.weight_loc))
         elif row.weight < 0:
             out.append(Problem("error", "weight-invalid",
-                               f"“{row.name}”的分值不能为负数。", row.weight_loc))
+                               f"“{clip(row.name)}”的分值不能为负数。", row.weight_loc))
         else:
             total += row.weight
     if ev.rows and total != HUNDRED:
@@ -146,7 +146,7 @@ def check_weights(ev: Evaluation, ctx: Context) -> list[Problem]:
     for r in ctx.results:
         if r.score is not None and r.weight is not None and not (0 <= r.score <= r.weight):
             out.append(Problem("error", "score-out-of-range",
-                               f"“{r.name}”得分 {r.score} 超出 0～{r.weight} 分。", r.location))
+                               f"“{clip(r.name)}”得分 {r.score} 超出 0～{r.weight} 分。", r.location))
     return out
 
 
@@ -163,7 +163,7 @@ def check_required_inputs(ev: Evaluation, ctx: Context) -> list[Problem]:
             den = indicators.denominator_input(r.code)
             loc = _loc(ev, den) if den in ev.inputs else None
             out.append(Problem("error", "zero-denominator",
-                               f"{r.note}，请核对该数据（{r.name}按0分计入总分）。", loc or r.location))
+                               f"{r.note}，请核对该数据（{clip(r.name)}按0分计入总分）。", loc or r.location))
             continue
         for name in r.blank_inputs:
             if _loc(ev, name) in rejected:
@@ -171,7 +171,7 @@ def check_required_inputs(ev: Evaluation, ctx: Context) -> list[Problem]:
             label = catalogue.inputs()[name].label
             out.append(Problem(
                 "error", "missing-input",
-                f"“{label}”未填写，无法计算{r.name}（按0分计入总分），请填写。",
+                f"“{label}”未填写，无法计算{clip(r.name)}（按0分计入总分），请填写。",
                 _loc(ev, name) or r.location))
     # One blank input can block several rates: report each cell once.
     seen, unique = set(), []
@@ -191,7 +191,7 @@ def check_rates_plausible(ev: Evaluation, ctx: Context) -> list[Problem]:
                 and r.code not in ("carryover_change_rate", "three_public_change_rate"):
             out.append(Problem(
                 "warning", "implausible-rate",
-                f"{r.name}为 {r.value:.2f}%，超过 200%，请核对相关数据的单位（万元）是否一致。",
+                f"{clip(r.name)}为 {r.value:.2f}%，超过 200%，请核对相关数据的单位（万元）是否一致。",
                 r.location))
     return out
 

@@ -333,3 +333,13 @@ def test_rejected_cell_is_not_also_reported_blank(tmp_path):
     loc = str(r.evaluation.inputs["budget_initial"].location)
     at_cell = [c for c, where in codes(r) if where == loc]
     assert at_cell == ["excel-error"]
+
+
+def test_duplicate_custom_indicator_code_is_reported_once_on_its_own_sheet(tmp_path):
+    wb = filled()
+    sheet, cols, r0, _ = table_cells(wb, "tbl_custom")
+    wb[sheet][f"{cols['代码']}{r0 + 2}"].value = "custom_01"  # the second row copies the first's
+    result = evaluate(wb, tmp_path)
+    dups = [(p.code, str(p.location)) for p in result.problems if p.code == "duplicate-indicator"]
+    assert dups == [("duplicate-indicator", f"'{sheet}'!{cols['代码']}{r0 + 2}")]
+    assert [i.code for i in result.indicators].count("custom_01") == 1

@@ -283,7 +283,43 @@ def test_highly_compressible_member(tmp_path, no_decompression):
 def test_total_size_limit(tmp_path, no_decompression):
     path = make_xlsx(tmp_path / "limit.xlsx")
     with no_decompression():
-        refused(check_workbook_file, path, "too-large", max_uncompressed=1000)
+        exc = refused(check_workbook_file, path, "too-large", max_uncompressed=1000)
+    # An ordinary ratio over the budget is a big file, not an attack: say what to do.
+    assert "炸弹" not in exc.message and "处理上限" in exc.message
+
+
+def test_limits_follow_excel_and_deflate():
+    # Excel's 64,000 cell formats compress ~300:1: below the XML limit, which is deflate's
+    # own maximum (1032:1) with headroom; binary parts keep the tighter limit.
+    assert safety.MAX_RATIO >= 1032 and safety.MAX_BINARY_RATIO == 200
+    assert safety.MAX_ENTRIES >= 65_535 and safety.MAX_UNCOMPRESSED >= 64 * 1024 * 1024
+
+
+def test_repetitive_legal_xml_passes(tmp_path):
+    # 64,000 identical cell formats: the most repetitive styles part Excel can save.
+    xf = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    styles = (f'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              f'<cellXfs count="64000">{xf * 64000}</cellXfs></styleSheet>').encode()
+    src = make_xlsx(tmp_path / "src.xlsx")
+    path = rewrite(src, tmp_path / "styles.xlsx", {"xl/styles.xml": styles})
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/styles.xml")
+    assert info.file_size > 200 * info.compress_size  # refused as a bomb before
+    check_workbook_file(path)
+
+
+def test_xml_member_beyond_what_deflate_can_do_is_a_bomb(tmp_path, no_decompression):
+    # bzip2 (which Office never writes) packs repetitive XML far beyond deflate's 1032:1.
+    src = make_xlsx(tmp_path / "src.xlsx")
+    path = tmp_path / "bz.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        zout.writestr("xl/worksheets/sheet2.xml", b"<row/>" * (4 << 20),
+                      compress_type=zipfile.ZIP_BZIP2)
+    with no_decompression():
+        exc = refused(check_workbook_file, path, "zip-bomb")
+    assert "xl/worksheets/sheet2.xml" in exc.message and "炸弹" in exc.message
 
 
 def test_too_many_entries(tmp_path, no_decompression):

@@ -25,6 +25,7 @@ from typing import Any
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from perfeval_xl import catalogue
+from perfeval_xl.display import clip, invisible_chars, strip_invisible
 from perfeval_xl.model import Cell, Evaluation, Location, Problem, Row, ScoreRow
 from perfeval_xl.workbook import layout
 from perfeval_xl.workbook.formula import (
@@ -83,6 +84,7 @@ class OpenpyxlSource:
         self._cached_wb = None
         self._names: dict[str, str] | None = None
         self._sheets = {ws.title: ws for ws in wb.worksheets}
+        self._data_extent: dict[str, tuple[int, int]] = {}
 
     def defined_names(self) -> dict[str, str]:
         if self._names is None:
@@ -112,6 +114,24 @@ class OpenpyxlSource:
 
     def max_row(self, sheet: str) -> int:
         return self.wb[sheet].max_row if sheet in self.wb.sheetnames else 0
+
+    def data_extent(self, sheet: str) -> tuple[int, int]:
+        """(last row, last column) holding a value or formula; (0, 0) for an empty sheet.
+
+        ``max_row``/``max_column`` also count cells that are only formatted, and a county
+        that formats whole columns gets a used range down to row 1,048,576: scans stop at
+        the real data instead. One pass over the stored cells, cached per sheet.
+        """
+        if sheet not in self._data_extent:
+            ws = self._sheets.get(sheet)
+            rows = cols = 0
+            # openpyxl keeps a sheet's cells in ``_cells`` ({(row, col): cell}); walking it
+            # costs the cells that exist, never the empty grid up to max_row.
+            for (r, c), cell in (ws._cells.items() if ws is not None else ()):
+                if cell.value is not None and cell.value != "":
+                    rows, cols = max(rows, r), max(cols, c)
+            self._data_extent[sheet] = (rows, cols)
+        return self._data_extent[sheet]
 
     def value(self, sheet: str, coord: str) -> Any:
         key = (sheet, coord)
@@ -149,19 +169,112 @@ class OpenpyxlSource:
         return v
 
     def _extent(self, sheet: str) -> tuple[int, int]:
-        ws = self.wb[sheet]
-        return ws.max_row, ws.max_column
+        # Whole-column references (E:E) end at the real data, not at the formatted range.
+        rows, cols = self.data_extent(sheet)
+        return max(rows, 1), max(cols, 1)
 
     def _cached(self, sheet: str, coord: str) -> Any:
         """Excel's cached result of a formula, read lazily (a second load) and only once."""
         if not self.path:
             return None
         if self._cached_wb is None:
-            from openpyxl import load_workbook
-
-            self._cached_wb = load_workbook(self.path, data_only=True)
+            self._cached_wb = load_workbook_bounded(self.path, data_only=True)
         wb = self._cached_wb
         return wb[sheet][coord].value if sheet in wb.sheetnames else None
+
+
+# --------------------------------------------------------------------------- loading
+
+# Sheets formatted down to row 1,048,576 (whole rows selected and filled, a used range never
+# reset) hold a million cell-less <row> elements; openpyxl builds an object per row and needs
+# minutes for them. Trailing rows after the last cell with content carry only formatting, so
+# they are skipped when there are more of them than any table needs.
+TRIM_MIN_ROWS = 10_000
+_TRIM_MIN_PART = 1024 * 1024  # smaller sheet parts cannot hold that many rows
+_CONTENT = (b"<v>", b"<v ", b"<f>", b"<f ", b"<is>")
+
+
+def _trim_trailing_rows(xml: bytes) -> tuple[bytes, int, int] | None:
+    """Drop the <row> elements after the last one holding a value, formula or inline text.
+
+    Returns (new xml, first dropped row number, rows dropped), or None when fewer than
+    TRIM_MIN_ROWS would go (or the part is not plain SpreadsheetML we can cut safely).
+    """
+    start, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
+    if start < 0 or end < 0:
+        return None
+    start = xml.find(b">", start) + 1
+    last = max(xml.rfind(marker, start, end) for marker in _CONTENT)
+    cut = start if last < 0 else xml.find(b"</row>", last, end)
+    if cut < 0:
+        return None
+    cut = cut if last < 0 else cut + len(b"</row>")
+    dropped = xml.count(b"<row", cut, end)
+    if dropped < TRIM_MIN_ROWS:
+        return None
+    m = re.search(rb'<row\b[^>]*?\br="(\d+)"', xml[cut : cut + 4096])
+    first = int(m.group(1)) if m else 0
+    return xml[:cut] + xml[end:], first, dropped
+
+
+def _sheet_titles(zf) -> dict[str, str]:
+    """Worksheet part name -> sheet title, from xl/workbook.xml and its relationships."""
+    try:
+        book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', rel), re.search(r'Target="([^"]+)"', rel)
+        if rid and target:
+            t = target.group(1)
+            targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    out = {}
+    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\bid="([^"]+)"', sheet)
+        if name and rid and rid.group(1) in targets:
+            title = name.group(1).replace("&amp;", "&").replace("&lt;", "<").replace(
+                "&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            out[targets[rid.group(1)]] = title
+    return out
+
+
+def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = False):
+    """openpyxl's ``load_workbook`` with trailing format-only rows skipped (see above).
+
+    The skipped rows are recorded on the workbook as ``perfeval_trimmed``
+    ({sheet title: (first row, count)}) so the reader can say so. The file on disk is
+    never touched; only the copy handed to openpyxl is cut.
+    """
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    trimmed: dict[str, tuple[int, int]] = {}
+    source: Any = path
+    with zipfile.ZipFile(path) as zf:
+        big = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/")
+               and i.filename.endswith(".xml") and i.file_size > _TRIM_MIN_PART]
+        cut = {}
+        for info in big:
+            done = _trim_trailing_rows(zf.read(info))
+            if done is not None:
+                cut[info.filename] = done
+        if cut:
+            titles = _sheet_titles(zf)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+                for info in zf.infolist():
+                    data = cut[info.filename][0] if info.filename in cut else zf.read(info)
+                    out.writestr(info.filename, data)
+            source = buf
+            for part, (_, first, count) in cut.items():
+                trimmed[titles.get(part, part)] = (first, count)
+    wb = load_workbook(source, keep_vba=keep_vba, data_only=data_only)
+    wb.perfeval_trimmed = trimmed
+    return wb
 
 
 # --------------------------------------------------------------------------- conversions
@@ -202,7 +315,8 @@ class Reader:
         v = self.src.value(loc.sheet, loc.cell)
         if isinstance(v, Unevaluated):
             self.problem("error", "formula-unevaluated",
-                         f"公式 {v.formula} 没有计算结果且无法在 Excel 之外计算：{v.message}", loc)
+                         f"公式“{clip(v.formula)}”没有计算结果且无法在 Excel 之外计算：{v.message}",
+                         loc)
             return None
         if isinstance(v, ExcelError) or (isinstance(v, str) and v.strip() in ERROR_CODES):
             self.problem("error", "excel-error",
@@ -224,35 +338,53 @@ class Reader:
             what = "逻辑值" if isinstance(v, bool) else (
                 "日期" if isinstance(v, (_dt.date, _dt.datetime, _dt.time)) else "非数值")
             self.problem("error", "not-a-number",
-                         f"“{label}”应填写数字，当前为{what}“{v}”，请改为数值。", loc)
+                         f"“{label}”应填写数字，当前为{what}“{clip(v)}”，请改为数值。", loc)
             return None
         elif kind == "percent" and _has_percent_format(self.src.number_format(loc.sheet, loc.cell)):
             d = d * 100
         if abs(d) > _MAX_ABS:
             self.problem("error", "absurd-number",
-                         f"“{label}”的数值 {v} 大得不合理（金额单位为万元），请核对。", loc)
+                         f"“{label}”的数值 {clip(v)} 大得不合理（金额单位为万元），请核对。", loc)
             return None
         return d
 
     def _text_number(self, text: str, loc: Location, label: str, kind: str) -> Decimal | None:
-        s = unicodedata.normalize("NFKC", text).strip().replace(",", "").replace(" ", "")
+        # Zero-width spaces, a BOM or NBSP come with text pasted from web pages and other
+        # systems; they are invisible in the cell, so the message must name them.
+        hidden = invisible_chars(text)
+        why = f"（含不可见字符：{'、'.join(hidden)}）" if hidden else ""
+        s = unicodedata.normalize("NFKC", strip_invisible(text)).strip()
+        s = s.replace(",", "").replace(" ", "")
+        if not s:  # only invisible characters: the cell looks blank and is read as blank
+            self.problem("warning", "invisible-char",
+                         f"“{label}”看似空白，但含不可见字符（{'、'.join(hidden)}），已按空白处理；"
+                         "请清除该单元格内容。", loc)
+            return None
+        shown = clip(text)
         unit = next((u for u in _UNIT_SUFFIXES if s.endswith(u)), "")
         core = s[: len(s) - len(unit)] if unit else s
         if not unit and core.endswith("元"):
             self.problem("error", "not-a-number",
-                         f"“{label}”填写为“{text}”：金额单位应为万元，请换算为万元后只填数字。", loc)
+                         f"“{label}”填写为“{shown}”{why}：金额单位应为万元，请换算为万元后只填数字。",
+                         loc)
             return None
         if not _NUM.match(core):
             self.problem("error", "not-a-number",
-                         f"“{label}”应填写数字，当前为文本“{text[:40]}”，请改为数值。", loc)
+                         f"“{label}”应填写数字，当前为文本“{shown}”{why}，请改为数值。", loc)
             return None
         if unit == "%" and kind not in ("percent", "number"):
             self.problem("error", "not-a-number",
-                         f"“{label}”不是百分比，不应填写“{text}”，请填写数值。", loc)
+                         f"“{label}”不是百分比，不应填写“{shown}”{why}，请填写数值。", loc)
             return None
         d = Decimal(core)
-        self.problem("warning", "text-number",
-                     f"“{label}”以文本形式填写（“{text}”），已按 {d} 读取；建议改为数值格式。", loc)
+        if hidden:
+            self.problem("warning", "invisible-char",
+                         f"“{label}”含不可见字符（{'、'.join(hidden)}），已去除并按 {d} 读取；"
+                         "请删除这些字符并改为数值格式。", loc)
+        else:
+            self.problem("warning", "text-number",
+                         f"“{label}”以文本形式填写（“{shown}”），已按 {d} 读取；建议改为数值格式。",
+                         loc)
         return d
 
     def text(self, loc: Location) -> str | None:
@@ -305,6 +437,18 @@ def _table_area(names: dict[str, str], name: str) -> tuple[str, int, int, int, i
     return sheet, min_row, min_col, max_row, max_col
 
 
+def _clip_area(source, area: tuple[str, int, int, int, int]) -> tuple[str, int, int, int, int]:
+    """A table area cut at the sheet's real data (a name reaching row 1,048,576 or column
+    XFD must not make the reader walk, and create, millions of empty cells)."""
+    sheet, r0, c0, r1, c1 = area
+    extent = getattr(source, "data_extent", None)
+    if extent is not None:
+        rows, cols = extent(sheet)
+    else:  # a source without it (xlwings): its used range
+        rows, cols = source.max_row(sheet), c1
+    return sheet, r0, c0, max(r0, min(r1, rows)), max(c0, min(c1, cols))
+
+
 def read_table(rd: Reader, names: dict[str, str], name: str,
                numeric: tuple[str, ...] = ()) -> tuple[list[Row], dict[str, str], tuple | None]:
     """Rows of table ``name`` (blank rows skipped) and its header -> column letter map."""
@@ -315,7 +459,7 @@ def read_table(rd: Reader, names: dict[str, str], name: str,
                    f"缺少表格区域名称 {name}（“{sheet_expected}”表），请勿删除或改名；"
                    "可用 perfeval-xl new 新建表格对照恢复。", Location(sheet_expected))
         return [], {}, None
-    sheet, r0, c0, r1, c1 = area
+    sheet, r0, c0, r1, c1 = area = _clip_area(rd.src, area)
     cols: dict[str, str] = {}
     for c in range(c0, c1 + 1):
         letter = get_column_letter(c)
@@ -362,6 +506,12 @@ def read_evaluation(source: CellSource) -> Evaluation:
             "这不是 perfeval_xl 自评表：找不到定义名称 unit_name、tbl_scores 等。"
             "请用 perfeval-xl new 新建自评表后填写，或用 perfeval-xl adopt 接管本县下发的自评表。")
     rd = Reader(source)
+    for title, (first, count) in getattr(getattr(source, "wb", None), "perfeval_trimmed",
+                                         {}).items():
+        rd.problem("warning", "format-only-rows",
+                   f"第 {first} 行起有 {count:,} 个只有格式、没有内容的空行（格式一直延伸到表格末尾），"
+                   "读取时已跳过；建议在 Excel 中删除这些空行，文件会更小、打开更快。",
+                   Location(title, f"A{first}" if first else ""))
 
     def locate(name: str, label: str, sheet_hint: str) -> Location | None:
         text = names.get(name)
@@ -443,15 +593,53 @@ def _weight(rd: Reader, r: Row) -> Decimal | None:
     return rd.number(loc, "分值", "number") if loc else None
 
 
+def _code(rd: Reader, r: Row, header: str) -> str:
+    """An indicator code cell's text; invisible characters pasted with it are dropped (a
+    code is a key, not prose) with a warning that names them."""
+    code = str(r.get(header) or "").strip()
+    hidden = invisible_chars(code)
+    if hidden:
+        code = strip_invisible(code).strip()
+        rd.problem("warning", "invisible-char",
+                   f"指标代码“{clip(code)}”含不可见字符（{'、'.join(hidden)}），已去除；"
+                   "请删除这些字符。", r.loc(header))
+    return code
+
+
+def _row_loc(r: Row) -> Location | None:
+    """Where a user sees an indicator row: its 代码 cell, or on an adopted county table
+    (whose codes live on the hidden mapping sheet) its 三级指标 cell."""
+    loc = r.loc("代码")
+    if loc is None or loc.sheet == layout.SHEET_MAP:
+        loc = r.loc("三级指标") or loc
+    return loc
+
+
+def _duplicate(rd: Reader, r: Row, code: str, first: Location | None) -> None:
+    """A second row with an indicator code already seen: an error at the copy's cell."""
+    name = r.get("三级指标") or code
+    rd.problem("error", "duplicate-indicator",
+               f"指标“{clip(name)}”（代码 {clip(code)}）重复出现，与 {first} 所在行相同；本行未计分，"
+               "请删除重复的行。", _row_loc(r))
+
+
 def _score_rows(rd: Reader, rows: list[Row], anchors: dict) -> list[ScoreRow]:
     cat = catalogue.indicators()
     out = []
-    positions = {}
+    positions: dict[str, int] = {}
+    firsts: dict[str, Location | None] = {}
     for r in rows:
-        code = (r.get("代码") or "").strip()
+        code = _code(rd, r, "代码")
         if not code:
             continue
-        positions[code] = r.row
+        if code in positions:
+            # Scored once: the first row keeps its results (the writer writes there); the
+            # copy would count its weight and score a second time. 个性指标 mirrors are
+            # reported on their own sheet, where the user fixes them (_custom_rows).
+            if not code.startswith("custom_"):
+                _duplicate(rd, r, code, firsts[code])
+            continue
+        positions[code], firsts[code] = r.row, _row_loc(r)
         if code.startswith("custom_"):
             continue  # mirrors of the 个性指标 sheet, read there
         ind = cat.get(code)
@@ -478,12 +666,17 @@ def _score_rows(rd: Reader, rows: list[Row], anchors: dict) -> list[ScoreRow]:
 
 def _custom_rows(rd: Reader, rows: list[Row]) -> list[ScoreRow]:
     out = []
+    seen: dict[str, Location | None] = {}
     for r in rows:
         name = r.get("三级指标")
         weight_raw = r.get("分值")
         if not name and not weight_raw:
             continue  # a template row the department did not use
-        code = (r.get("代码") or "").strip() or f"custom_row{r.row}"
+        code = _code(rd, r, "代码") or f"custom_row{r.row}"
+        if code in seen:
+            _duplicate(rd, r, code, seen[code])
+            continue
+        seen[code] = _row_loc(r)
         if not name:
             rd.problem("error", "custom-name-missing",
                        "个性指标已填写分值但缺少“三级指标”名称，请填写指标名称或清空分值。", r.loc("三级指标"))
@@ -526,7 +719,34 @@ def _grade_bands(rd: Reader, rows: list[Row], preset_name: str) -> list[tuple[st
             return catalogue.preset(preset_name).grade_bands
         except KeyError:
             return catalogue.preset(catalogue.DEFAULT_PRESET).grade_bands
+    _check_band_order(rd, rows)
     return sorted(good, key=lambda b: b[1], reverse=True)
+
+
+def _check_band_order(rd: Reader, rows: list[Row]) -> None:
+    """Bands are listed best first and each runs from its 分数下限 up to the row above's: a
+    bound equal to or above an earlier row's makes two bands overlap (which grade would a
+    total of 90 get?), and a repeated label makes one grade two bands. A list consistently
+    in the other order (差 0, 中 60, …) is unambiguous and accepted."""
+    lows = [r.get("分数下限") for r in rows]
+    ordered = all(a > b for a, b in zip(lows, lows[1:], strict=False)) or all(
+        a < b for a, b in zip(lows, lows[1:], strict=False))
+    prev: Row | None = None
+    labels: dict[str, Location | None] = {}
+    for r in rows:
+        label, low = str(r.get("等级")).strip(), r.get("分数下限")
+        if label in labels:
+            rd.problem("error", "grade-band-overlap",
+                       f"等级“{clip(label)}”在等级表中出现两次（另一处在 {labels[label]}），"
+                       "请每个等级只保留一行。", r.loc("等级"))
+        labels.setdefault(label, r.loc("等级"))
+        if not ordered and prev is not None and low >= prev.get("分数下限"):
+            rd.problem("error", "grade-band-overlap",
+                       f"等级“{clip(label)}”的分数下限 {low} 不低于上一行“{clip(prev.get('等级'))}”的"
+                       f"分数下限 {prev.get('分数下限')}，两个等级的分数段重叠；请按分数从高到低排列，"
+                       "每行的分数下限都低于上一行。", r.loc("分数下限"))
+        else:
+            prev = r
 
 
 def _caps(rd: Reader, rows: list[Row]) -> list[tuple[str, Decimal | None, Decimal | None, Decimal]]:

@@ -36,13 +36,33 @@ __all__ = [
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # first entry, or an empty archive
 
+# Every limit below is derived from what a legal workbook can hold (Microsoft, "Excel
+# specifications and limits"), with headroom, so that nothing Excel can save is called a bomb;
+# docs/workbook.md lists the derivations.
+#
+# Total bytes all members may decompress to. Not a bomb verdict by itself (Excel has no file
+# size limit), but a processing budget: the largest legal *self-evaluation* workbook is a few
+# MB, and 64,000 cell formats (Excel's limit) with 64,000 cell styles and 1,024 fonts need
+# under 60 MB of styles.xml even with every attribute spelled out. 256 MB leaves 4x headroom.
 MAX_UNCOMPRESSED = 256 * 1024 * 1024
-MAX_RATIO = 200
-MAX_ENTRIES = 10_000
+# Highest compression ratio of an XML member (sheets, styles, shared strings, .rels, .vml).
+# Deflate, the only method Office writes, cannot exceed 1032:1; repetitive legal XML (60,000
+# identical cell formats compress about 300:1) gets close to it. A higher ratio means another
+# compression method or a lying directory: both only come from crafted files.
+MAX_RATIO = 1100
+# Non-XML members (images, OLE objects, vbaProject.bin, printer settings) are already
+# compressed or sector-structured binary; over 1 MiB none compresses beyond 200:1, while a
+# block of zeros dressed up as an image does.
+MAX_BINARY_RATIO = 200
+# Members: 65,535 is the zip format's own entry count without ZIP64 extensions. Excel has no
+# sheet limit (memory only); each sheet takes at most a handful of parts, so thousands of
+# sheets still fit.
+MAX_ENTRIES = 65_535
 
-# Members smaller than this cannot hurt whatever their ratio; small, very regular XML
-# parts (an empty sheet, a style list) legitimately compress far better than 200:1.
+# Members smaller than this cannot hurt whatever their ratio; small, very regular parts (an
+# empty sheet, a style list) legitimately compress far better than any ratio limit.
 _RATIO_MIN_SIZE = 1024 * 1024
+_XML_MEMBER = re.compile(r"\.(xml|rels|vml)$", re.IGNORECASE)
 # How much of each member's start may hold the XML prolog (declaration, comments,
 # processing instructions) before the root element. Office writes about 60 bytes.
 _PROLOG_LIMIT = 16 * 1024
@@ -123,7 +143,8 @@ def check_workbook_file(
     Args:
         path: the workbook file.
         max_uncompressed: most bytes all members may hold once decompressed.
-        max_ratio: highest compression ratio accepted for a member over 1 MiB.
+        max_ratio: highest compression ratio accepted for an XML member over 1 MiB (binary
+            members: at most MAX_BINARY_RATIO).
         max_entries: most members the zip may have.
 
     Raises:
@@ -231,7 +252,8 @@ def _check(path, kind: _Kind, max_uncompressed: int, max_ratio: int, max_entries
     with zf:
         infos = zf.infolist()
         # 3. Limits judged from the zip directory alone, before decompressing anything.
-        _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, max_entries)
+        _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, max_entries,
+                         size)
         names = {info.filename for info in infos}
         for part, what in kind.others:
             if part in names and kind.main_part not in names:
@@ -243,7 +265,7 @@ def _check(path, kind: _Kind, max_uncompressed: int, max_ratio: int, max_entries
                 f"{kind.app} 中打开并另存为 {kind.extensions}",
             )
         # 4. Stream every member once: DTD scan of its start, CRC and real size overall.
-        _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed)
+        _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed, size)
         # 5. The main part (found via _rels/.rels when it is not at the usual place).
         if kind.main_part not in names and _office_document(zf, names, kind) is None:
             raise refuse(
@@ -259,13 +281,24 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.0f} MB"
 
 
-def _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, max_entries):
+def _too_large(name: str, limit: int, archive_size: int, produced: int) -> str:
+    """The "too-large" message: a bomb warning only when no deflate stream could expand
+    that much; otherwise a legal but oversized file, with what to do about it."""
+    if produced > MAX_RATIO * max(archive_size, 1):
+        return (f"文件「{name}」解压后超过 {_megabytes(limit)} 的上限，"
+                f"疑似恶意构造的压缩炸弹，已拒绝打开；请向发送方确认文件来源并重新获取")
+    return (f"文件「{name}」解压后超过 {_megabytes(limit)}，超出本工具的处理上限，已拒绝打开；"
+            f"请删除无用的工作表、数据或图片后另存再试")
+
+
+def _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, max_entries,
+                     archive_size=0):
     suspect = "疑似恶意构造的压缩炸弹，已拒绝打开；请向发送方确认文件来源并重新获取"
     if len(infos) > max_entries:
         raise refuse(
             "too-many-entries",
             f"文件「{name}」包含 {len(infos)} 个压缩条目，超过上限 {max_entries} 个，"
-            f"疑似异常文件，已拒绝打开；请向发送方确认文件来源，或在 Excel 中另存后重试",
+            f"超出本工具的处理上限，已拒绝打开；请向发送方确认文件来源，或删除无用的工作表后另存",
         )
     total = 0
     for info in infos:
@@ -277,19 +310,18 @@ def _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, 
             )
         total += info.file_size
         if total > max_uncompressed:
-            raise refuse(
-                "too-large",
-                f"文件「{name}」解压后超过 {_megabytes(max_uncompressed)} 的上限，{suspect}；"
-                f"如确为正常的大文件，请删除无用的数据或图片后另存",
-            )
-        if info.file_size > _RATIO_MIN_SIZE and info.file_size > max_ratio * max(
+            raise refuse("too-large", _too_large(name, max_uncompressed, archive_size, total))
+        # Binary members keep the tighter ratio; an explicit lower max_ratio wins for both.
+        limit = max_ratio if _XML_MEMBER.search(info.filename) else min(
+            max_ratio, MAX_BINARY_RATIO)
+        if info.file_size > _RATIO_MIN_SIZE and info.file_size > limit * max(
             info.compress_size, 1
         ):
             ratio = info.file_size // max(info.compress_size, 1)
             raise refuse(
                 "zip-bomb",
                 f"文件「{name}」中的 {info.filename} 压缩比约为 {ratio}:1，超过上限 "
-                f"{max_ratio}:1，{suspect}",
+                f"{limit}:1，{suspect}",
             )
     # Several directory entries sharing the same bytes are the trick of overlapping zip
     # bombs, which multiply the output without large declared sizes.
@@ -299,7 +331,7 @@ def _check_directory(infos, name, refuse, corrupt, max_uncompressed, max_ratio, 
             raise refuse("zip-bomb", f"文件「{name}」中的压缩条目相互重叠（{other}），{suspect}")
 
 
-def _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed):
+def _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed, archive_size=0):
     produced = 0
     for info in infos:
         head = b""
@@ -311,8 +343,7 @@ def _stream_members(zf, infos, name, refuse, corrupt, max_uncompressed):
                     if produced > max_uncompressed:  # sizes in the directory lied
                         raise refuse(
                             "too-large",
-                            f"文件「{name}」解压后超过 {_megabytes(max_uncompressed)} 的上限，"
-                            f"疑似恶意构造的压缩炸弹，已拒绝打开；请向发送方确认文件来源",
+                            _too_large(name, max_uncompressed, archive_size, produced),
                         )
                     if verdict == "more":
                         head += chunk[: _PROLOG_LIMIT - len(head)]
