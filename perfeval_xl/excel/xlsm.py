@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import importlib.util
 import io
+import random
 import re
 import sys
 import tempfile
 import types
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +59,13 @@ LIVE_SCORE_HEADER = "实时得分"
 LIVE_NOTE = (
     "实时列由 Python 工作表函数（PE_INDICATOR、PE_SCORE、PE_GRADE）边填边算，仅供参考："
     "不含总分封顶规则。正式结果以“计算得分”写入的实际值、得分、扣分原因和总分为准。"
-    "在 WPS、LibreOffice 或未安装 Python 的电脑上本列显示 #NAME? 或错误信息，属正常现象。")
-
+    "在 WPS、LibreOffice 或未配置 Python 的电脑上，本列和实时总分显示“需Excel+Python”，"
+    "不显示数字，属正常现象；下方“实时计算”一格说明原因。")
+# What every live cell shows where the PE_ functions do not run (WPS, LibreOffice, Excel
+# without Python): text, never a number that was not computed.
+LIVE_UNAVAILABLE = "需Excel+Python"
+LIVE_READY = "正常"
+LIVE_STATUS_LABEL = "实时计算"
 
 @dataclass(frozen=True)
 class Button:
@@ -71,6 +79,8 @@ class Button:
     image: str
     screentip: str
     supertip: str
+    busy: str  # status-bar text VBA shows at once: Python takes seconds to start
+
 
     @property
     def command(self) -> str:
@@ -84,23 +94,27 @@ GROUPS = (("perfevalScoring", "评分与校验"), ("perfevalReport", "评价报�
 BUTTONS = (
     Button("peCalculate", "perfevalScoring", "计算得分", "PerfevalCalculateScores",
            "calculate_scores", "CalculateNow", "计算得分",
-           "按评分规则计算各指标的实际值、得分和扣分原因，写入总分和评价等级，并更新“校验结果”表。"),
+           "按评分规则计算各指标的实际值、得分和扣分原因，写入总分和评价等级，并更新“校验结果”表。",
+           "正在计算…（首次启动 Python 需要几秒钟）"),
     Button("peValidate", "perfevalScoring", "数据校验", "PerfevalValidateData",
            "validate_data", "DataValidation", "数据校验",
-           "检查填报数据的完整性和勾稽关系，把问题列在“校验结果”表中，点击位置可跳转到对应单元格。"),
+           "检查填报数据的完整性和勾稽关系，把问题列在“校验结果”表中，点击位置可跳转到对应单元格。",
+           "正在校验数据…"),
     Button("peReport", "perfevalReport", "生成报告", "PerfevalGenerateReport",
-           "generate_report", "ExportWord", "生成评价报告",
+           "generate_report", "FileNewDefault", "生成评价报告",
            "根据本工作簿的内容生成 Word 格式的部门整体支出绩效自评报告，保存在工作簿所在文件夹"
-           "（或“评分设置”中指定的报告输出文件夹）并打开。"),
+           "（或“评分设置”中指定的报告输出文件夹）并打开。",
+           "正在生成报告…"),
     Button("pePdf", "perfevalReport", "导出PDF", "PerfevalExportPdf",
            "export_pdf", "FileSaveAsPdfOrXps", "导出 PDF",
-           "生成评价报告并转换为 PDF（需要本机安装 LibreOffice 或 Microsoft Word）。"),
+           "生成评价报告并转换为 PDF（需要本机安装 LibreOffice 或 Microsoft Word）。",
+           "正在导出 PDF…"),
     Button("peFolder", "perfevalReport", "打开输出文件夹", "PerfevalOpenOutputFolder",
            "open_output_folder", "FileOpen", "打开输出文件夹",
-           "打开保存评价报告的文件夹。"),
+           "打开保存评价报告的文件夹。", "正在打开输出文件夹…"),
     Button("peHelp", "perfevalHelp", "使用说明", "PerfevalShowHelp",
            "show_help", "Help", "使用说明",
-           "显示本工作簿的使用步骤，并转到“填表说明”工作表。"),
+           "显示本工作簿的使用步骤，并转到“填表说明”工作表。", "正在打开使用说明…"),
 )
 
 # xlwings.conf: keys must start in A1 and be contiguous (xlwings' VBA reads A1 down to the
@@ -111,7 +125,10 @@ CONF_ROWS = (
      "Windows 上 python.exe 的完整路径。留空＝使用 PATH 中的 python 或用户配置文件中的 "
      "INTERPRETER；运行 perfeval-xl excel-setup 本工作簿.xlsm 可自动填写。"),
     ("Interpreter_Mac", None, "macOS 上 Python 解释器路径（macOS 只支持按钮，不支持 PE_ 函数）。"),
-    ("PYTHONPATH", None, "额外的模块搜索路径，一般留空。"),
+    ("PYTHONPATH", None, "额外的模块搜索路径，一般留空（excel-setup 可能写入工作簿所在文件夹）。"),
+    ("ADD_WORKBOOK_TO_PYTHONPATH", False,
+     "保持 FALSE：不自动把工作簿所在位置加入搜索路径。工作簿在 OneDrive 中时，"
+     "自动加入会弹出“找不到本地 OneDrive 文件”的提示。"),
     ("UDF Modules", UDF_MODULE, "工作表函数（PE_RATE 等）所在的 Python 模块，请勿修改。"),
     ("Debug UDFs", False, "仅供开发调试，保持 FALSE。"),
     ("Use UDF Server", False, "保持 FALSE：每次点击按钮启动一个新的 Python 进程。"),
@@ -166,27 +183,145 @@ def xlwings_vba() -> tuple[str, str]:
     return _crlf(module), _crlf(cls)
 
 
-def ribbon_vba() -> str:
-    """The ribbon callback module (ASCII): one Sub per button, each a RunPython call."""
+def vba_text(text: str) -> str:
+    """``text`` as ASCII hex digits for the module's ``PeText`` (four per UTF-16 unit).
+
+    The VBA project's code page is 1252, so Chinese cannot be written into the source; the
+    builder writes the UTF-16 code units and ``PeText`` turns them back with ``ChrW``.
+    """
+    units = text.encode("utf-16-le")
+    return "".join(f"{units[i + 1]:02X}{units[i]:02X}" for i in range(0, len(units), 2))
+
+
+_VBA_CHUNK = 240  # hex digits per statement: VBA lines stop at 1023 characters
+
+
+def _vba_assign(target: str, text: str, indent: str = "    ") -> list[str]:
+    """Statements that set ``target`` to ``text`` (ASCII source, any length)."""
+    hexes = vba_text(text)
+    chunks = [hexes[i:i + _VBA_CHUNK] for i in range(0, len(hexes), _VBA_CHUNK)] or [""]
+    out = [f'{indent}{target} = PeText("{chunks[0]}")']
+    out += [f'{indent}{target} = {target} & PeText("{c}")' for c in chunks[1:]]
+    return out
+
+
+def _first_paragraph(doc: str | None) -> str:
+    text = (doc or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in text.splitlines())[:255]
+
+
+def udf_help() -> dict[str, tuple[str, str, list[str]]]:
+    """UDF name -> (description, category, argument descriptions) for Excel's Insert
+    Function dialog, taken from the same xlwings metadata ``Import Functions`` reads
+    (the docstring's first paragraph and each ``@xw.arg(doc=...)``)."""
+    out = {}
+    for name, func in _decorated_udfs().items():
+        xlf = func.__xlfunc__
+        out[name] = (_first_paragraph(xlf["ret"]["doc"]), xlf.get("category") or "",
+                     [a["doc"][:255] for a in xlf["args"] if not a.get("vba")])
+    return out
+
+
+def ribbon_vba(live_status: tuple[str, str] | None = None) -> str:
+    """The ribbon callback module (ASCII): one Sub per button, each showing its status-bar
+    text at once and then running one function through RunPython; plus the registration
+    of the UDF descriptions that ``ThisWorkbook``'s ``Workbook_Open`` calls."""
     lines = [
         'Attribute VB_Name = "PerfevalRibbon"',
         "' perfeval_xl ribbon callbacks, generated by perfeval_xl.excel.xlsm - do not edit.",
         "' The ribbon itself is customUI/customUI14.xml. Each button runs one function of",
         f"' {MACRO_MODULE} through RunPython (module xlwings of this project, no",
-        "' add-in needed). ASCII only: all Chinese text lives in the ribbon XML and in Python.",
+        "' add-in needed). The source stays ASCII (code page 1252): Chinese text is written",
+        "' as UTF-16 hex digits and rebuilt by PeText with ChrW.",
         "Option Explicit",
+        "",
+        "Private Function PeText(ByVal hexDigits As String) As String",
+        "    Dim i As Long, s As String",
+        "    For i = 1 To Len(hexDigits) Step 4",
+        '        s = s & ChrW(CLng("&H" & Mid$(hexDigits, i, 4) & "&"))',
+        "    Next i",
+        "    PeText = s",
+        "End Function",
+        "",
+        "' Feedback at once: each click starts a new Python process, which takes seconds.",
+        "Private Sub PerfevalRun(ByVal busy As String, ByVal command As String)",
+        "    Dim failure As String",
+        "    Application.StatusBar = PeText(busy)",
+        "    DoEvents",
+        "    On Error Resume Next",
+        "    RunPython command",
+        "    If Err.Number <> 0 Then failure = Err.Description",
+        "    On Error GoTo 0",
+        "    Application.StatusBar = False",
+        '    If failure <> "" Then MsgBox failure, vbExclamation',
+        "End Sub",
         "",
     ]
     for b in BUTTONS:
         lines += [
             f"Public Sub {b.callback}(control As IRibbonControl)",
-            f'    RunPython "{b.command}"',
+            f'    PerfevalRun "{vba_text(b.busy)}", "{b.command}"',
             "End Sub",
             "",
         ]
+    lines += [
+        "' Descriptions for Excel's Insert Function dialog (Workbook_Open calls this).",
+        "' MacroOptions marks the workbook changed; the saved state is put back.",
+        "Public Sub PerfevalRegisterFunctions()",
+        "    Dim wasSaved As Boolean, d As String, c As String, a() As Variant",
+        "    wasSaved = ThisWorkbook.Saved",
+        "    On Error Resume Next",
+    ]
+    for name, (desc, category, args) in udf_help().items():
+        lines += _vba_assign("d", desc)
+        lines += _vba_assign("c", category)
+        if args:
+            lines.append(f"    ReDim a(0 To {len(args) - 1})")
+            for k, arg in enumerate(args):
+                lines += _vba_assign(f"a({k})", arg)
+            lines.append(f'    Application.MacroOptions Macro:="{name}", Description:=d, '
+                         "Category:=c, ArgumentDescriptions:=a")
+        else:
+            lines.append(f'    Application.MacroOptions Macro:="{name}", Description:=d, '
+                         "Category:=c")
+    lines += [
+        "    ThisWorkbook.Saved = wasSaved",
+        "End Sub",
+        "",
+        "' Workbook_Open: a live-status cell saved while Python was unreachable keeps its old",
+        "' text (PE_ functions are not volatile); mark it dirty so it, and the live cells",
+        "' that wait for it, recalculate once Python works.",
+        "Public Sub PerfevalRefreshLiveStatus()",
+    ]
+    if live_status is not None:
+        sheet, coord = live_status
+        lines += ["    Dim cell As Range, sheetName As String, ready As String",
+                  "    On Error Resume Next"]
+        lines += _vba_assign("sheetName", sheet)
+        lines += _vba_assign("ready", LIVE_READY)
+        lines += [f'    Set cell = ThisWorkbook.Worksheets(sheetName).Range("{coord}")',
+                  "    If cell Is Nothing Then Exit Sub",
+                  "    If CStr(cell.Value) <> ready Then",
+                  "        cell.Dirty",
+                  "        Application.Calculate",
+                  "    End If"]
+    lines += ["End Sub", ""]
     text = _crlf("\n".join(lines))
     text.encode("ascii")  # fail the build, not Excel, on a non-ASCII character
     return text
+
+
+def this_workbook_vba() -> str:
+    """The body of the ``ThisWorkbook`` document module (after its attribute header)."""
+    return _crlf("\n".join([
+        "Option Explicit",
+        "",
+        "Private Sub Workbook_Open()",
+        "    PerfevalRegisterFunctions",
+        "    PerfevalRefreshLiveStatus",
+        "End Sub",
+        "",
+    ]))
 
 
 class _NoWindowsModules:
@@ -240,9 +375,9 @@ class _WorkbookStub:
     Name = "perfeval.xlsm"
 
 
-def udf_wrappers_vba() -> str:
-    """The ``xlwings_udfs`` module xlwings' ``Import Functions`` would write for our UDFs,
-    produced by xlwings' own generator from the same decorator options."""
+def _decorated_udfs() -> dict:
+    """Our UDFs decorated by xlwings' real ``xlfunc``/``xlarg`` with the options recorded
+    in ``udfs.UDF_SPECS`` (clones: the module's own functions stay untouched)."""
     from perfeval_xl.excel import udfs
 
     gen = _xlwings_udfs()
@@ -255,6 +390,14 @@ def udf_wrappers_vba() -> str:
         for arg, opts in args.items():
             clone = gen.xlarg(arg, **copy.deepcopy(opts))(clone)
         funcs[name] = gen.xlfunc(**copy.deepcopy(options))(clone)
+    return funcs
+
+
+def udf_wrappers_vba() -> str:
+    """The ``xlwings_udfs`` module xlwings' ``Import Functions`` would write for our UDFs,
+    produced by xlwings' own generator from the same decorator options."""
+    gen = _xlwings_udfs()
+    funcs = _decorated_udfs()
     buf = io.StringIO()
     buf.write('Attribute VB_Name = "xlwings_udfs"\n')
     buf.write("'Autogenerated code by xlwings - changes will be lost with next import!\n")
@@ -344,7 +487,7 @@ def add_live_columns(wb) -> bool:
         return False
     lv, ls = get_column_letter(c1 + 1), get_column_letter(c1 + 2)
     tr = int(re.sub(r"\D", "", tcoord))
-    if any(ws[f"{c}{r}"].value is not None for c in (lv, ls) for r in range(r0, tr + 2)):
+    if any(ws[f"{c}{r}"].value is not None for c in (lv, ls) for r in range(r0, tr + 3)):
         return False
     d, e, g, i = col["代码"], col["分值"], col["评分规则"], col["实际值"]
     score_col = col["得分"]
@@ -370,6 +513,14 @@ def add_live_columns(wb) -> bool:
     ws[f"{lv}{r0}"].comment = note
     ws.column_dimensions[lv].width = 12
     ws.column_dimensions[ls].width = 10
+    # Every live cell waits for the status cell, which only a working PE_ function turns
+    # into 正常: elsewhere (WPS, LibreOffice, Excel without Python) the cells show text,
+    # never a number nobody computed (a blank PE_ result would otherwise sum to 0.00).
+    status = f"${ls}${tr + 2}"
+
+    def live(formula: str) -> str:
+        return f'=IF({status}<>"{LIVE_READY}","{LIVE_UNAVAILABLE}",{formula})'
+
     cat = catalogue.indicators()
     for r in range(r0 + 1, r1 + 1):
         code = ws[f"{d}{r}"].value
@@ -382,26 +533,53 @@ def add_live_columns(wb) -> bool:
             actual = f"{cq}{ccol['实际值']}{src}"
             target = f"{cq}{ccol['目标值']}{src}"
             direction = f"{cq}{ccol['方向']}{src}"
-            cell(f"{lv}{r}", f'=IF({d}{r}="","",IF({actual}="","",{actual}))', like, "0.00")
-            cell(f"{ls}{r}", f'=IF({d}{r}="","",PE_SCORE({actual},IF({g}{r}="","按比例()",'
-                             f'{g}{r}),{e}{r},{target},{direction}))', like, "0.00")
+            cell(f"{lv}{r}", f'=IF({d}{r}="","",' + live(f'IF({actual}="","",{actual})')[1:]
+                 + ")", like, "0.00")
+            cell(f"{ls}{r}", f'=IF({d}{r}="","",' + live(
+                f'PE_SCORE({actual},IF({g}{r}="","按比例()",{g}{r}),{e}{r},{target},'
+                f'{direction})')[1:] + ")", like, "0.00")
             continue
         ind = cat.get(code) if isinstance(code, str) else None
         if ind is None:
             continue
         if ind.kind == "rate":
             args = ",".join([f'"{code}"', *indicators.input_names(code)])
-            cell(f"{lv}{r}", f"=PE_INDICATOR({args})", like, '0.00"%"')
-            cell(f"{ls}{r}", f"=PE_SCORE({lv}{r},{g}{r},{e}{r})", like, "0.00")
+            cell(f"{lv}{r}", live(f"PE_INDICATOR({args})"), like, '0.00"%"')
+            cell(f"{ls}{r}", live(f"PE_SCORE({lv}{r},{g}{r},{e}{r})"), like, "0.00")
         else:  # qualitative: the evaluator's tier in 实际值 is the input
-            cell(f"{lv}{r}", f'=IF({i}{r}="","",{i}{r})', like)
-            cell(f"{ls}{r}", f"=PE_SCORE({i}{r},{g}{r},{e}{r})", like, "0.00")
+            cell(f"{lv}{r}", live(f'IF({i}{r}="","",{i}{r})'), like)
+            cell(f"{ls}{r}", live(f"PE_SCORE({i}{r},{g}{r},{e}{r})"), like, "0.00")
     like = tcoord.replace("$", "")
     cell(f"{lv}{tr}", "实时总分", like)
-    cell(f"{ls}{tr}", f"=SUM({ls}{r0 + 1}:{ls}{r1})", like, "0.00")
+    cell(f"{ls}{tr}", live(f"SUM({ls}{r0 + 1}:{ls}{r1})"), like, "0.00")
     cell(f"{lv}{tr + 1}", "实时等级", like)
-    cell(f"{ls}{tr + 1}", f"=PE_GRADE({ls}{tr},tbl_grades)", like)
+    cell(f"{ls}{tr + 1}", live(f"PE_GRADE({ls}{tr},tbl_grades)"), like)
+    cell(f"{lv}{tr + 2}", LIVE_STATUS_LABEL, like)
+    # 正常 when PE_RATE answers; the xlwings error text when Excel cannot reach Python
+    # (support needs it); the unavailable text where the function errs or stays blank.
+    probe = "PE_RATE(1,1)"
+    cell(f"{ls}{tr + 2}",
+         f'=IFERROR(IF({probe}=100,"{LIVE_READY}",IF(LEN({probe}&"")>0,{probe}&"",'
+         f'"{LIVE_UNAVAILABLE}")),"{LIVE_UNAVAILABLE}")', like)
     return True
+
+
+def live_status_cell(wb) -> tuple[str, str] | None:
+    """(sheet title, coordinate) of the live-status cell ``add_live_columns`` wrote, or None."""
+    try:
+        sheet, _, _, _, c1 = _area(wb, "tbl_scores")
+    except (KeyError, ValueError):
+        return None
+    if sheet not in wb.sheetnames:
+        return None
+    from openpyxl.utils import get_column_letter
+
+    ws = wb[sheet]
+    lv, ls = get_column_letter(c1 + 1), get_column_letter(c1 + 2)
+    for r in range(1, ws.max_row + 1):
+        if ws[f"{lv}{r}"].value == LIVE_STATUS_LABEL:
+            return sheet, f"{ls}{r}"
+    return None
 
 
 def add_conf_sheet(wb) -> None:
@@ -431,7 +609,100 @@ def prepare_workbook(wb) -> None:
     add_conf_sheet(wb)
 
 
-def _with_vba(xlsx: bytes) -> bytes:
+# [MS-OVBA] 2.3.4.1: Reserved1 0x61CC, Version 0xFFFF ("MUST be 0xFFFF on write"),
+# Reserved2 0x00, Reserved3 0x0001 as in the spec's example (3.1.1) and xlwings' own
+# quickstart_standalone.xlsm; no PerformanceCache. Version 0xFFFF makes Office ignore every
+# cache (this stream's, the module streams', SRP streams) and compile from source.
+VBA_PROJECT_STREAM = b"\xcc\x61\xff\xff\x00\x01\x00"
+
+# PROJECT stream records encrypted against the project ID ([MS-OVBA] 2.3.1.15-17): not
+# protected, no password, visible.
+_UNPROTECTED = (("CMG", bytes(4)), ("DPB", bytes(1)), ("GC", b"\xff"))
+
+
+def project_id(seed: bytes) -> str:
+    """A project ID (``{GUID}``, upper case) derived from ``seed``: each workbook its own,
+    and the same for the same content, so builds stay byte-identical."""
+    digest = bytearray(hashlib.sha256(b"perfeval_xl vba project\0" + seed).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x40   # RFC 4122 version 4 layout (random-looking)
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return "{" + str(uuid.UUID(bytes=bytes(digest))).upper() + "}"
+
+
+def encrypt_project_data(data: bytes, pid: str, seed: int, ignored: bytes) -> str:
+    """[MS-OVBA] 2.4.3.2 Data Encryption of ``data`` for the project ``pid`` (hex text).
+
+    ``seed`` (a byte) and ``ignored`` (``(seed & 6) // 2`` filler bytes) are the two values
+    the spec leaves to the writer; they are passed in so the output is deterministic.
+    """
+    key = sum(pid.encode("ascii")) & 0xFF  # ProjKey: byte sum of the ID text with braces
+    version_enc, key_enc = seed ^ 2, seed ^ key
+    out = bytearray((seed, version_enc, key_enc))
+    unencrypted, enc1, enc2 = key, key_enc, version_enc
+    if len(ignored) != (seed & 6) // 2:
+        raise ValueError("ignored must have (seed & 6) // 2 bytes")
+    for byte in ignored + len(data).to_bytes(4, "little") + data:
+        byte_enc = byte ^ ((enc2 + unencrypted) & 0xFF)
+        out.append(byte_enc)
+        enc2, enc1, unencrypted = enc1, byte_enc, byte
+    return out.hex().upper()
+
+
+def decrypt_project_bytes(text: str) -> tuple[int, int, bytes]:
+    """[MS-OVBA] 2.4.3.3 Data Decryption of a CMG/DPB/GC value: (seed, ProjKey, every
+    decrypted byte: the ignored filler, the 4-byte length, the data)."""
+    raw = bytes.fromhex(text)
+    seed, version_enc, key_enc = raw[0], raw[1], raw[2]
+    key = seed ^ key_enc
+    unencrypted, enc1, enc2 = key, key_enc, version_enc
+    plain = bytearray()
+    for byte_enc in raw[3:]:
+        byte = byte_enc ^ ((enc2 + unencrypted) & 0xFF)
+        plain.append(byte)
+        enc2, enc1, unencrypted = enc1, byte_enc, byte
+    return seed, key, bytes(plain)
+
+
+def decrypt_project_data(text: str) -> tuple[int, bytes]:
+    """(ProjKey, data) of a CMG/DPB/GC value."""
+    seed, key, plain = decrypt_project_bytes(text)
+    skip = (seed & 6) // 2
+    length = int.from_bytes(plain[skip:skip + 4], "little")
+    return key, plain[skip + 4:skip + 4 + length]
+
+
+def _project_text(text: str, pid: str, seed: bytes) -> str:
+    """The PROJECT stream text with ``ID`` set to ``pid`` and CMG/DPB/GC re-encrypted for it."""
+    rng = random.Random(hashlib.sha256(b"perfeval_xl project records\0" + seed).digest())
+    lines = text.split("\r\n")
+    records = dict(_UNPROTECTED)
+    for k, line in enumerate(lines):
+        if line.startswith("["):  # [Host Extender Info]: the project properties end here
+            break
+        key = line.split("=", 1)[0]
+        if key == "ID":
+            lines[k] = f'ID="{pid}"'
+        elif key in records:
+            s = rng.randrange(256)
+            value = encrypt_project_data(records[key], pid, s, rng.randbytes((s & 6) // 2))
+            lines[k] = f'{key}="{value}"'
+    return "\r\n".join(lines)
+
+
+def finish_vba_project(vba_bin: bytes, seed: bytes) -> bytes:
+    """``vbaProject.bin`` in the interoperable form: the 7-byte ``_VBA_PROJECT`` stream
+    (version 0xFFFF, no cache) and a project ID of its own derived from ``seed``."""
+    from pyopenvba.cfb import CFB
+
+    cfb = CFB.from_bytes(vba_bin)
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    # PROJECT holds MBCS text in the project code page (1252); ours is ASCII.
+    text = cfb.get_stream("PROJECT").decode("latin-1")
+    cfb.write_stream("PROJECT", _project_text(text, project_id(seed), seed).encode("latin-1"))
+    return cfb.to_bytes()
+
+
+def _with_vba(xlsx: bytes, live_status: tuple[str, str] | None = None) -> bytes:
     from pyopenvba import ExcelFile
     from pyopenvba.vba import VBAModuleKind
 
@@ -441,12 +712,24 @@ def _with_vba(xlsx: bytes) -> bytes:
         src.write_bytes(xlsx)
         with ExcelFile(src) as book:
             project = book.add_vba_project()
+            project.get_module("ThisWorkbook").body = this_workbook_vba()
             project.add_module("xlwings", xlwings_module)
             project.add_module("Dictionary", dictionary, kind=VBAModuleKind.other)
             project.add_module("xlwings_udfs", udf_wrappers_vba())
-            project.add_module("PerfevalRibbon", ribbon_vba())
+            project.add_module("PerfevalRibbon", ribbon_vba(live_status))
             book.save(dst)
-        return dst.read_bytes()
+        data = dst.read_bytes()
+    # The project's own ID comes from the workbook's content: distinct workbooks differ.
+    seed = hashlib.sha256(xlsx).digest()
+    z = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst_zip:
+        for info in z.infolist():
+            body = z.read(info.filename)
+            if info.filename == "xl/vbaProject.bin":
+                body = finish_vba_project(body, seed)
+            dst_zip.writestr(info, body)
+    return out.getvalue()
 
 
 def add_ribbon(data: bytes) -> bytes:
@@ -480,7 +763,7 @@ def xlsm_bytes(wb) -> bytes:
 
     prepare_workbook(wb)
     xlsx = workbook_bytes(wb)
-    return files.normalize_zip(add_ribbon(_with_vba(xlsx)))
+    return files.normalize_zip(add_ribbon(_with_vba(xlsx, live_status_cell(wb))))
 
 
 def write_new_xlsm(path, preset: str = catalogue.DEFAULT_PRESET, unit: str = "",
