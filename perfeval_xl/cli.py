@@ -105,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("excel-setup", help="（Windows）配置 Excel 调用的 Python 解释器并检查 xlwings")
     s.add_argument("workbook", nargs="?", help="要配置的工作簿（不填则写入用户级 xlwings.conf）")
+
+    s = sub.add_parser("bundle", help="生成 Windows 离线安装包（zip：wheel、install.bat、使用说明、校验清单）")
+    s.add_argument("-o", "--output", required=True, help="输出文件夹")
+    s.add_argument("--python-embed-zip", help="python.org 的 64 位嵌入式 Python 压缩包（一并打包，免安装 Python）")
+    s.add_argument("--python-embed-sha256", help="该压缩包的 SHA-256（64 位十六进制，或含该值的文件）")
     return p
 
 
@@ -323,6 +328,12 @@ def cmd_excel_setup(args) -> int:
     from perfeval_xl.excel.setup import run_setup
 
     return run_setup(args.workbook)
+
+
+def cmd_bundle(args) -> int:
+    from perfeval_xl.bundle import run_bundle
+
+    return run_bundle(args.output, args.python_embed_zip, args.python_embed_sha256)
 
 
 if __name__ == "__main__":  # pragma: no cover
