@@ -2,18 +2,28 @@
 can be reached from it.
 
 On Windows:
-- with a workbook: write ``sys.executable`` into its ``xlwings.conf`` sheet (Interpreter_Win)
-  after a backup copy, atomically, by editing that one cell in the file (no openpyxl round
-  trip, which would drop the ribbon); and drop ``<stem>.py`` beside it for the standard
-  xlwings add-in's "Run main" button (the second route, DESIGN §7);
-- without: write the interpreter into the user's ``%USERPROFILE%\\.xlwings\\xlwings.conf``;
-- either way check xlwings (pinned version) and its ``xlwings64-<version>.dll`` where the
-  VBA looks for it (beside python.exe, or one folder up in a virtualenv).
+- with a workbook: refuse (Chinese message, nothing written) when it is open in Excel (its
+  ``~$`` owner file), read-only or inside a OneDrive folder; otherwise write
+  ``sys.executable`` into its ``xlwings.conf`` sheet (Interpreter_Win) after a backup copy,
+  atomically, by editing that one cell in the file (no openpyxl round trip, which would drop
+  the ribbon); and drop ``<stem>.py`` beside it for the standard xlwings add-in's "Run main"
+  button (the second route, DESIGN §7), with the workbook folder in PYTHONPATH because
+  ADD_WORKBOOK_TO_PYTHONPATH is false;
+- without: write the interpreter into the user's ``%USERPROFILE%\\.xlwings\\xlwings.conf``
+  and create the desktop shortcut when ``perfeval_xl.gui`` is installed;
+- either way check: xlwings (pinned version) and pywin32; the ``xlwings32/64-<version>.dll``
+  matching **Excel's** bitness (Python is always 64-bit: the win_amd64 wheel ships both DLLs
+  and xlwings runs Python out of process) where the VBA looks for it, and whether pip left
+  it in the user install instead; that the interpreter imports perfeval_xl from another
+  folder (the "ModuleNotFoundError: perfeval_xl" of a wrong interpreter); that its path
+  fits the ANSI code page (xlwings' DLL and VBA take ANSI paths); and Defender's ASR rule
+  that blocks Office from starting child processes, where the registry shows it.
 
 Elsewhere it explains, in Chinese, what it would do: Excel integration needs Excel on
 Windows (buttons and PE_ functions) or macOS (buttons only).
 
-Exit codes: 0 done (or explained), 1 done with problems to fix, 2 unusable arguments.
+Exit codes: 0 done (or explained), 1 done with problems to fix (or refused), 2 unusable
+arguments.
 """
 
 from __future__ import annotations
@@ -311,7 +321,9 @@ def _explain(workbook: Path | None) -> int:
     else:
         steps.append("把当前 Python 解释器的完整路径写入用户配置文件 "
                      "%USERPROFILE%\\.xlwings\\xlwings.conf（INTERPRETER_WIN 和 INTERPRETER）；")
-    steps.append(f"检查 xlwings {xlsm.XLWINGS_VERSION} 及其 {dll_name()} 是否安装在 Excel 能找到的位置。")
+    steps.append(f"检查 xlwings {xlsm.XLWINGS_VERSION}，以及与 Excel 位数相同的 {dll_name(64)} 或 "
+                 f"{dll_name(32)} 是否安装在 Excel 能找到的位置（Python 始终用 64 位）；检查路径编码、"
+                 "Office 安全策略和本软件能否被该 Python 加载。")
     for i, step in enumerate(steps, start=1):
         _say(f"  {i}. {step}")
     _say("没有 Excel 时，可直接用命令行：perfeval-xl score / check / report 工作簿。")
