@@ -463,6 +463,16 @@ def test_every_runpython_command_calls_a_real_function(vba):
         assert callable(func) and call.value.args == []
 
 
+def test_every_calludf_target_is_importable(vba):
+    import importlib
+
+    targets = set(re.findall(r'XLPy\.CallUDF\("([\w.]+)", "(\w+)"', vba["xlwings_udfs"]))
+    assert {t[1] for t in targets} == set(udfs.UDF_SPECS)
+    for module, name in targets:
+        assert callable(getattr(importlib.import_module(module), name)), (module, name)
+    assert xlsm.read_conf(SAMPLE.read_bytes())["UDF Modules"] == "perfeval_xl.excel.udfs"
+
+
 def test_udf_wrappers_match_the_decorated_functions(vba):
     import inspect
 
