@@ -403,7 +403,7 @@ def test_each_click_shows_its_status_bar_text_before_python_starts(vba):
     assert busy["PerfevalCalculateScores"].startswith("正在计算…")
     run = re.search(r"Private Sub PerfevalRun\(.*?End Sub", ribbon, flags=re.S).group(0)
     # The status text is set before RunPython and cleared after it, even when it fails.
-    assert run.index("Application.StatusBar = PeText(busy)") < run.index("RunPython command") \
+    assert run.index("Application.StatusBar = PeText(busy)") < run.index("RunPython pythonCode") \
         < run.index("Application.StatusBar = False")
     assert "On Error Resume Next" in run
 
