@@ -1357,7 +1357,8 @@ def test_dll_left_in_the_user_install_is_named(tmp_path, monkeypatch):
     (user / tag / setup.dll_name(64)).write_bytes(b"")
     monkeypatch.setattr(setup, "_user_base", lambda: user)
     problems = setup.check_environment(str(tmp_path / "Python311" / "python.exe"), excel_bits=64)
-    assert len(problems) == 1 and "用户目录" in problems[0] and "--no-user" in problems[0]
+    assert len(problems) == 1 and "用户目录" in problems[0] and "install.bat" in problems[0]
+    assert "不要加 --user" in problems[0]
 
 
 @pytest.mark.parametrize("answers, bits", [

@@ -170,9 +170,10 @@ def check_dlls(executable: str, excel_bits: int | None) -> list[str]:
         # pip --user puts a wheel's data files under the user base (nt_user scheme).
         tag = f"Python{sys.version_info.major}{sys.version_info.minor}"
         if user is not None and any((d / dll_name(bits)).is_file() for d in (user, user / tag)):
-            out.append(f"{dll_name(bits)} 被 pip 装到了用户目录 {user}，Excel 在 {where} 中找不到它。"
-                       f"请以“{executable} -m pip install --force-reinstall --no-user "
-                       f"xlwings=={pin}”重新安装（或用安装包的 install.bat 安装）。")
+            out.append(f"{dll_name(bits)} 被 pip 装到了用户目录 {user}（Python 安装目录不可写时 pip 会"
+                       f"“Defaulting to user installation”），Excel 在 {where} 中找不到它。请用离线安装包的 "
+                       "install.bat 安装（装在本人目录下的独立环境中），或把 Python 装在本人可写的位置后运行"
+                       f"“{executable} -m pip install --force-reinstall xlwings=={pin}”（不要加 --user）。")
             continue
         which = f"{bits} 位 Excel" if excel_bits else f"{bits} 位 Excel（未能读出本机 Excel 的位数）"
         out.append(f"找不到 {which}所需的 {dll_name(bits)}（应在 {where} 中）。请运行：\"{executable}\" "
