@@ -3,16 +3,11 @@ the scoring presets (``perfeval_xl/data``). Nothing here is workbook-specific.""
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 
 def _load(name: str) -> dict:

@@ -117,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--value", help="实际值（比率写百分数，如 95 表示 95%%；人工等级可写等级名称）")
     s.add_argument("--target", help="本行的目标值（评分标准未写目标、按比例计分时需要）")
     s.add_argument("--unit", default="%", help="实际值的单位（默认 %%；天数、人数等写 天、人）")
+
+    s = sub.add_parser("bundle", help="生成 Windows 离线安装包（zip：wheel、install.bat、使用说明、校验清单）")
+    s.add_argument("-o", "--output", required=True, help="输出文件夹")
+    s.add_argument("--python-embed-zip", help="python.org 的 64 位嵌入式 Python 压缩包（一并打包，免安装 Python）")
+    s.add_argument("--python-embed-sha256", help="该压缩包的 SHA-256（64 位十六进制，或含该值的文件）")
     return p
 
 
@@ -423,8 +428,10 @@ def cmd_gui(args) -> int:
     return run_gui(args.workbook)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+def cmd_bundle(args) -> int:
+    from perfeval_xl.bundle import run_bundle
+
+    return run_bundle(args.output, args.python_embed_zip, args.python_embed_sha256)
 
 
 def cmd_rule(args) -> int:
@@ -495,3 +502,7 @@ def cmd_rule(args) -> int:
     if reason:
         print(f"扣分原因：{reason}")
     return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

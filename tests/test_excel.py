@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -362,11 +363,20 @@ def _ribbon_xml(data: bytes) -> str:
     return zipfile.ZipFile(io.BytesIO(data)).read(xlsm.CUSTOMUI_PART).decode("utf-8")
 
 
+_CALLBACK = re.compile(
+    r'Public Sub (\w+)\(control As IRibbonControl\)\s*\r?\n\s*PerfevalRun "([0-9A-F]*)", "([^"]*)"')
+
+
 def _callbacks(vba: dict[str, str]) -> dict[str, str]:
     """Sub name -> the Python part of its RunPython call."""
-    return dict(re.findall(
-        r"Public Sub (\w+)\(control As IRibbonControl\)\s*\r?\n\s*RunPython \"([^\"]*)\"",
-        vba["PerfevalRibbon"]))
+    return {m.group(1): m.group(3) for m in _CALLBACK.finditer(vba["PerfevalRibbon"])}
+
+
+def _pe_text(hex_digits: str) -> str:
+    """What the VBA PeText function returns: ChrW of each 4-hex-digit UTF-16 unit."""
+    units = b"".join(int(hex_digits[i:i + 4], 16).to_bytes(2, "little")
+                     for i in range(0, len(hex_digits), 4))
+    return units.decode("utf-16-le")
 
 
 def test_every_ribbon_button_has_its_callback(built, vba):
@@ -386,6 +396,59 @@ def test_every_ribbon_button_has_its_callback(built, vba):
     assert len(callbacks) == len(buttons)
 
 
+def test_each_click_shows_its_status_bar_text_before_python_starts(vba):
+    ribbon = vba["PerfevalRibbon"]
+    busy = {m.group(1): _pe_text(m.group(2)) for m in _CALLBACK.finditer(ribbon)}
+    assert busy == {b.callback: b.busy for b in xlsm.BUTTONS}
+    assert busy["PerfevalCalculateScores"].startswith("正在计算…")
+    run = re.search(r"Private Sub PerfevalRun\(.*?End Sub", ribbon, flags=re.S).group(0)
+    # The status text is set before RunPython and cleared after it, even when it fails.
+    assert run.index("Application.StatusBar = PeText(busy)") < run.index("RunPython pythonCode") \
+        < run.index("Application.StatusBar = False")
+    assert "On Error Resume Next" in run
+
+
+def test_pe_text_round_trips_chinese_through_ascii():
+    for text in ("正在计算…", "需Excel+Python", "绩效评价 PE_SCORE(L5, G5)", "𠀀"):
+        hexes = xlsm.vba_text(text)
+        assert hexes.isascii() and _pe_text(hexes) == text
+
+
+def test_function_descriptions_for_insert_function(vba):
+    import inspect
+
+    helps = xlsm.udf_help()
+    assert set(helps) == set(udfs.UDF_SPECS)
+    for name, (desc, category, args) in helps.items():
+        func = udfs.UDF_SPECS[name][0]
+        assert desc and len(desc) <= 255 and category == "绩效评价"
+        assert len(args) == len(inspect.signature(func).parameters), name
+        assert all(a and not a.startswith("Positional argument") for a in args), name
+    ribbon = vba["PerfevalRibbon"]
+    register = re.search(r"Public Sub PerfevalRegisterFunctions\(\).*?End Sub", ribbon,
+                         flags=re.S).group(0)
+    # Run the generated statements as VBA would: assignments of PeText pieces, ReDim, and
+    # one MacroOptions call per UDF with the current description and argument texts.
+    values: dict[str, str] = {}
+    registered = {}
+    for line in register.splitlines():
+        line = line.strip()
+        if m := re.fullmatch(r'(\w+(?:\(\d+\))?) = (\1 & )?PeText\("([0-9A-F]*)"\)', line):
+            values[m.group(1)] = (values.get(m.group(1), "") if m.group(2) else "") \
+                + _pe_text(m.group(3))
+        elif line.startswith("ReDim a("):
+            values = {k: v for k, v in values.items() if not k.startswith("a(")}
+        elif m := re.match(r'Application\.MacroOptions Macro:="(\w+)"', line):
+            assert "ArgumentDescriptions:=a" in line
+            n = len([k for k in values if k.startswith("a(")])
+            registered[m.group(1)] = (values["d"], values["c"], [values[f"a({k})"] for k in range(n)])
+    assert registered == helps
+    assert all(len(line) < 1024 for line in ribbon.splitlines())
+    this = vba["ThisWorkbook"]
+    assert re.search(r"Private Sub Workbook_Open\(\)\s+PerfevalRegisterFunctions\s+"
+                     r"PerfevalRefreshLiveStatus\s+End Sub", this)
+
+
 def test_every_runpython_command_calls_a_real_function(vba):
     import ast
     import importlib
@@ -398,6 +461,16 @@ def test_every_runpython_command_calls_a_real_function(vba):
         module = importlib.import_module(imp.names[0].name)
         func = getattr(module, call.value.func.attr)
         assert callable(func) and call.value.args == []
+
+
+def test_every_calludf_target_is_importable(vba):
+    import importlib
+
+    targets = set(re.findall(r'XLPy\.CallUDF\("([\w.]+)", "(\w+)"', vba["xlwings_udfs"]))
+    assert {t[1] for t in targets} == set(udfs.UDF_SPECS)
+    for module, name in targets:
+        assert callable(getattr(importlib.import_module(module), name)), (module, name)
+    assert xlsm.read_conf(SAMPLE.read_bytes())["UDF Modules"] == "perfeval_xl.excel.udfs"
 
 
 def test_udf_wrappers_match_the_decorated_functions(vba):
@@ -418,6 +491,124 @@ def test_udf_wrappers_match_the_decorated_functions(vba):
             else:
                 assert a == p.name
         assert f'XLPy.CallUDF("{xlsm.UDF_MODULE}", "{name}"' in vba["xlwings_udfs"]
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _customui_schema():
+    """Microsoft's customUI14 schema (tests/data/customui14.xsd, unmodified) as lxml compiles
+    it: libxml2 rejects ten attribute uses the schema restates in derived types ("Duplicate
+    attribute use"); those restated copies are dropped in memory (the base types declare the
+    same attributes), nothing else."""
+    import copy as copy_
+
+    from lxml import etree
+
+    xs = "http://www.w3.org/2001/XMLSchema"
+    doc = etree.parse(str(DATA / "customui14.xsd"))
+    groups = {g.get("name"): g for g in doc.getroot().iterfind(f"{{{xs}}}attributeGroup")}
+
+    def attributes(group: str) -> list:
+        out = []
+        for child in groups[group]:
+            if child.tag == f"{{{xs}}}attribute":
+                out.append(child)
+            elif child.tag == f"{{{xs}}}attributeGroup":
+                out += attributes(child.get("ref"))
+        return out
+
+    for _ in range(5):
+        try:
+            return etree.XMLSchema(doc)
+        except etree.XMLSchemaParseError as exc:
+            dups: dict[str, set[str]] = {}
+            for e in exc.error_log:
+                m = re.search(r"complex type '(\w+)': Duplicate attribute use '(\w+)'", e.message)
+                assert m, e.message            # only the known defect may be worked around
+                dups.setdefault(m.group(1), set()).add(m.group(2))
+            for ctype, names in dups.items():
+                ext = doc.getroot().find(f"{{{xs}}}complexType[@name='{ctype}']//{{{xs}}}extension")
+                for child in list(ext):
+                    if child.tag == f"{{{xs}}}attribute" and child.get("name") in names:
+                        ext.remove(child)
+                    elif child.tag == f"{{{xs}}}attributeGroup":
+                        attrs = attributes(child.get("ref"))
+                        if any(a.get("name") in names for a in attrs):
+                            # inline the group without the restated attributes
+                            at = list(ext).index(child)
+                            ext.remove(child)
+                            for k, a in enumerate(x for x in attrs if x.get("name") not in names):
+                                ext.insert(at + k, copy_.deepcopy(a))
+    raise AssertionError("customui14.xsd does not compile")
+
+
+def test_ribbon_xml_is_valid_customui14(built):
+    from lxml import etree
+
+    schema = _customui_schema()
+    doc = etree.fromstring(_ribbon_xml(built).encode("utf-8"))
+    assert schema.validate(doc), schema.error_log
+    broken = etree.fromstring(_ribbon_xml(built).replace('size="large"', 'size="huge"')
+                              .encode("utf-8"))
+    assert not schema.validate(broken)       # the schema really checks our attributes
+
+
+def test_ribbon_uses_only_excel_control_ids(built):
+    known = {line.strip() for line in (DATA / "excel_control_ids.txt").read_text("utf-8")
+             .splitlines() if line.strip() and not line.startswith("#")}
+    assert len(known) > 2000 and "ExportWord" not in known   # an Access icon, not Excel's
+    xml = _ribbon_xml(built)
+    used = re.findall(r'\b(?:imageMso|idMso|insertAfterMso|insertBeforeMso)="([^"]+)"', xml)
+    assert len(used) == len(xlsm.BUTTONS) + 1
+    assert [u for u in used if u not in known] == []
+
+
+def _vba_bin(data: bytes) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(data)).read("xl/vbaProject.bin")
+
+
+def test_vba_project_is_in_the_interoperable_form(built):
+    import olefile
+
+    ole = olefile.OleFileIO(_vba_bin(built))
+    try:
+        stream = ole.openstream("VBA/_VBA_PROJECT").read()
+        project = ole.openstream("PROJECT").read().decode("latin-1")
+    finally:
+        ole.close()
+    # [MS-OVBA] 2.3.4.1: 0x61CC, version 0xFFFF, 0x00, reserved; no performance cache.
+    assert len(stream) == 7 and stream[:2] == b"\xcc\x61" and stream[2:4] == b"\xff\xff"
+    assert stream[4] == 0
+    pid = re.search(r'^ID="(\{[0-9A-F-]{36}\})"\r$', project, flags=re.M).group(1)
+    # CMG/DPB/GC decrypt with this project's key: unprotected, no password, visible.
+    key = sum(pid.encode("ascii")) & 0xFF
+    records = dict(re.findall(r'^(CMG|DPB|GC)="([0-9A-F]+)"\r$', project, flags=re.M))
+    assert {k: xlsm.decrypt_project_data(v) for k, v in records.items()} == {
+        "CMG": (key, bytes(4)), "DPB": (key, b"\x00"), "GC": (key, b"\xff")}
+
+
+def test_each_workbook_has_its_own_project_id():
+    ids = {}
+    for name in XLSM_ARTIFACTS:
+        text = _vba_bin((WORKBOOKS / name).read_bytes())
+        from pyopenvba.cfb import CFB
+
+        project = CFB.from_bytes(text).get_stream("PROJECT").decode("latin-1")
+        ids[name] = re.search(r'ID="([^"]+)"', project).group(1)
+    assert len(set(ids.values())) == len(ids)
+    assert "{E73B243E-09A5-4CB0-B261-A37357B461D3}" not in ids.values()   # pyopenvba's template
+
+
+def test_project_data_encryption_matches_the_spec_example():
+    # [MS-OVBA] 3.1.6 example project: its DPB decrypts to a one-byte 0x00 password hash
+    # with the key of its ID.
+    pid = "{917DED54-440B-4FD1-A5C1-74ACF261E600}"
+    key, data = xlsm.decrypt_project_data("0E0CD1ECDFF4E7F5E7F5E7")
+    assert key == sum(pid.encode()) & 0xFF and data == b"\x00"
+    seed, _, plain = xlsm.decrypt_project_bytes("0E0CD1ECDFF4E7F5E7F5E7")
+    ignored = plain[:(seed & 6) // 2]
+    assert xlsm.encrypt_project_data(b"\x00", pid, seed, ignored) == "0E0CD1ECDFF4E7F5E7F5E7"
 
 
 def test_wrapper_generation_leaves_no_pywin32_stand_ins():
@@ -464,6 +655,7 @@ def test_conf_sheet_and_live_columns(built):
     assert conf["A1"].value == "Interpreter_Win" and conf["B1"].value is None
     assert xlsm.read_conf(built) == {
         "Interpreter_Win": None, "Interpreter_Mac": None, "PYTHONPATH": None,
+        "ADD_WORKBOOK_TO_PYTHONPATH": "0",
         "UDF Modules": "perfeval_xl.excel.udfs", "Debug UDFs": "0", "Use UDF Server": "0",
         "Show Console": "0"}
     ws = wb[layout.SHEET_SCORES]
@@ -471,16 +663,23 @@ def test_conf_sheet_and_live_columns(built):
     assert ws["L3"].protection.locked and ws["M3"].protection.locked
     rows = {ws[f"D{r}"].value: r for r in range(4, 42) if ws[f"D{r}"].value}
     r = rows["budget_completion_rate"]
-    assert ws[f"L{r}"].value == ('=PE_INDICATOR("budget_completion_rate",budget_adjusted,'
-                                 "carryover_prior,other_funds,balance_closing,spending_total)")
-    assert ws[f"M{r}"].value == f"=PE_SCORE(L{r},G{r},E{r})"
+    wait = '=IF($M$44<>"正常","需Excel+Python",'
+    assert ws[f"L{r}"].value == (wait + 'PE_INDICATOR("budget_completion_rate",budget_adjusted,'
+                                 "carryover_prior,other_funds,balance_closing,spending_total))")
+    assert ws[f"M{r}"].value == wait + f"PE_SCORE(L{r},G{r},E{r}))"
     q = rows["goal_rationality"]
-    assert ws[f"M{q}"].value == f"=PE_SCORE(I{q},G{q},E{q})"
-    assert "PE_SCORE('个性指标'!G5" in ws["M32"].value
+    assert ws[f"M{q}"].value == wait + f"PE_SCORE(I{q},G{q},E{q}))"
+    assert ws["M32"].value.startswith('=IF(D32="","",IF($M$44<>"正常","需Excel+Python",'
+                                      "PE_SCORE('个性指标'!G5")
     # Engine columns stay plain values (the file is right without Python).
     assert ws["J42"].value is None and not str(ws["K42"].value or "").startswith("=")
-    assert ws["M42"].value == "=SUM(M4:M41)"
-    assert ws["M43"].value == "=PE_GRADE(M42,tbl_grades)"
+    assert ws["M42"].value == wait + "SUM(M4:M41))"
+    assert ws["M43"].value == wait + "PE_GRADE(M42,tbl_grades))"
+    assert ws["L44"].value == "实时计算" and "PE_RATE(1,1)=100" in ws["M44"].value
+    # Every formula in the live columns waits for the status cell.
+    live = [ws[f"{c}{r}"].value for c in "LM" for r in range(4, 44)]
+    assert all(wait[1:] in v for v in live if isinstance(v, str) and v.startswith("="))
+    assert xlsm.live_status_cell(wb) == (layout.SHEET_SCORES, "M44")
     # tbl_scores still ends at K: the reader never sees the live columns.
     assert wb.defined_names["tbl_scores"].attr_text.endswith("$K$41")
 
@@ -559,6 +758,66 @@ def test_libreoffice_opens_the_xlsm(tmp_path):
 
 
 # --------------------------------------------------------------------------- remote engine
+
+
+_MACROS_ON = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" \
+xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("macros_enabled", [False, True],
+                         ids=["default-profile", "macro-security-low"])
+def test_libreoffice_never_shows_a_live_number_it_did_not_compute(tmp_path, macros_enabled):
+    """Each committed .xlsm opened headless in LibreOffice, recalculated (converted to
+    .xlsx) and read back: the live cells show the unavailable text, blank or a label.
+
+    The second profile sets macro security to low, as a user who allows macros would
+    (whether headless conversion then runs document Basic is LibreOffice's business; the
+    guard must hold either way: a PE_ error and a blank PE_ result both leave the status
+    cell at 需Excel+Python)."""
+    soffice = shutil.which("soffice")
+    if not soffice:
+        pytest.skip("LibreOffice not installed")
+    profile = tmp_path / "profile"
+    if macros_enabled:
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(_MACROS_ON, "utf-8")
+    src = []
+    for name in XLSM_ARTIFACTS:
+        shutil.copy(WORKBOOKS / name, tmp_path / name)
+        src.append(str(tmp_path / name))
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+         "--convert-to", "xlsx", "--outdir", str(out), *src],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    labels = {xlsm.LIVE_VALUE_HEADER, xlsm.LIVE_SCORE_HEADER, "实时总分", "实时等级",
+              xlsm.LIVE_STATUS_LABEL}
+    for name in XLSM_ARTIFACTS:
+        ours = load_workbook(WORKBOOKS / name)
+        sheet, status = xlsm.live_status_cell(ours)
+        back = load_workbook(out / name.replace(".xlsm", ".xlsx"), data_only=True)[sheet]
+        assert back[status].value == xlsm.LIVE_UNAVAILABLE, name
+        seen = 0
+        for row in ours[sheet].iter_rows(min_col=12, max_col=13):
+            for c in row:
+                if not isinstance(c.value, str) or not c.value.startswith("="):
+                    continue
+                shown = back[c.coordinate].value
+                assert shown in (None, "", xlsm.LIVE_UNAVAILABLE) or shown in labels, \
+                    (name, c.coordinate, shown)
+                if c.value.startswith(f"=IF(${status[0]}${status[1:]}<>"):  # not a blank mirror row
+                    assert shown == xlsm.LIVE_UNAVAILABLE, (name, c.coordinate, shown)
+                    seen += 1
+        assert seen >= 3, name        # at least one indicator row, the total and the grade
 
 
 def _plain(v):
@@ -909,9 +1168,12 @@ def test_macro_without_excel_exits_with_chinese_message(capsys):
 
 def _as_excel_runs_it(workbook: Path, python_command: str) -> subprocess.CompletedProcess:
     """``python -B -c`` as xlwings' ExecuteWindows composes it (minus cmd.exe): the
-    prepare_sys_path prologue with the workbook's paths, then the RunPython command."""
-    pythonpath = f"true;{workbook};{workbook};;;;"
-    code = (f'import xlwings.utils;xlwings.utils.prepare_sys_path("{pythonpath}"); '
+    prepare_sys_path prologue with the workbook's own xlwings.conf settings, then the
+    RunPython command."""
+    conf = xlsm.read_conf(workbook.read_bytes())
+    add = "true" if conf.get("ADD_WORKBOOK_TO_PYTHONPATH") in (None, "1", "TRUE") else "false"
+    pythonpath = f"{add};{workbook};{workbook};;;;{conf.get('PYTHONPATH') or ''}"
+    code = (f'import xlwings.utils;xlwings.utils.prepare_sys_path(r"{pythonpath}"); '
             f"{python_command}")
     return subprocess.run([sys.executable, "-B", "-c", code, f"--wb={workbook.name}"],
                           capture_output=True, text=True, cwd=workbook.parent, timeout=120)
@@ -928,7 +1190,8 @@ def test_runpython_command_line_runs_outside_excel(commands, tmp_path):
 
 def test_run_main_route_imports_the_workbook_module(tmp_path, monkeypatch):
     monkeypatch.setattr(setup, "_is_windows", lambda: True)
-    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    monkeypatch.setattr(setup, "check_environment", lambda exe, **kw: [])
+    monkeypatch.setattr(setup, "check_importable", lambda exe: None)
     wb = tmp_path / "部门整体支出绩效自评表.xlsm"
     shutil.copy(SAMPLE, wb)
     assert setup.run_setup(str(wb)) == 0
@@ -989,7 +1252,8 @@ def test_setup_rejects_xlsm_without_conf_sheet(tmp_path, capsys):
 
 def test_setup_on_windows_writes_the_workbook(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(setup, "_is_windows", lambda: True)
-    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    monkeypatch.setattr(setup, "check_environment", lambda exe, **kw: [])
+    monkeypatch.setattr(setup, "check_importable", lambda exe: None)
     exe = r"C:\Users\张三\perfeval\.venv\Scripts\python.exe"
     monkeypatch.setattr(setup.sys, "executable", exe)
     wb = tmp_path / "部门整体支出绩效自评表.xlsm"
@@ -1015,6 +1279,7 @@ def test_setup_on_windows_writes_the_workbook(tmp_path, capsys, monkeypatch):
 
 def test_setup_on_windows_reports_problems(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup, "check_importable", lambda exe: None)
     wb = tmp_path / "2021自评.xlsm"          # not an identifier: no Run main module
     shutil.copy(SAMPLE, wb)
     assert setup.run_setup(str(wb)) == 1      # no pywin32 / DLL here
@@ -1028,7 +1293,8 @@ def test_setup_workbook_open_in_excel(tmp_path, capsys, monkeypatch):
     from perfeval_xl import files
 
     monkeypatch.setattr(setup, "_is_windows", lambda: True)
-    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    monkeypatch.setattr(setup, "check_environment", lambda exe, **kw: [])
+    monkeypatch.setattr(setup, "check_importable", lambda exe: None)
     wb = tmp_path / "自评表.xlsm"
     shutil.copy(SAMPLE, wb)
 
@@ -1044,7 +1310,8 @@ def test_setup_workbook_open_in_excel(tmp_path, capsys, monkeypatch):
 
 def test_setup_user_config(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(setup, "_is_windows", lambda: True)
-    monkeypatch.setattr(setup, "check_environment", lambda exe: [])
+    monkeypatch.setattr(setup, "check_environment", lambda exe, **kw: [])
+    monkeypatch.setattr(setup, "check_importable", lambda exe: None)
     monkeypatch.setattr(setup.Path, "home", classmethod(lambda cls: tmp_path))
     monkeypatch.setattr(setup.sys, "executable", r"C:\Python311\python.exe")
     conf = tmp_path / ".xlwings" / "xlwings.conf"
@@ -1064,11 +1331,178 @@ def test_check_environment_finds_the_dll_where_vba_looks(tmp_path, monkeypatch):
     assert setup.check_environment(str(tmp_path / "Scripts" / "python.exe")) == []
     monkeypatch.setattr(setup, "_is_windows", lambda: True)
     monkeypatch.setattr(setup.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(setup, "_user_base", lambda: tmp_path / "nowhere")
     exe = tmp_path / "Scripts" / "python.exe"
+    # 32-bit Excel needs xlwings32 (64-bit Python, out of process), 64-bit Excel xlwings64.
+    problems = setup.check_environment(str(exe), excel_bits=32)
+    assert len(problems) == 1 and "xlwings32-0.37.8.dll" in problems[0]
+    assert "Python 始终用 64 位" in problems[0]
+    (tmp_path / setup.dll_name(32)).write_bytes(b"")   # venv root, one folder up
+    assert setup.check_environment(str(exe), excel_bits=32) == []
+    problems = setup.check_environment(str(exe), excel_bits=64)
+    assert len(problems) == 1 and "xlwings64-0.37.8.dll" in problems[0]
+    # Excel's bitness unknown: both DLLs must be there.
     problems = setup.check_environment(str(exe))
-    assert len(problems) == 1 and setup.dll_name() in problems[0]
-    (tmp_path / setup.dll_name()).write_bytes(b"")   # venv root, one folder up
+    assert len(problems) == 1 and "xlwings64" in problems[0] and "未能读出" in problems[0]
+    (tmp_path / setup.dll_name(64)).write_bytes(b"")
     assert setup.check_environment(str(exe)) == []
+
+
+def test_dll_left_in_the_user_install_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup.importlib.util, "find_spec", lambda name: object())
+    user = tmp_path / "AppData" / "Roaming" / "Python"
+    tag = f"Python{sys.version_info.major}{sys.version_info.minor}"
+    (user / tag).mkdir(parents=True)
+    (user / tag / setup.dll_name(64)).write_bytes(b"")
+    monkeypatch.setattr(setup, "_user_base", lambda: user)
+    problems = setup.check_environment(str(tmp_path / "Python311" / "python.exe"), excel_bits=64)
+    assert len(problems) == 1 and "用户目录" in problems[0] and "install.bat" in problems[0]
+    assert "不要加 --user" in problems[0]
+
+
+@pytest.mark.parametrize("answers, bits", [
+    ({("ClickToRun", "Platform"): "x86"}, 32),
+    ({("ClickToRun", "Platform"): "x64"}, 64),
+    ({("16.0\\Outlook", "Bitness"): "x86"}, 32),
+    ({("WOW6432Node\\Microsoft\\Office\\15.0\\Outlook", "Bitness"): "x64"}, 64),
+    ({("ClickToRun", "Platform"): "arm64"}, None),
+    ({}, None),
+])
+def test_excel_bitness_from_the_registry(answers, bits):
+    def read(key, value):
+        return next((v for (k, name), v in answers.items() if k in key and name == value), None)
+
+    assert setup.excel_bitness(read) == bits
+
+
+def test_asr_rule_blocking_office_child_processes():
+    def policy(state):
+        return lambda key, value: state if value == setup.ASR_OFFICE_CHILD else None
+
+    assert setup.asr_blocks_child_processes(policy("1")) is True
+    assert setup.asr_blocks_child_processes(policy("6")) is True     # warn mode also stops it
+    assert setup.asr_blocks_child_processes(policy("2")) is False    # audit only
+    assert setup.asr_blocks_child_processes(policy(None)) is False
+    assert setup.asr_blocks_child_processes() is False               # not Windows: unknown
+    problems = setup.check_environment(sys.executable, asr=True)
+    assert any("阻止所有 Office 应用程序创建子进程" in p for p in problems)
+
+
+def test_ansi_unsafe_interpreter_path():
+    exe = r"C:\Users\张三\AppData\Local\perfeval-xl\python\python.exe"
+    assert setup.ansi_unsafe([exe], 1252) == [exe]       # a Western code page
+    assert setup.ansi_unsafe([exe], 936) == []           # GBK holds 张三
+    assert setup.ansi_unsafe([exe], None) == []          # unknown: no claim
+    problems = setup.check_environment(exe, codepage=1252)
+    assert any("系统代码页（1252）" in p and "D:\\perfeval-xl" in p for p in problems)
+    assert not any("代码页" in p for p in setup.check_environment(exe, codepage=936))
+
+
+def test_check_importable_runs_the_interpreter_elsewhere(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", "/nonexistent")
+    assert setup.check_importable(sys.executable) is None   # this install works from anywhere
+
+    class Failed:
+        returncode = 1
+        stderr = "Traceback...\nModuleNotFoundError: No module named 'perfeval_xl'\n"
+
+    seen = {}
+
+    def run(cmd, **kw):
+        seen.update(kw, cmd=cmd)
+        return Failed()
+
+    why = setup.check_importable(r"C:\Python312\python.exe", run=run)
+    assert "找不到 perfeval_xl" in why and "ModuleNotFoundError" in why
+    assert "PYTHONPATH" not in seen["env"] and seen["cwd"] != str(Path.cwd())
+    assert seen["cmd"][1:] == ["-c", "import perfeval_xl.excel.macros"]
+    assert "无法运行" in setup.check_importable(str(Path("/nonexistent/python.exe")))
+
+
+def _windows_setup(monkeypatch):
+    monkeypatch.setattr(setup, "_is_windows", lambda: True)
+    monkeypatch.setattr(setup, "check_environment", lambda exe, **kw: [])
+    monkeypatch.setattr(setup, "check_importable", lambda exe: None)
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda wb: (wb.parent / ("~$" + wb.name)).write_bytes(b"owner"), "正在 Excel 中打开"),
+    (lambda wb: wb.chmod(0o444), "只读"),
+])
+def test_setup_refuses_a_workbook_in_use_or_read_only(tmp_path, capsys, monkeypatch, make,
+                                                      needle):
+    import os
+
+    _windows_setup(monkeypatch)
+    wb = tmp_path / "自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    make(wb)
+    if needle == "只读" and os.access(wb, os.W_OK):
+        pytest.skip("running as a user who may write read-only files (root)")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert setup.run_setup(str(wb)) == 1
+    err = capsys.readouterr().err
+    assert needle in err and "未做任何改动" in err
+    assert wb.read_bytes() == SAMPLE.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before   # no backup, no temp, no .py
+
+
+def test_setup_refuses_a_workbook_on_onedrive(tmp_path, capsys, monkeypatch):
+    _windows_setup(monkeypatch)
+    cloud = tmp_path / "OneDrive - 某某县财政局"
+    (cloud / "绩效").mkdir(parents=True)
+    wb = cloud / "绩效" / "自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    monkeypatch.setenv("OneDriveCommercial", str(cloud))
+    assert setup.run_setup(str(wb)) == 1
+    err = capsys.readouterr().err
+    assert "OneDrive" in err and "复制到本机文件夹" in err
+    assert sorted(p.name for p in wb.parent.iterdir()) == ["自评表.xlsm"]
+    assert wb.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_setup_readonly_detection_without_root(tmp_path, monkeypatch):
+    # The read-only branch by its own check (root may write read-only files).
+    wb = tmp_path / "a.xlsm"
+    wb.write_bytes(b"x")
+    monkeypatch.setattr(setup.os, "access", lambda p, mode: Path(p) != wb)
+    assert "只读" in setup.workbook_problem(wb)
+
+
+def test_setup_workbook_writes_pythonpath_for_run_main(tmp_path, capsys, monkeypatch):
+    _windows_setup(monkeypatch)
+    wb = tmp_path / "部门整体支出绩效自评表.xlsm"
+    shutil.copy(SAMPLE, wb)
+    assert setup.run_setup(str(wb)) == 0
+    conf = xlsm.read_conf(wb.read_bytes())
+    assert conf["PYTHONPATH"] == str(tmp_path.resolve())
+    assert conf["ADD_WORKBOOK_TO_PYTHONPATH"] == "0"
+    wb2 = tmp_path / "2021自评.xlsm"           # no Run main module: no PYTHONPATH either
+    shutil.copy(SAMPLE, wb2)
+    assert setup.run_setup(str(wb2)) == 0
+    assert xlsm.read_conf(wb2.read_bytes())["PYTHONPATH"] is None
+
+
+def test_setup_user_level_creates_the_shortcut_or_says_why(tmp_path, capsys, monkeypatch):
+    _windows_setup(monkeypatch)
+    monkeypatch.setattr(setup.Path, "home", classmethod(lambda cls: tmp_path))
+    monkeypatch.setattr(setup.sys, "executable", r"C:\Python311\python.exe")
+    gui = types.ModuleType("perfeval_xl.gui")
+    shortcut = types.ModuleType("perfeval_xl.gui.shortcut")
+    made = []
+    shortcut.create_desktop_shortcut = lambda: made.append(1) or tmp_path / "绩效评价助手.lnk"
+    monkeypatch.setitem(sys.modules, "perfeval_xl.gui", gui)
+    monkeypatch.setitem(sys.modules, "perfeval_xl.gui.shortcut", shortcut)
+    assert setup.run_setup(None) == 0
+    assert made == [1] and "已创建桌面快捷方式“绩效评价助手”" in capsys.readouterr().out
+
+    def broken():
+        raise OSError("桌面不可写")
+
+    shortcut.create_desktop_shortcut = broken
+    assert setup.run_setup(None) == 0                    # a warning, not a failure
+    assert "未能创建桌面快捷方式" in capsys.readouterr().out
 
 
 def test_runmain_target_rules(tmp_path):

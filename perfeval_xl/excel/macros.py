@@ -44,8 +44,10 @@ HELP_TEXT = """使用步骤：
 4. 点击“生成报告”得到 Word 评价报告；点击“导出PDF”得到 PDF。
 5. 报告保存在本工作簿所在文件夹，或“评分设置”中填写的报告输出文件夹。
 
-“自评表”右侧的“实时实际值/实时得分”两列由 PE_ 工作表函数边填边算，仅供参考。
+“自评表”右侧的“实时实际值/实时得分”两列由 PE_ 工作表函数边填边算，仅供参考；
+下方“实时计算”一格显示“正常”时可用，显示错误信息时请按下一行处理后按 Ctrl+Alt+F9。
 按钮无反应或提示找不到 Python 时，请在命令行运行：perfeval-xl excel-setup 本工作簿.xlsm
+（常见问题见 docs/excel_readme_zh.md）
 没有 Excel 时（WPS、LibreOffice）可用命令行：perfeval-xl score / check / report。"""
 
 

@@ -2,18 +2,28 @@
 can be reached from it.
 
 On Windows:
-- with a workbook: write ``sys.executable`` into its ``xlwings.conf`` sheet (Interpreter_Win)
-  after a backup copy, atomically, by editing that one cell in the file (no openpyxl round
-  trip, which would drop the ribbon); and drop ``<stem>.py`` beside it for the standard
-  xlwings add-in's "Run main" button (the second route, DESIGN §7);
-- without: write the interpreter into the user's ``%USERPROFILE%\\.xlwings\\xlwings.conf``;
-- either way check xlwings (pinned version) and its ``xlwings64-<version>.dll`` where the
-  VBA looks for it (beside python.exe, or one folder up in a virtualenv).
+- with a workbook: refuse (Chinese message, nothing written) when it is open in Excel (its
+  ``~$`` owner file), read-only or inside a OneDrive folder; otherwise write
+  ``sys.executable`` into its ``xlwings.conf`` sheet (Interpreter_Win) after a backup copy,
+  atomically, by editing that one cell in the file (no openpyxl round trip, which would drop
+  the ribbon); and drop ``<stem>.py`` beside it for the standard xlwings add-in's "Run main"
+  button (the second route, DESIGN §7), with the workbook folder in PYTHONPATH because
+  ADD_WORKBOOK_TO_PYTHONPATH is false;
+- without: write the interpreter into the user's ``%USERPROFILE%\\.xlwings\\xlwings.conf``
+  and create the desktop shortcut when ``perfeval_xl.gui`` is installed;
+- either way check: xlwings (pinned version) and pywin32; the ``xlwings32/64-<version>.dll``
+  matching **Excel's** bitness (Python is always 64-bit: the win_amd64 wheel ships both DLLs
+  and xlwings runs Python out of process) where the VBA looks for it, and whether pip left
+  it in the user install instead; that the interpreter imports perfeval_xl from another
+  folder (the "ModuleNotFoundError: perfeval_xl" of a wrong interpreter); that its path
+  fits the ANSI code page (xlwings' DLL and VBA take ANSI paths); and Defender's ASR rule
+  that blocks Office from starting child processes, where the registry shows it.
 
 Elsewhere it explains, in Chinese, what it would do: Excel integration needs Excel on
 Windows (buttons and PE_ functions) or macOS (buttons only).
 
-Exit codes: 0 done (or explained), 1 done with problems to fix, 2 unusable arguments.
+Exit codes: 0 done (or explained), 1 done with problems to fix (or refused), 2 unusable
+arguments.
 """
 
 from __future__ import annotations
@@ -21,9 +31,9 @@ from __future__ import annotations
 import importlib.util
 import keyword
 import locale
+import os
 import re
 import shutil
-import struct
 import sys
 from pathlib import Path
 
@@ -55,20 +65,157 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def dll_name() -> str:
-    bits = 64 if struct.calcsize("P") == 8 else 32
+# --------------------------------------------------------------------------- Windows facts
+# Each reader takes the registry/code-page answer as an argument so that the decisions
+# below are tested with injected values off Windows.
+
+# "Block all Office applications from creating child processes" (Defender ASR). When it
+# blocks, Excel cannot start python.exe: RunPython and the PE_ functions fail silently.
+ASR_OFFICE_CHILD = "d4f940ab-401b-4efc-aadc-ad5f3c50688a"
+ASR_KEYS = (r"SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules",
+            r"SOFTWARE\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules")
+OFFICE_BITNESS_KEYS = (
+    (r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "Platform"),
+    *((rf"SOFTWARE\{wow}Microsoft\Office\{ver}\Outlook", "Bitness")
+      for ver in ("16.0", "15.0", "14.0") for wow in ("", "WOW6432Node\\")),
+)
+
+
+def read_hklm(key: str, value: str) -> str | None:
+    """A value under HKEY_LOCAL_MACHINE as text, None when absent or not on Windows."""
+    if not _is_windows():
+        return None
+    try:
+        import winreg
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as k:
+            return str(winreg.QueryValueEx(k, value)[0])
+    except (ImportError, OSError):
+        return None
+
+
+def excel_bitness(read=read_hklm) -> int | None:
+    """32 or 64 for the installed Office (Click-to-Run ``Platform`` or MSI Outlook
+    ``Bitness``: x86/x64), None when the registry does not say."""
+    for key, value in OFFICE_BITNESS_KEYS:
+        answer = (read(key, value) or "").strip().lower()
+        if answer in ("x86", "x64"):
+            return 32 if answer == "x86" else 64
+    return None
+
+
+def asr_blocks_child_processes(read=read_hklm) -> bool:
+    """True when a policy sets the ASR rule above to block (1) or warn (6)."""
+    return any((read(key, ASR_OFFICE_CHILD) or "").strip() in ("1", "6") for key in ASR_KEYS)
+
+
+def ansi_codepage() -> int | None:
+    """The Windows ANSI code page (936 on Chinese systems), None elsewhere."""
+    if not _is_windows():
+        return None
+    try:
+        import ctypes
+
+        return int(ctypes.windll.kernel32.GetACP())
+    except Exception:
+        return None
+
+
+def ansi_unsafe(paths, codepage: int | None) -> list[str]:
+    """The paths the ANSI code page cannot represent (xlwings' DLL and VBA take ANSI paths)."""
+    if codepage is None:
+        return []
+    bad = []
+    for p in paths:
+        try:
+            str(p).encode(f"cp{codepage}")
+        except UnicodeEncodeError:
+            bad.append(str(p))
+        except LookupError:
+            return []
+    return bad
+
+
+def dll_name(bits: int = 64) -> str:
+    """xlwings' DLL for an Excel of ``bits``: the win_amd64 wheel ships both, and xlwings
+    runs Python out of process, so a 32-bit Excel works with a 64-bit Python."""
     return f"xlwings{bits}-{xlsm.XLWINGS_VERSION}.dll"
 
 
-def dll_candidates(executable: str) -> list[Path]:
+def dll_candidates(executable: str, bits: int = 64) -> list[Path]:
     """Where xlwings' VBA loads the DLL from (XLPyLoadDLL): beside the interpreter, then one
     folder up (a virtualenv's Scripts\\python.exe)."""
     exe = Path(executable)
-    return [exe.parent / dll_name(), exe.parent.parent / dll_name()]
+    return [exe.parent / dll_name(bits), exe.parent.parent / dll_name(bits)]
 
 
-def check_environment(executable: str) -> list[str]:
-    """Chinese descriptions of what keeps Excel from using ``executable``; [] when fine."""
+def _user_base() -> Path | None:
+    import site
+
+    try:
+        return Path(site.getuserbase())
+    except Exception:
+        return None
+
+
+def check_dlls(executable: str, excel_bits: int | None) -> list[str]:
+    """Chinese problems with the xlwings DLL for Excel's bitness (both when unknown)."""
+    out = []
+    pin = xlsm.XLWINGS_VERSION
+    for bits in (excel_bits,) if excel_bits else (64, 32):
+        if any(p.is_file() for p in dll_candidates(executable, bits)):
+            continue
+        where = "、".join(str(p.parent) for p in dll_candidates(executable, bits))
+        user = _user_base()
+        # pip --user puts a wheel's data files under the user base (nt_user scheme).
+        tag = f"Python{sys.version_info.major}{sys.version_info.minor}"
+        if user is not None and any((d / dll_name(bits)).is_file() for d in (user, user / tag)):
+            out.append(f"{dll_name(bits)} 被 pip 装到了用户目录 {user}（Python 安装目录不可写时 pip 会"
+                       f"“Defaulting to user installation”），Excel 在 {where} 中找不到它。请用离线安装包的 "
+                       "install.bat 安装（装在本人目录下的独立环境中），或把 Python 装在本人可写的位置后运行"
+                       f"“{executable} -m pip install --force-reinstall xlwings=={pin}”（不要加 --user）。")
+            continue
+        which = f"{bits} 位 Excel" if excel_bits else f"{bits} 位 Excel（未能读出本机 Excel 的位数）"
+        out.append(f"找不到 {which}所需的 {dll_name(bits)}（应在 {where} 中）。请运行：\"{executable}\" "
+                   f"-m pip install --force-reinstall xlwings=={pin}。Python 始终用 64 位，"
+                   "32 位 Excel 也一样。")
+    return out
+
+
+def check_importable(executable: str, run=None) -> str | None:
+    """Run ``executable`` as Excel will (another folder, no PYTHONPATH) and import our
+    macros; a Chinese problem, or None. Catches 'ModuleNotFoundError: perfeval_xl' when
+    the package is only reachable from the current folder or another Python is configured."""
+    import subprocess
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if k.upper() != "PYTHONPATH"}
+    cmd = [executable, "-c", "import perfeval_xl.excel.macros"]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = (run or subprocess.run)(cmd, cwd=tmp, env=env, capture_output=True,
+                                           text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"无法运行 {executable}（{exc}）。"
+    if proc.returncode == 0:
+        return None
+    if "No module named" in (proc.stderr or ""):
+        return (f"{executable} 找不到 perfeval_xl（ModuleNotFoundError）：本软件没有安装到这个 "
+                f"Python 中。请运行“{executable} -m pip install perfeval-xl”（离线安装包：重新运行 "
+                "install.bat），再运行 perfeval-xl excel-setup。")
+    last = (proc.stderr or "").strip().splitlines()[-1:] or [""]
+    return f"{executable} 无法加载本软件（{last[0][:200]}）。请重新安装后再运行 excel-setup。"
+
+
+def check_environment(executable: str, *, excel_bits: int | None = None,
+                      codepage: int | None = None, asr: bool = False) -> list[str]:
+    """Chinese descriptions of what keeps Excel from using ``executable``; [] when fine.
+
+    Args:
+        excel_bits: Excel's bitness (32/64) when known; None checks for both DLLs.
+        codepage: the Windows ANSI code page; None skips the path check.
+        asr: whether the Office child-process ASR rule blocks.
+    """
     from importlib import metadata
 
     out = []
@@ -86,11 +233,17 @@ def check_environment(executable: str) -> list[str]:
         if importlib.util.find_spec("pythoncom") is None:
             out.append(f"缺少 pywin32（xlwings 在 Windows 上依赖它）。请运行：\"{executable}\" -m pip "
                        f"install --force-reinstall xlwings=={pin}")
-        if not any(p.is_file() for p in dll_candidates(executable)):
-            where = "、".join(str(p.parent) for p in dll_candidates(executable))
-            out.append(f"找不到 {dll_name()}（应在 {where} 中）。请运行：\"{executable}\" -m pip "
-                       f"install --force-reinstall xlwings=={pin}；并确认 Python 与 Excel 同为 64 位"
-                       "（或同为 32 位）。")
+        out += check_dlls(executable, excel_bits)
+    bad = ansi_unsafe([executable], codepage)
+    if bad:
+        out.append(f"Python 路径 {bad[0]} 含有系统代码页（{codepage}）无法表示的字符（常见于中文用户名而"
+                   "“非 Unicode 程序的语言”不是中文），Excel 的实时 PE_ 函数无法加载 xlwings。请把本软件"
+                   "安装到纯英文路径（如运行 install.bat D:\\perfeval-xl），或在“控制面板 › 区域 › 管理 › "
+                   "更改系统区域设置”中选择“中文(简体，中国)”后重启。")
+    if asr:
+        out.append("本机的安全策略（Microsoft Defender 攻击面减少规则“阻止所有 Office 应用程序创建子进程”）"
+                   "禁止 Excel 启动 Python，按钮和 PE_ 函数都无法工作。请联系单位信息化管理员为 Excel 调用 "
+                   "python.exe 设置例外；在此之前可用命令行 perfeval-xl score / check / report。")
     return out
 
 
@@ -169,11 +322,45 @@ def _explain(workbook: Path | None) -> int:
     else:
         steps.append("把当前 Python 解释器的完整路径写入用户配置文件 "
                      "%USERPROFILE%\\.xlwings\\xlwings.conf（INTERPRETER_WIN 和 INTERPRETER）；")
-    steps.append(f"检查 xlwings {xlsm.XLWINGS_VERSION} 及其 {dll_name()} 是否安装在 Excel 能找到的位置。")
+    steps.append(f"检查 xlwings {xlsm.XLWINGS_VERSION}，以及与 Excel 位数相同的 {dll_name(64)} 或 "
+                 f"{dll_name(32)} 是否安装在 Excel 能找到的位置（Python 始终用 64 位）；检查路径编码、"
+                 "Office 安全策略和本软件能否被该 Python 加载。")
     for i, step in enumerate(steps, start=1):
         _say(f"  {i}. {step}")
     _say("没有 Excel 时，可直接用命令行：perfeval-xl score / check / report 工作簿。")
     return 0
+
+
+def onedrive_roots() -> list[Path]:
+    """The OneDrive folders Windows announces in the environment."""
+    return [Path(v) for k in ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
+            if (v := os.environ.get(k))]
+
+
+def workbook_problem(path: Path) -> str | None:
+    """Why ``path`` must not be edited now (Chinese), or None. Checked before anything is
+    written, so a refusal leaves no backup and no temp file behind."""
+    # Excel keeps an owner file "~$<name>" beside a workbook it has open (long names may
+    # lose their first two characters).
+    owners = {path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])}
+    if any(o.exists() for o in owners):
+        return (f"{path.name} 正在 Excel 中打开（发现锁定文件 ~${path.name}）。请先在 Excel 中关闭该工作簿，"
+                "再运行 excel-setup；如果 Excel 已关闭，可删除该锁定文件后重试。")
+    resolved = path.resolve()
+    for root in onedrive_roots():
+        try:
+            resolved.relative_to(root.resolve())
+        except (ValueError, OSError):
+            continue
+        return (f"{path.name} 位于 OneDrive 同步文件夹（{root}）中：同步时文件可能被占用或只在云端，"
+                "Excel 中的宏也拿不到它的本地路径。请把工作簿复制到本机文件夹（如 D:\\绩效评价）后，"
+                "对复制的文件运行 excel-setup。")
+    if not os.access(path, os.W_OK):
+        return (f"{path.name} 是只读文件。请在文件“属性”中取消“只读”（或复制一份到有写入权限的文件夹）"
+                "后重试。")
+    if not os.access(path.parent, os.W_OK):
+        return f"没有在 {path.parent} 中写入文件的权限。请把工作簿复制到有写入权限的文件夹后重试。"
+    return None
 
 
 def _check_args(workbook: str | None) -> tuple[Path | None, int]:
@@ -199,6 +386,48 @@ def _check_args(workbook: str | None) -> tuple[Path | None, int]:
     return path, 0
 
 
+def _setup_workbook(path: Path, exe: str, problems: list[str]) -> None:
+    """Interpreter (and, for Run main, the workbook folder) into the workbook's conf sheet."""
+    data = path.read_bytes()
+    new = xlsm.set_conf_value(data, "Interpreter_Win", exe)
+    target, why = runmain_target(path)
+    if target is not None:
+        # ADD_WORKBOOK_TO_PYTHONPATH is false (it triggers OneDrive popups); Run main
+        # imports <stem>.py, so its folder goes into PYTHONPATH explicitly.
+        try:
+            new = xlsm.set_conf_value(new, "PYTHONPATH", str(path.parent.resolve()))
+        except KeyError:
+            pass
+    backup = files.backup_copy(path)
+    files.atomic_write(path, new)
+    _say(f"已把 Python 解释器 {exe} 写入 {path.name} 的“xlwings.conf”工作表（原文件备份为 "
+         f"{backup.name}）。")
+    declared = _declared_version(path)
+    if declared and declared != xlsm.XLWINGS_VERSION:
+        problems.append(f"工作簿中的宏来自 xlwings {declared}，与 {xlsm.XLWINGS_VERSION} 不一致。"
+                        f"请用 perfeval-xl new 重新生成工作簿，或安装 xlwings=={declared}。")
+    if target is not None:
+        files.atomic_write(target, RUNMAIN_TEXT.encode("utf-8"))
+        _say(f"已生成 {target.name}：也可用 xlwings 加载项的“Run main”按钮计算得分。")
+    else:
+        _say(why)
+
+
+def _desktop_shortcut() -> None:
+    """The desktop shortcut 绩效评价助手 (perfeval_xl.gui, when installed); never fatal."""
+    try:
+        from perfeval_xl.gui.shortcut import create_desktop_shortcut
+    except ImportError:
+        _say("（本版本不含图形界面，未创建桌面快捷方式。）")
+        return
+    try:
+        where = create_desktop_shortcut()
+    except Exception as exc:  # a shortcut is a convenience; setup itself succeeded
+        _say(f"提示：未能创建桌面快捷方式“绩效评价助手”（{exc}），不影响 Excel 中使用。")
+        return
+    _say(f"已创建桌面快捷方式“绩效评价助手”{f'：{where}' if where else ''}。")
+
+
 def run_setup(workbook: str | None) -> int:
     """Configure Excel's Python for ``workbook`` (or for the user). Returns the exit code."""
     path, code = _check_args(workbook)
@@ -206,29 +435,24 @@ def run_setup(workbook: str | None) -> int:
         return code
     if not _is_windows():
         return _explain(path)
+    if path is not None:
+        why = workbook_problem(path)
+        if why:
+            _err(why + "（未做任何改动。）")
+            return 1
     exe = sys.executable
-    problems = check_environment(exe)
+    problems = check_environment(exe, excel_bits=excel_bitness(), codepage=ansi_codepage(),
+                                 asr=asr_blocks_child_processes())
+    not_importable = check_importable(exe)
+    if not_importable:
+        problems.append(not_importable)
     try:
         if path is not None:
-            data = path.read_bytes()
-            new = xlsm.set_conf_value(data, "Interpreter_Win", exe)
-            backup = files.backup_copy(path)
-            files.atomic_write(path, new)
-            _say(f"已把 Python 解释器 {exe} 写入 {path.name} 的“xlwings.conf”工作表（原文件备份为 "
-                 f"{backup.name}）。")
-            declared = _declared_version(path)
-            if declared and declared != xlsm.XLWINGS_VERSION:
-                problems.append(f"工作簿中的宏来自 xlwings {declared}，与 {xlsm.XLWINGS_VERSION} 不一致。"
-                                f"请用 perfeval-xl new 重新生成工作簿，或安装 xlwings=={declared}。")
-            target, why = runmain_target(path)
-            if target is not None:
-                files.atomic_write(target, RUNMAIN_TEXT.encode("utf-8"))
-                _say(f"已生成 {target.name}：也可用 xlwings 加载项的“Run main”按钮计算得分。")
-            else:
-                _say(why)
+            _setup_workbook(path, exe, problems)
         else:
             conf = _write_user_config(exe)
             _say(f"已把 Python 解释器 {exe} 写入 {conf}。")
+            _desktop_shortcut()
     except files.OutputError as exc:
         _err(exc.message)
         return 1
@@ -241,5 +465,5 @@ def run_setup(workbook: str | None) -> int:
             _err(f"  · {p}")
         return 1
     _say("设置完成。打开工作簿时请“启用宏”（或把工作簿所在文件夹加入 Excel 的受信任位置），"
-         "然后使用“绩效评价”选项卡。")
+         "然后使用“绩效评价”选项卡。若“实时计算”一格仍显示错误，请按 Ctrl+Alt+F9 重新计算。")
     return 0

@@ -42,7 +42,7 @@ MARKERS = (MISSING, ZERO_DENOMINATOR, BAD_RULE, BAD_TYPE, BAD_CODE, BAD_COUNT, B
 # 财预〔2020〕10号 第十八条, used by PE_GRADE when no band table is given.
 DEFAULT_BANDS = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0)))
 
-CATEGORY = "perfeval_xl"
+CATEGORY = "绩效评价"  # Excel's Insert Function dialog shows it
 
 # name -> (function, @xw.func options, {argument: @xw.arg options}). The macro-workbook
 # builder replays exactly these with xlwings' own decorators to generate the VBA wrappers.
@@ -139,7 +139,9 @@ def _out(d: Decimal) -> float:
 # --------------------------------------------------------------------------- UDFs
 
 
-@_udf(category=CATEGORY)
+@_udf(category=CATEGORY, args={
+    "numerator": {"doc": "分子：数字、单元格或定义名称（如 spending_total）"},
+    "denominator": {"doc": "分母：不能为 0"}})
 def PE_RATE(numerator, denominator):
     """比率（百分数）：分子 ÷ 分母 × 100。98.29 表示 98.29%。
 
@@ -152,7 +154,9 @@ def PE_RATE(numerator, denominator):
     return _out(n / d * 100)
 
 
-@_udf(category=CATEGORY)
+@_udf(category=CATEGORY, args={
+    "code": {"doc": "指标代码，如 \"budget_completion_rate\""},
+    "inputs": {"doc": "该指标的输入（定义名称），按 docs/excel.md 所列顺序"}})
 def PE_INDICATOR(code, *inputs):
     """按指标库公式计算共性指标（百分数），如 PE_INDICATOR("budget_completion_rate", …)。
 
@@ -175,7 +179,12 @@ def PE_INDICATOR(code, *inputs):
     return _out(calc.value)
 
 
-@_udf(category=CATEGORY)
+@_udf(category=CATEGORY, args={
+    "value": {"doc": "实际值（百分数）；定性指标填等级（优/良/中/差）"},
+    "rule_text": {"doc": "评分规则，如 按比例(目标=100)"},
+    "weight": {"doc": "分值"},
+    "target": {"doc": "可选：目标值（评分规则未写目标时需要）"},
+    "direction": {"doc": "可选：方向，“反向”表示越低越好"}})
 def PE_SCORE(value, rule_text, weight, target=None, direction=None):
     """按评分规则计算得分，如 PE_SCORE(L5, G5, E5)。
 
@@ -211,7 +220,10 @@ def PE_SCORE(value, rule_text, weight, target=None, direction=None):
         raise _Marker(BAD_TYPE) from None
 
 
-@_udf(category=CATEGORY)
+@_udf(category=CATEGORY, args={
+    "rule_text": {"doc": "评分规则"},
+    "weight": {"doc": "分值"},
+    "unit": {"doc": "可选：实际值的单位，默认为 %"}})
 def PE_RULE_TEXT(rule_text, weight, unit="%"):
     """由评分规则生成评分标准文字，如 PE_RULE_TEXT(G5, E5)。unit 默认为“%”。"""
     from perfeval_xl import rules
@@ -224,7 +236,9 @@ def PE_RULE_TEXT(rule_text, weight, unit="%"):
         raise _Marker(BAD_RULE) from None
 
 
-@_udf(category=CATEGORY, args={"bands": {"ndim": 2}})
+@_udf(category=CATEGORY, args={
+    "total": {"doc": "总分"},
+    "bands": {"ndim": 2, "doc": "可选：等级表（两列：等级、分数下限）"}})
 def PE_GRADE(total, bands=None):
     """由总分评定等级。bands 为两列区域（等级、分数下限），可含表头；
     省略时按财预〔2020〕10号：≥90 优，≥80 良，≥60 中，其余差。"""

@@ -18,7 +18,7 @@ import datetime
 import io
 import math
 import re
-import sys
+import tomllib
 import zipfile
 from copy import copy
 from dataclasses import dataclass
@@ -42,11 +42,6 @@ from openpyxl.writer.excel import ExcelWriter
 from perfeval_xl import catalogue, files
 from perfeval_xl.rules import describe_rule, parse_rule, tier_labels
 from perfeval_xl.workbook import layout as L
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["SAMPLE_NOTE", "build", "build_sample", "load_sample", "workbook_bytes", "write_new"]
 
