@@ -11,7 +11,6 @@ from typing import Any
 
 from perfeval_xl.model import Location
 
-
 # The look both appliers give written cells: 校验结果 rows by severity, links as links.
 TONE_FILL = {"error": "FFF4CCCC", "warning": "FFFFF2CC", "info": "FFDDEBF7"}
 LINK_RGB = "FF0563C1"

@@ -22,7 +22,7 @@ from perfeval_xl.workbook.formula import (
 )
 from perfeval_xl.workbook.reader import Unevaluated
 
-_M = "{%s}" % ooxml.MAIN_NS
+_M = "{" + ooxml.MAIN_NS + "}"
 _ROW, _C, _V, _F, _IS = _M + "row", _M + "c", _M + "v", _M + "f", _M + "is"
 _T, _R, _RPH, _SI = _M + "t", _M + "r", _M + "rPh", _M + "si"
 
@@ -261,8 +261,11 @@ class XmlSource:
                 return "#VALUE!"
             if style in self._date_styles:
                 from openpyxl.styles.numbers import is_timedelta_format
-                from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-                from openpyxl.utils.datetime import from_excel
+                from openpyxl.utils.datetime import (
+                    CALENDAR_MAC_1904,
+                    CALENDAR_WINDOWS_1900,
+                    from_excel,
+                )
 
                 try:
                     return from_excel(num, CALENDAR_MAC_1904 if self.book.date1904

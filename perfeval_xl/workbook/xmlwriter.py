@@ -294,7 +294,7 @@ class _SheetPatch:
         self.cells: dict[tuple[int, int], ooxml.Node] = {}
         self.formula: dict[int, ooxml.Node] = {}  # index of <c> -> its <f>
         index = {id(n): i for i, n in enumerate(nodes)}
-        for i, n in enumerate(nodes):
+        for n in nodes:
             if n.depth == 2 and n.local == "row" and nodes[n.parent] is self.sheet_data:
                 if "r" not in n.attrs:
                     raise NotSurgical(sheet, "工作表的行缺少行号属性")
