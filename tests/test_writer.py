@@ -109,9 +109,9 @@ def decorate(data: bytes, *, calc_chain: bool = False, shared_total: bool = Fals
                         f'relationships">{rel}</Relationships>').encode()
     m["xl/drawings/drawing99.xml"] = DRAWING.encode()
     m["xl/drawings/_rels/drawing99.xml.rels"] = (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rIdImg" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/image" Target="../media/image99.png"/></Relationships>').encode()
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rIdImg" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/image" Target="../media/image99.png"/></Relationships>')
     m["xl/media/image99.png"] = PNG
     types = m["[Content_Types].xml"].decode()
     extra = ('<Override PartName="/xl/drawings/drawing99.xml" ContentType="application/'
@@ -122,8 +122,8 @@ def decorate(data: bytes, *, calc_chain: bool = False, shared_total: bool = Fals
         extra += ('<Override PartName="/xl/calcChain.xml" ContentType="application/'
                   'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>')
         m["xl/calcChain.xml"] = (
-            '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<c r="J42" i="8"/></calcChain>').encode()
+            b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<c r="J42" i="8"/></calcChain>')
         m["xl/_rels/workbook.xml.rels"] = m["xl/_rels/workbook.xml.rels"].replace(
             b"</Relationships>",
             b'<Relationship Id="rIdCC" Type="http://schemas.openxmlformats.org/officeDocument/'
@@ -309,8 +309,8 @@ def test_merged_targets_batch_writer_and_openpyxl_fallback(tmp_path):
     result = engine.evaluate(src, wb=wb)
     out = write_scored(wb, result, tmp_path / "batch.xlsx", source=src)
     _check_merged(out, float(result.total))
-    assert _problem_at(result) == ["'自评表'!J%d" % (score_row_of(wb, "budget_completion_rate")
-                                                    + 1)]
+    row = score_row_of(wb, "budget_completion_rate") + 1
+    assert _problem_at(result) == [f"'自评表'!J{row}"]
     wb2 = engine.open_workbook(src)
     result2 = engine.evaluate(src, wb=wb2)
     out2 = write_scored(wb2, result2, tmp_path / "openpyxl.xlsx")  # no source: openpyxl
