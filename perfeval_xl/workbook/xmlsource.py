@@ -113,6 +113,16 @@ class XmlSource:
         self._values[key] = v
         return v
 
+    def parse_sheets(self, titles=None) -> None:
+        """Parse these sheets now (default: every sheet a defined name points to), e.g. to
+        time opening apart from evaluating."""
+        from perfeval_xl.workbook.reader import parse_ref
+
+        if titles is None:
+            titles = {ref[0] for ref in map(parse_ref, self.book.names.values()) if ref}
+        for title in titles:
+            self._sheet(title)
+
     # ------------------------------------------------------------------ formulas
 
     def _evaluate(self, sheet: str, coord: str, f: str, cached: Any) -> Any:
