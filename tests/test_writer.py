@@ -433,3 +433,32 @@ def test_scored_file_opens_and_recalculates_in_libreoffice(tmp_path):
     csheet, ccols, r0, r1 = table_cells(formulas, "tbl_checks")
     assert "sum-mismatch" in [back[csheet][f"{ccols['问题代码']}{r}"].value
                               for r in range(r0 + 1, r1 + 1)]
+
+
+def test_rescoring_replaces_links_and_reuses_styles(tmp_path):
+    """Scoring a scored workbook again (after fixing inputs) leaves one link per listed
+    problem, blanks the rows no longer needed, and appends no further styles."""
+    from helpers import set_named
+
+    first = tmp_path / "1.xlsx"
+    src = save(filled(spending_basic=200, budget_initial="abc"), tmp_path / "in.xlsx")
+    assert main(["score", str(src), "-o", str(first)]) == 1
+    wb = load_workbook(first)
+    set_named(wb, spending_basic=207.77, budget_initial=388.46)
+    fixed = save(wb, tmp_path / "fixed.xlsx")
+    outs = []
+    for i in range(3):
+        outs.append(tmp_path / f"{i + 2}.xlsx")
+        assert main(["score", str(outs[-2] if i else fixed), "-o", str(outs[-1])]) == 0
+    result = engine.evaluate(fixed)
+    back = load_workbook(outs[-1])
+    csheet, ccols, r0, r1 = table_cells(back, "tbl_checks")
+    codes = [back[csheet][f"{ccols['问题代码']}{r}"].value for r in range(r0 + 1, r1 + 1)]
+    assert [c for c in codes if c] == [p.code for p in result.problems]
+    ws = back[csheet]
+    links = [c.coordinate for row in ws.iter_rows() for c in row if c.hyperlink]
+    assert len(links) == len([p for p in result.problems if p.location and p.location.cell])
+    below = r0 + 1 + len(result.problems)
+    assert all(ws[f"{ccols[h]}{below}"].value is None for h in ccols)
+    styles = [_members(p.read_bytes())["xl/styles.xml"] for p in outs[-2:]]
+    assert styles[0] == styles[1]

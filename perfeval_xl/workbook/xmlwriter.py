@@ -168,6 +168,9 @@ class _Styles:
         head_end = base.index(b">") + 1
         text = (base[:head_end] + f'<{self.pfx}u/><{self.pfx}color rgb="{LINK_RGB}"/>'.encode()
                 + base[head_end:])
+        known = [self.data[n.start:n.end] for n in fonts] + self.added["fonts"]
+        if text in known:  # a workbook scored before already has it
+            return known.index(text)
         self.added["fonts"].append(text)
         return self._count("fonts") - 1
 
