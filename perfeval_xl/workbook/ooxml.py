@@ -27,6 +27,7 @@ SHARED_STRINGS_REL = REL_NS + "/sharedStrings"
 STYLES_REL = REL_NS + "/styles"
 CALC_CHAIN_REL = REL_NS + "/calcChain"
 WORKBOOK_PART = "xl/workbook.xml"
+OFFICE_DOCUMENT_REL = REL_NS + "/officeDocument"
 
 
 class PackageError(Exception):
@@ -80,6 +81,7 @@ def read_rels(zf: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, str]]
 class Book:
     """What workbook.xml and its relationships say: sheets in order and their parts."""
 
+    part: str = WORKBOOK_PART  # the workbook part (named by _rels/.rels)
     sheets: list[str] = field(default_factory=list)
     parts: dict[str, str] = field(default_factory=dict)  # sheet title -> worksheet part
     kinds: dict[str, str] = field(default_factory=dict)  # sheet title -> relationship type
@@ -89,11 +91,23 @@ class Book:
     styles: str | None = None
 
 
+def main_part(zf: zipfile.ZipFile) -> str:
+    """The workbook part: xl/workbook.xml, or wherever _rels/.rels says it is."""
+    names = set(zf.namelist())
+    if WORKBOOK_PART in names:
+        return WORKBOOK_PART
+    for _, typ, target, _mode in read_rels(zf, ""):
+        if typ == OFFICE_DOCUMENT_REL and target in names:
+            return target
+    raise PackageError("工作簿缺少 xl/workbook.xml，不是完整的 Excel 工作簿，请在 Excel 中打开并另存为 .xlsx。")
+
+
 def read_book(zf: zipfile.ZipFile) -> Book:
-    data = zf.read(WORKBOOK_PART)
-    root = parse_xml(data, WORKBOOK_PART)
-    rels = {rid: (typ, target) for rid, typ, target, _ in read_rels(zf, WORKBOOK_PART)}
-    book = Book()
+    part = main_part(zf)
+    data = zf.read(part)
+    root = parse_xml(data, part)
+    rels = {rid: (typ, target) for rid, typ, target, _ in read_rels(zf, part)}
+    book = Book(part=part)
     pr = root.find(f"{{{MAIN_NS}}}workbookPr")
     book.date1904 = pr is not None and pr.get("date1904", "0") in ("1", "true")
     for sh in root.iter(f"{{{MAIN_NS}}}sheet"):

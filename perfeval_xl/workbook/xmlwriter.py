@@ -581,16 +581,16 @@ def apply_plan_xml(data: bytes, plan: WritePlan) -> bytes:
         replaced[part] = patch.to_bytes()
     if styles is not None and styles.changed:
         replaced[book.styles] = styles.to_bytes()
-    replaced[ooxml.WORKBOOK_PART] = _patch_workbook(zf.read(ooxml.WORKBOOK_PART), plan.names)
+    replaced[book.part] = _patch_workbook(zf.read(book.part), plan.names, book.part)
     drop: set[str] = set()
     if formula_overwritten:
-        drop = _drop_calc_chain(zf, replaced)
+        drop = _drop_calc_chain(zf, replaced, book.part)
     return _rezip(zf, replaced, drop)
 
 
-def _patch_workbook(data: bytes, names: dict[str, str]) -> bytes:
+def _patch_workbook(data: bytes, names: dict[str, str], part: str) -> bytes:
     nodes = ooxml.scan(data, lambda p: len(p) <= 2 or (len(p) == 3 and p[1] == "definedNames"),
-                       ooxml.WORKBOOK_PART)
+                       part)
     root = nodes[0]
     pfx = _prefix(root)
     top = [n for n in nodes if n.depth == 1]
@@ -637,10 +637,10 @@ def _patch_workbook(data: bytes, names: dict[str, str]) -> bytes:
     return _splice(data, edits)
 
 
-def _drop_calc_chain(zf: zipfile.ZipFile, replaced: dict[str, bytes]) -> set[str]:
+def _drop_calc_chain(zf: zipfile.ZipFile, replaced: dict[str, bytes], part: str) -> set[str]:
     """Remove calcChain.xml, its content-type override and its relationship."""
-    rels_name = ooxml.rels_path(ooxml.WORKBOOK_PART)
-    chains = [t for _, typ, t, _ in ooxml.read_rels(zf, ooxml.WORKBOOK_PART)
+    rels_name = ooxml.rels_path(part)
+    chains = [t for _, typ, t, _ in ooxml.read_rels(zf, part)
               if typ == ooxml.CALC_CHAIN_REL]
     if not chains:
         return set()
