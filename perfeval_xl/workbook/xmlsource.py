@@ -204,34 +204,44 @@ class XmlSource:
         return ws
 
     def _parse_sheet(self, part: str) -> _Sheet:
+        """Cells of one sheet part, streamed row by row (each row freed once read, so a
+        large sheet costs its values, not its element tree)."""
+        import defusedxml.ElementTree as DET
         from openpyxl.formula.translate import Translator
+        from openpyxl.utils.cell import get_column_letter
 
         if self._formats is None:
             self._load_styles()
-        root = ooxml.parse_xml(self._zip.read(part), part)
-        data = root.find(_M + "sheetData")
         ws = _Sheet()
         shared: dict[str, Translator] = {}
         row_no = 0
         max_r = max_c = 0
-        for row in (data if data is not None else ()):
-            if row.tag != _ROW:
-                continue
-            r = row.get("r")
-            row_no = int(r) if r else row_no + 1
-            col_no = 0
-            for c in row:
-                if c.tag != _C:
-                    continue
-                coord = c.get("r")
-                if coord:
-                    col_no, rr = _col_row(coord)
-                else:
-                    col_no, rr = col_no + 1, row_no
-                    from openpyxl.utils.cell import get_column_letter
-                    coord = f"{get_column_letter(col_no)}{rr}"
-                max_r, max_c = max(max_r, rr), max(max_c, col_no)
-                ws.cells[coord] = self._cell(c, coord, shared, Translator)
+        try:
+            with self._zip.open(part) as fh:
+                for _event, row in DET.iterparse(fh, events=("end",)):
+                    if row.tag != _ROW:
+                        continue
+                    r = row.get("r")
+                    row_no = int(r) if r and r.isdigit() else row_no + 1
+                    col_no = 0
+                    for c in row:
+                        if c.tag != _C:
+                            continue
+                        coord = c.get("r")
+                        if coord:
+                            col_no, rr = _col_row(coord)
+                        else:
+                            col_no, rr = col_no + 1, row_no
+                            coord = f"{get_column_letter(col_no)}{rr}"
+                        max_r, max_c = max(max_r, rr), max(max_c, col_no)
+                        ws.cells[coord] = self._cell(c, coord, shared, Translator)
+                    row.clear()
+        except ooxml.PackageError:
+            raise
+        except Exception as exc:  # ParseError, DTDForbidden, a bad cell reference …
+            raise ooxml.PackageError(
+                f"工作簿中的 {part} 已损坏，无法读取（{type(exc).__name__}）。"
+                "请在 Excel/WPS 中打开后另存为 .xlsx 再试。") from None
         if ws.cells:
             ws.max_row, ws.max_col = max_r, max_c
         return ws
