@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -462,3 +463,27 @@ def test_rescoring_replaces_links_and_reuses_styles(tmp_path):
     assert all(ws[f"{ccols[h]}{below}"].value is None for h in ccols)
     styles = [_members(p.read_bytes())["xl/styles.xml"] for p in outs[-2:]]
     assert styles[0] == styles[1]
+
+
+def test_clear_range_to_the_last_row_does_not_hang(tmp_path):
+    """A 校验结果 table name reaching row 1,048,576: clearing matches existing cells only
+    (XML writer) or stops at the last used row (openpyxl); run under a timeout."""
+    src = _with_error(tmp_path)
+    code = f"""
+import sys
+from pathlib import Path
+from perfeval_xl import engine
+from perfeval_xl.workbook import writer, xmlwriter
+src = Path({str(src)!r})
+wb = engine.load(src)
+result = engine.evaluate(src, wb=wb)
+plan = writer.plan_writes(result)
+sheet, r0, r1, lo, hi = plan.clear[0]
+plan.clear[0] = (sheet, r0, 1048576, lo, hi)
+xmlwriter.apply_plan_xml(wb.data, plan)
+writer.apply_plan_openpyxl(engine.open_workbook(src), plan)
+print("done")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "done", out.stderr[-2000:]

@@ -134,7 +134,9 @@ def apply_plan_openpyxl(wb, plan: WritePlan) -> None:
         if sheet not in wb.sheetnames:
             continue
         ws = wb[sheet]
-        for r in range(r0, r1 + 1):
+        # Rows past the last used one hold nothing to clear (and a table name reaching row
+        # 1,048,576 must not create a million cells).
+        for r in range(r0, min(r1, ws.max_row) + 1):
             for c in range(column_index_from_string(lo), column_index_from_string(hi) + 1):
                 cell = ws.cell(r, c)
                 if isinstance(cell, MergedCell):

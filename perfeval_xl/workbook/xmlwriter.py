@@ -467,7 +467,8 @@ class _SheetPatch:
             head = self.data[dim.start:dim.head_end]
             self.edits.append((dim.start, dim.head_end, _set_attr(head, "ref", ref)))
 
-    def hyperlinks(self, remove: set[tuple[int, int]], add: list[CellWrite]) -> None:
+    def hyperlinks(self, remove, add: list[CellWrite]) -> None:
+        """Drop the links at cells where ``remove(pos)`` holds, add the ``add`` ones."""
         node = next((n for n in self.top if n.local == "hyperlinks"), None)
         p = self.pfx
         new = b"".join(
@@ -489,7 +490,7 @@ class _SheetPatch:
                 pos = _cell_pos(n.attrs.get("ref", "").split(":")[0])
             except ValueError:
                 continue
-            if pos in remove:
+            if remove(pos):
                 gone.append(n)
         if len(gone) == len(links) and not add:
             self.edits.append((node.start, node.end, b""))
@@ -539,27 +540,21 @@ def apply_plan_xml(data: bytes, plan: WritePlan) -> bytes:
     zf = zipfile.ZipFile(io.BytesIO(data))
     names = set(zf.namelist())
     book = ooxml.read_book(zf)
-    by_sheet: dict[str, dict[tuple[int, int], _Target]] = {}
-    links: dict[str, list[CellWrite]] = {}
-    unlink: dict[str, set[tuple[int, int]]] = {}
+    # Clear ranges stay ranges: they are matched against the cells that exist, so a
+    # table name reaching row 1,048,576 costs nothing extra.
+    clears: dict[str, list[tuple[int, int, int, int]]] = {}
     for sheet, r0, r1, lo, hi in plan.clear:
-        if sheet not in book.parts:
-            continue
-        t = by_sheet.setdefault(sheet, {})
-        for r in range(r0, r1 + 1):
-            for c in range(column_index_from_string(lo), column_index_from_string(hi) + 1):
-                t[(c, r)] = _Target(None, True)
-                unlink.setdefault(sheet, set()).add((c, r))
+        if sheet in book.parts:
+            clears.setdefault(sheet, []).append(
+                (column_index_from_string(lo), r0, column_index_from_string(hi), r1))
+    by_sheet: dict[str, dict[tuple[int, int], CellWrite]] = {s: {} for s in clears}
+    links: dict[str, list[CellWrite]] = {}
     for w in plan.writes:
         if w.sheet not in book.parts:
             continue
-        pos = _cell_pos(w.cell)
-        t = by_sheet.setdefault(w.sheet, {})
-        prev = t.get(pos)
-        t[pos] = _Target(w, bool(prev and prev.cleared))
+        by_sheet.setdefault(w.sheet, {})[_cell_pos(w.cell)] = w
         if w.link:
             links.setdefault(w.sheet, []).append(w)
-            unlink.setdefault(w.sheet, set()).add(pos)
     styles = None
     if book.styles and book.styles in names:
         try:
@@ -570,13 +565,23 @@ def apply_plan_xml(data: bytes, plan: WritePlan) -> bytes:
         raise NotSurgical("", "工作簿缺少样式表 styles.xml")
     replaced: dict[str, bytes] = {}
     formula_overwritten = False
-    for sheet, targets in by_sheet.items():
+    for sheet, writes in by_sheet.items():
         part = book.parts[sheet]
         if book.kinds.get(sheet) != ooxml.WORKSHEET_REL or part not in names:
             raise NotSurgical(sheet, "不是普通工作表")
         patch = _SheetPatch(sheet, part, zf.read(part), styles)
+        ranges = clears.get(sheet, [])
+
+        def cleared(pos, ranges=ranges) -> bool:
+            return any(c0 <= pos[0] <= c1 and r0 <= pos[1] <= r1 for c0, r0, c1, r1 in ranges)
+
+        targets = {pos: _Target(w, cleared(pos)) for pos, w in writes.items()}
+        for pos in patch.cells:
+            if pos not in targets and cleared(pos):
+                targets[pos] = _Target(None, True)
         patch.apply(targets)
-        patch.hyperlinks(unlink.get(sheet, set()), links.get(sheet, []))
+        patch.hyperlinks(lambda pos, cleared=cleared, writes=writes: cleared(pos) or (
+            pos in writes and bool(writes[pos].link)), links.get(sheet, []))
         formula_overwritten |= patch.formula_overwritten
         replaced[part] = patch.to_bytes()
     if styles is not None and styles.changed:
