@@ -183,9 +183,16 @@ def _final_plan(result: Result, merges_of) -> WritePlan:
     plan = plan_writes(result)
     plan, problems = resolve_merges(plan, merges_of(plan))
     if problems:
-        result.problems.extend(p for p in problems if p not in result.problems)
+        _add_problems(result, problems)
         plan, _ = resolve_merges(plan_writes(result), merges_of(plan))
     return plan
+
+
+def _add_problems(result: Result, problems: list[Problem]) -> None:
+    """Add problems found while writing, errors before warnings as the engine orders them."""
+    result.problems.extend(p for p in problems if p not in result.problems)
+    rank = {"error": 0, "warning": 1, "info": 2}
+    result.problems.sort(key=lambda p: rank.get(p.severity, 3))  # stable: keeps the order
 
 
 def _package_bytes(wb, source) -> bytes | None:
@@ -237,12 +244,11 @@ def scored_bytes(wb, result: Result, out: Path, source: Path | None = None) -> b
                     f"无法直接写回 {src_path.name}：“{where}”{exc.reason}，只能整体重写工作簿，"
                     f"而那样会丢失{lost}。原文件未做任何改动。请改用 -o 输出评分副本，"
                     "或在 Excel 中处理该表后重试。") from None
-            for code, sheet, what in losses:
-                result.problems.append(Problem(
-                    "warning", code,
-                    f"“{where}”{exc.reason}，评分结果改为整体重写工作簿写入，该表的{what}不会保留"
-                    "（单元格内容不受影响）；如有需要请在 Excel 中对照原件补回。",
-                    Location(sheet)))
+            _add_problems(result, [Problem(
+                "warning", code,
+                f"“{where}”{exc.reason}，评分结果改为整体重写工作簿写入，该表的{what}不会保留"
+                "（单元格内容不受影响）；如有需要请在 Excel 中对照原件补回。",
+                Location(sheet)) for code, sheet, what in losses])
         except ooxml.PackageError:
             pass  # a damaged part: let openpyxl try (it raises its own clear error)
     if isinstance(wb, WorkbookFile):
