@@ -255,7 +255,7 @@ def _keep_sheet(path: tuple) -> bool:
         return True
     if path[1] == "sheetData":
         return n <= 4 or (n == 5 and path[4] == "f")
-    return path[1] in ("hyperlinks", "mergeCells") and n == 3
+    return path[1] == "hyperlinks" and n == 3
 
 
 def _value_xml(pfx: str, value) -> tuple[str | None, str]:
@@ -311,10 +311,6 @@ class _SheetPatch:
         self.index = index
         self.edits: list[tuple[int, int, bytes]] = []
         self.formula_overwritten = False
-
-    def merges(self) -> list[tuple[int, int, int, int]]:
-        return [range_boundaries(n.attrs["ref"]) for n in self.nodes
-                if n.depth == 2 and n.local == "mergeCell" and ":" in n.attrs.get("ref", "")]
 
     def _f_of(self, cell: ooxml.Node) -> ooxml.Node | None:
         return self.formula.get(self.index[id(cell)])
@@ -525,7 +521,7 @@ def merged_ranges(data: bytes, sheets) -> dict[str, list[tuple[int, int, int, in
             continue
         raw = zf.read(part)
         out[sheet] = [range_boundaries(m.decode()) for m in re.findall(
-            rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)\"", raw)]
+            rb"<(?:\w+:)?mergeCell\b[^>]*?\sref=\"([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)\"", raw)]
     return out
 
 
@@ -569,7 +565,11 @@ def apply_plan_xml(data: bytes, plan: WritePlan) -> bytes:
         part = book.parts[sheet]
         if book.kinds.get(sheet) != ooxml.WORKSHEET_REL or part not in names:
             raise NotSurgical(sheet, "不是普通工作表")
-        patch = _SheetPatch(sheet, part, zf.read(part), styles)
+        try:
+            patch = _SheetPatch(sheet, part, zf.read(part), styles)
+        except (ValueError, KeyError, IndexError) as exc:  # e.g. r="A0", a row r="x"
+            raise NotSurgical(sheet, f"工作表中有无法识别的单元格位置（{type(exc).__name__}）") \
+                from None
         ranges = clears.get(sheet, [])
 
         def cleared(pos, ranges=ranges) -> bool:
