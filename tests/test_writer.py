@@ -487,3 +487,31 @@ print("done")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.strip() == "done", out.stderr[-2000:]
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_saved_workbook_is_patched_surgically(tmp_path):
+    """A file saved by another program (shared strings, its own styles and part names):
+    the shared-string table stays as it was, target cells become inline strings."""
+    src = save(filled(spending_basic=200), tmp_path / "src.xlsx")
+    lo = tmp_path / "lo"
+    lo.mkdir()
+    subprocess.run(
+        [SOFFICE, "--headless", "--norestore",
+         f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--convert-to", "xlsx",
+         "--outdir", str(lo), str(src)], check=True, capture_output=True, timeout=240)
+    theirs = lo / "src.xlsx"
+    before = _members(theirs.read_bytes())
+    assert "xl/sharedStrings.xml" in before
+    out = tmp_path / "out.xlsx"
+    assert main(["score", str(theirs), "-o", str(out)]) == 1
+    after = _members(out.read_bytes())
+    assert _changed(before, after) <= {_sheet_part(before, "自评表"),
+                                       _sheet_part(before, "校验结果"), "xl/styles.xml",
+                                       "xl/workbook.xml"}
+    result = engine.evaluate(theirs)
+    back = reopen(out)
+    assert named_value(back, "total_score") == pytest.approx(float(result.total))
+    csheet, ccols, r0, r1 = table_cells(back, "tbl_checks")
+    assert "sum-mismatch" in [back[csheet][f"{ccols['问题代码']}{r}"].value
+                              for r in range(r0 + 1, r1 + 1)]
