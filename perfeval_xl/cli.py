@@ -295,7 +295,7 @@ def _evaluate(args):
 
     _check_preset(getattr(args, "preset", None))
     path = _input_path(args.workbook)
-    wb = engine.open_workbook(path)
+    wb = engine.load(path)
     return path, wb, engine.evaluate(path, args.preset, wb=wb)
 
 
@@ -304,8 +304,8 @@ def _exit_for(result) -> int:
 
 
 def cmd_score(args) -> int:
-    from perfeval_xl.files import backup_copy, default_scored_path
-    from perfeval_xl.workbook.writer import write_scored
+    from perfeval_xl.files import atomic_write, backup_copy, default_scored_path
+    from perfeval_xl.workbook.writer import scored_bytes
 
     if args.in_place and args.output:
         raise UsageError("--in-place 与 -o 不能同时使用。")
@@ -315,6 +315,7 @@ def cmd_score(args) -> int:
         # and the link stays a link (replacing the link itself would leave the real
         # workbook unscored).
         out = path.resolve() if path.is_symlink() else path
+        data = scored_bytes(wb, result, out, source=out)  # may refuse: before the backup
         backup = backup_copy(out)
         _err(f"已备份原文件：{backup}")
     else:
@@ -323,7 +324,8 @@ def cmd_score(args) -> int:
             raise UsageError("输出文件与输入相同；如需写回原文件请使用 --in-place（会先备份）。")
         if out.suffix.lower() not in (".xlsx", ".xlsm"):
             raise UsageError("输出文件扩展名应为 .xlsx 或 .xlsm。")
-    write_scored(wb, result, out, source=path)
+        data = scored_bytes(wb, result, out, source=path)
+    atomic_write(out, data)
     if args.json:
         _print_json(result.to_json())
     _print_problems(result.problems)

@@ -21,8 +21,8 @@ from perfeval_xl.workbook import layout
 from perfeval_xl.workbook.reader import NotOurWorkbook, OpenpyxlSource, read_evaluation
 from perfeval_xl.workbook.source import CellSource
 
-__all__ = ["NotOurWorkbook", "UnusableWorkbook", "evaluate", "evaluate_source", "open_workbook",
-           "run"]
+__all__ = ["NotOurWorkbook", "UnusableWorkbook", "evaluate", "evaluate_source", "load",
+           "open_workbook", "run"]
 
 
 class UnusableWorkbook(Exception):
@@ -55,15 +55,64 @@ def open_workbook(path: str | Path, *, keep_vba: bool | None = None):
             "请在 Excel/WPS 中打开后另存为 .xlsx 再试。") from None
 
 
+_PACKAGE_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def load(path: str | Path):
+    """Open a workbook the way score/check/report/batch need it: an .xlsx/.xlsm is checked
+    for safety and read as package bytes (``WorkbookFile``: cells parsed from the sheet XML
+    on demand, several times cheaper than an openpyxl load); any other kind goes through
+    ``open_workbook``. Pass the result as ``wb=`` to ``evaluate`` and to
+    ``writer.write_scored``."""
+    path = Path(path)
+    if path.suffix.lower() not in _PACKAGE_SUFFIXES:
+        return open_workbook(path)
+    return _load_package(path)
+
+
+def _load_package(path: Path):
+    from perfeval_xl.workbook import ooxml, safety
+    from perfeval_xl.workbook.xmlsource import WorkbookFile
+
+    try:
+        safety.check_workbook_file(path)
+    except safety.UnusableFile as exc:
+        raise UnusableWorkbook(exc.message) from None
+    try:
+        return WorkbookFile(path, path.read_bytes())
+    except ooxml.PackageError as exc:
+        raise UnusableWorkbook(f"无法读取工作簿 {path.name}：{exc.message}") from None
+    except (KeyError, OSError, ValueError) as exc:
+        raise UnusableWorkbook(
+            f"无法读取工作簿 {path.name}：文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）。"
+            "请在 Excel/WPS 中打开后另存为 .xlsx 再试。") from None
+
+
 def evaluate(path: str | Path, preset: str | None = None, *, wb=None) -> Result:
-    """Read and evaluate the workbook file at ``path``."""
-    wb = wb if wb is not None else open_workbook(path)
+    """Read and evaluate the workbook file at ``path``.
+
+    Args:
+        path: the workbook file.
+        preset: score with this preset instead of the workbook's own rules.
+        wb: what ``load`` or ``open_workbook`` returned for ``path`` (opened if None).
+    """
+    from perfeval_xl.workbook.xmlsource import WorkbookFile
+
+    wb = wb if wb is not None else load(path)
+    if isinstance(wb, WorkbookFile):
+        return evaluate_source(wb.source, preset)
     return evaluate_source(OpenpyxlSource(wb, str(path)), preset)
 
 
 def evaluate_source(source: CellSource, preset: str | None = None) -> Result:
-    """Read and evaluate any CellSource (openpyxl file or xlwings Book)."""
-    ev = read_evaluation(source)
+    """Read and evaluate any CellSource (openpyxl file, package XML or xlwings Book)."""
+    from perfeval_xl.workbook.ooxml import PackageError
+
+    try:
+        ev = read_evaluation(source)
+    except PackageError as exc:  # a sheet part parsed on demand is damaged
+        raise UnusableWorkbook(
+            f"无法读取工作簿 {Path(source.path).name}：{exc.message}") from None
     if preset and "targets" in ev.anchors:
         # An adopted county table keeps its own weights and rules: scoring it with a preset
         # would write foreign scores into the county's 得分 column.

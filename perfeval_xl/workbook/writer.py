@@ -1,4 +1,10 @@
-"""Write-back: the engine's results as a WritePlan, and applying it with openpyxl.
+"""Write-back: the engine's results as a WritePlan, and applying it to a file.
+
+``write_scored`` applies the plan surgically (``xmlwriter``: only the target cells' XML
+changes, every other part stays byte for byte). Only when a target sheet cannot be patched
+that way does it fall back to an openpyxl round trip, after naming at each sheet what the
+round trip loses; writing back into the user's own file (``--in-place``) is then refused
+instead. Merged target cells are written into the merge's top-left cell (plan.py).
 
 Only computed cells are written (实际值 of computed rows, 评分标准, 得分, 扣分原因, the total,
 the grade, the 校验结果 table); input cells never are. Text that came from a workbook is
@@ -16,14 +22,13 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from perfeval_xl.model import Location, Result
+from perfeval_xl.model import Location, Problem, Result
 from perfeval_xl.workbook import layout
-from perfeval_xl.workbook.plan import CellWrite, WritePlan
+from perfeval_xl.workbook.plan import LINK_RGB, TONE_FILL, CellWrite, WritePlan, resolve_merges
 
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
 PERCENT_FORMAT = '0.00"%"'
 SCORE_FORMAT = "0.00"
-TONE_FILL = {"error": "FFF4CCCC", "warning": "FFFFF2CC", "info": "FFDDEBF7"}
 CHECKS_MIN_ROWS = 5
 
 
@@ -120,12 +125,22 @@ def _link(loc: Location) -> str:
 
 
 def apply_plan_openpyxl(wb, plan: WritePlan) -> None:
-    """Apply a WritePlan to an openpyxl workbook (in memory)."""
+    """Apply a WritePlan to an openpyxl workbook (in memory). Writes inside a merge go to
+    its top-left cell; see ``openpyxl_merges`` and ``resolve_merges``."""
+    from openpyxl.cell.cell import MergedCell
+
+    plan, _ = resolve_merges(plan, openpyxl_merges(wb, plan))
     for sheet, r0, r1, lo, hi in plan.clear:
+        if sheet not in wb.sheetnames:
+            continue
         ws = wb[sheet]
-        for r in range(r0, r1 + 1):
+        # Rows past the last used one hold nothing to clear (and a table name reaching row
+        # 1,048,576 must not create a million cells).
+        for r in range(r0, min(r1, ws.max_row) + 1):
             for c in range(column_index_from_string(lo), column_index_from_string(hi) + 1):
                 cell = ws.cell(r, c)
+                if isinstance(cell, MergedCell):
+                    continue  # only a merge's top-left cell holds a value
                 cell.value = None
                 cell.hyperlink = None
                 cell.fill = PatternFill()
@@ -141,7 +156,7 @@ def apply_plan_openpyxl(wb, plan: WritePlan) -> None:
         if w.link:
             cell.hyperlink = Hyperlink(ref=w.cell, location=w.link.lstrip("#"),
                                        display=str(w.value))
-            cell.font = Font(color="FF0563C1", underline="single")
+            cell.font = Font(color=LINK_RGB, underline="single")
         if w.tone:
             cell.fill = PatternFill("solid", fgColor=TONE_FILL.get(w.tone, "FFFFFFFF"))
     for name, ref in plan.names.items():
@@ -150,19 +165,112 @@ def apply_plan_openpyxl(wb, plan: WritePlan) -> None:
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
 
 
+def openpyxl_merges(wb, plan: WritePlan) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Merged ranges of the sheets ``plan`` writes to, from an openpyxl workbook."""
+    sheets = {w.sheet for w in plan.writes} & set(wb.sheetnames)
+    return {s: [r.bounds for r in wb[s].merged_cells.ranges] for s in sheets}
+
+
 def workbook_to_bytes(wb) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def write_scored(wb, result: Result, out: Path, source: Path | None = None) -> Path:
-    """Apply the result to ``wb`` and save it atomically to ``out``. For a macro workbook the
-    ribbon of ``source`` is carried over (openpyxl drops its relationship)."""
-    from perfeval_xl.files import atomic_write, keep_ribbon
+def _final_plan(result: Result, merges_of) -> WritePlan:
+    """The plan with merged targets resolved; a merge conflict becomes a problem of the
+    result (so the CLI, the batch summary and the 校验结果 sheet all list it)."""
+    plan = plan_writes(result)
+    plan, problems = resolve_merges(plan, merges_of(plan))
+    if problems:
+        _add_problems(result, problems)
+        plan, _ = resolve_merges(plan_writes(result), merges_of(plan))
+    return plan
 
-    apply_plan_openpyxl(wb, plan_writes(result))
-    data = workbook_to_bytes(wb)
-    if source is not None and Path(source).suffix.lower() == ".xlsm":
-        data = keep_ribbon(Path(source).read_bytes(), data)
-    return atomic_write(out, data)
+
+def _add_problems(result: Result, problems: list[Problem]) -> None:
+    """Add problems found while writing, errors before warnings as the engine orders them."""
+    result.problems.extend(p for p in problems if p not in result.problems)
+    rank = {"error": 0, "warning": 1, "info": 2}
+    result.problems.sort(key=lambda p: rank.get(p.severity, 3))  # stable: keeps the order
+
+
+def _package_bytes(wb, source) -> bytes | None:
+    """The original package, when the surgical writer can work from it."""
+    from perfeval_xl.workbook.xmlsource import WorkbookFile
+
+    if isinstance(wb, WorkbookFile):
+        return wb.data
+    if source is not None and Path(source).suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            return Path(source).read_bytes()
+        except OSError:
+            return None
+    return None
+
+
+def scored_bytes(wb, result: Result, out: Path, source: Path | None = None) -> bytes:
+    """The scored workbook as bytes (nothing is written yet).
+
+    Args:
+        wb: a ``WorkbookFile`` (engine.load) or an openpyxl workbook.
+        result: the evaluation; problems found while writing (merged targets, content an
+            openpyxl fallback drops) are appended to ``result.problems``.
+        out: where it will be written; equal to ``source`` means in place.
+        source: the workbook file ``wb`` was read from.
+
+    Raises:
+        files.OutputError: writing in place would lose content (Chinese, names the sheet).
+    """
+    from perfeval_xl.files import OutputError, keep_ribbon
+    from perfeval_xl.workbook import ooxml, xmlwriter
+    from perfeval_xl.workbook.xmlsource import WorkbookFile
+
+    data = _package_bytes(wb, source)
+    src_path = Path(source) if source is not None else (
+        Path(wb.path) if isinstance(wb, WorkbookFile) else None)
+    in_place = src_path is not None and _same_file(src_path, Path(out))
+    if data is not None:
+        try:
+            plan = _final_plan(result, lambda p: xmlwriter.merged_ranges(
+                data, {w.sheet for w in p.writes}))
+            return xmlwriter.apply_plan_xml(data, plan)
+        except xmlwriter.NotSurgical as exc:
+            losses = xmlwriter.openpyxl_losses(data)
+            where = exc.sheet or "styles.xml"
+            if in_place and losses:
+                lost = "；".join(f"“{s}”表的{what}" for _, s, what in losses)
+                raise OutputError(
+                    f"无法直接写回 {src_path.name}：“{where}”{exc.reason}，只能整体重写工作簿，"
+                    f"而那样会丢失{lost}。原文件未做任何改动。请改用 -o 输出评分副本，"
+                    "或在 Excel 中处理该表后重试。") from None
+            _add_problems(result, [Problem(
+                "warning", code,
+                f"“{where}”{exc.reason}，评分结果改为整体重写工作簿写入，该表的{what}不会保留"
+                "（单元格内容不受影响）；如有需要请在 Excel 中对照原件补回。",
+                Location(sheet)) for code, sheet, what in losses])
+        except ooxml.PackageError:
+            pass  # a damaged part: let openpyxl try (it raises its own clear error)
+    if isinstance(wb, WorkbookFile):
+        wb = wb.openpyxl()
+    plan = _final_plan(result, lambda p: openpyxl_merges(wb, p))
+    apply_plan_openpyxl(wb, plan)
+    saved = workbook_to_bytes(wb)
+    if data is not None and src_path is not None and src_path.suffix.lower() == ".xlsm":
+        saved = keep_ribbon(data, saved)
+    return saved
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def write_scored(wb, result: Result, out: Path, source: Path | None = None) -> Path:
+    """Write the result into a copy of the workbook at ``out`` (atomically), or into the
+    workbook itself when ``out`` is ``source``. See ``scored_bytes``."""
+    from perfeval_xl.files import atomic_write
+
+    return atomic_write(out, scored_bytes(wb, result, out, source))
