@@ -49,7 +49,7 @@ def _col_row(coord: str) -> tuple[int, int]:
 
 
 class _Sheet:
-    __slots__ = ("cells", "max_row", "max_col")
+    __slots__ = ("cells", "max_row", "max_col", "data_row", "data_col")
 
     def __init__(self):
         # coord -> (value as openpyxl gives it with formulas kept, formula text or None,
@@ -57,6 +57,10 @@ class _Sheet:
         self.cells: dict[str, tuple[Any, str | None, int, Any]] = {}
         self.max_row = 1
         self.max_col = 1
+        # Last row/column holding a value or formula: formatted-only cells (a county that
+        # formats whole columns down to row 1,048,576) must not stretch the scans.
+        self.data_row = 0
+        self.data_col = 0
 
 
 class XmlSource:
@@ -95,6 +99,11 @@ class XmlSource:
     def max_row(self, sheet: str) -> int:
         ws = self._sheet(sheet)
         return ws.max_row if ws else 0
+
+    def data_extent(self, sheet: str) -> tuple[int, int]:
+        """(last row, last column) holding a value or formula; (0, 0) for an empty sheet."""
+        ws = self._sheet(sheet)
+        return (ws.data_row, ws.data_col) if ws else (0, 0)
 
     def value(self, sheet: str, coord: str) -> Any:
         key = (sheet, coord)
@@ -147,8 +156,9 @@ class XmlSource:
         return v
 
     def _extent(self, sheet: str) -> tuple[int, int]:
-        ws = self._sheet(sheet)
-        return (ws.max_row, ws.max_col) if ws else (0, 0)
+        # Whole-column references (E:E) end at the real data, not at the formatted range.
+        rows, cols = self.data_extent(sheet)
+        return max(rows, 1), max(cols, 1)
 
     # ------------------------------------------------------------------ parts
 
@@ -234,7 +244,10 @@ class XmlSource:
                             col_no, rr = col_no + 1, row_no
                             coord = f"{get_column_letter(col_no)}{rr}"
                         max_r, max_c = max(max_r, rr), max(max_c, col_no)
-                        ws.cells[coord] = self._cell(c, coord, shared, Translator)
+                        cell = ws.cells[coord] = self._cell(c, coord, shared, Translator)
+                        if cell[1] is not None or cell[0] not in (None, ""):
+                            ws.data_row = max(ws.data_row, rr)
+                            ws.data_col = max(ws.data_col, col_no)
                     row.clear()
         except ooxml.PackageError:
             raise
