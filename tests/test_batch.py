@@ -141,7 +141,8 @@ def test_counts_and_exit_code(run1):
 def test_summary_rows_totals_grades_and_ranks_with_ties(run1):
     _, out, _ = run1
     wb = load_workbook(out / SUMMARY_NAME)
-    assert wb.sheetnames == ["汇总", "等级分布", "指标统计", "问题清单", "失败清单"]
+    assert wb.sheetnames == ["汇总", "等级分布", "指标统计", "一级指标小计", "问题透视", "指标分布",
+                             "问题清单", "失败清单"]
     rows = sheet_rows(wb["汇总"], header_row=1, first=3)
     got = {r["文件"]: (r["单位"], r["总分"], r["等级"], r["排名"]) for r in rows}
     assert got == EXPECTED
