@@ -148,8 +148,10 @@ def _run(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[int | Non
     finally:
         with _LIVE_LOCK:
             _LIVE.discard(proc)
-    tail = " ".join(err.decode("utf-8", "replace").strip().splitlines()[-3:])
-    return code, tail
+    # javaldx's warning comes with every start of a build without Java: not a reason.
+    lines = [ln for ln in err.decode("utf-8", "replace").strip().splitlines()
+             if ln.strip() and "javaldx" not in ln]
+    return code, " ".join(lines[-3:])
 
 
 def kill_all() -> None:
