@@ -149,6 +149,7 @@ class BatchResult:
     ignored: list[Failure] = field(default_factory=list)       # not processed, by name
     pdf_failures: list[Failure] = field(default_factory=list)  # .docx made, PDF not
     pdf_starts: int = 0                                        # LibreOffice starts
+    rss_trace: list[tuple[int, float]] = field(default_factory=list)  # (pid, peak MB)/task
 
     @property
     def failed(self) -> int:
@@ -689,6 +690,8 @@ class _Batch:
         self.cpu0 = time.process_time()
         self.children_cpu = 0.0
         self.workers = 1
+        self.rss_trace: list[tuple[int, float]] = []
+        self.worker_start: dict[int, float] = {}
 
     # ----------------------------------------------------------------- plan
 
@@ -810,9 +813,13 @@ class _Batch:
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + s
         if outcome.peak_rss_mb is not None:
             self.peak = max(self.peak or 0.0, outcome.peak_rss_mb)
+            self.rss_trace.append((outcome.pid, outcome.peak_rss_mb))
         if outcome.pid and outcome.pid != os.getpid():
             self.worker_cpu[outcome.pid] = max(self.worker_cpu.get(outcome.pid, 0.0),
                                                outcome.cpu)
+            # Its CPU before its first workbook: spawn, imports, catalogue (paid once).
+            self.worker_start.setdefault(
+                outcome.pid, max(0.0, outcome.cpu - sum(outcome.seconds.values())))
         if outcome.record is not None:
             self.progress.advance(f"{task.rel} {_fmt_row(outcome.record)}")
         else:
@@ -968,13 +975,15 @@ class _Batch:
             summary=self.shown_out / SUMMARY_NAME if summary else None, summary_error=error,
             jobs=self.workers, elapsed=time.monotonic() - t0, peak_rss_mb=self.peak,
             stage_seconds=dict(self.stage_seconds), cpu_seconds=self._cpu(),
-            ignored=list(self.ignored), pdf_failures=pdf_failures, pdf_starts=self.pdf_starts)
+            ignored=list(self.ignored), pdf_failures=pdf_failures, pdf_starts=self.pdf_starts,
+            rss_trace=list(self.rss_trace))
 
     def _cpu(self) -> dict[str, float]:
         own = time.process_time() - self.cpu0
         workers = sum(self.worker_cpu.values())
         return {"parent": own, "workers": workers, "pdf": self.children_cpu,
-                "critical": own + max(self.worker_cpu.values(), default=0.0)}
+                "critical": own + max(self.worker_cpu.values(), default=0.0),
+                "startup": max(self.worker_start.values(), default=0.0)}
 
     def cleanup(self) -> None:
         self.manifest.close_journal()
