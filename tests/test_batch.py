@@ -492,6 +492,7 @@ def test_progress_helpers():
 # --------------------------------------------------------------------------- issue 12/13
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs on this system")
 def test_non_regular_and_unconverted_files_are_named_and_never_hang(inputs, tmp_path):
     """A FIFO named *.xlsx would block a reader forever; a device file and a broken link are
     no workbooks; .xls/.et/.ods need converting. Each is named, the batch goes on."""

@@ -119,8 +119,11 @@ def test_chunk_converts_many_documents_per_start(tmp_path, stub):
         data = (tmp_path / "out" / r.pdf).read_bytes()
         assert data.startswith(b"%PDF-") and r.unit.encode() in data
         assert r.pdf == Path(r.report).with_suffix(".pdf").name
-    rows = load_workbook(tmp_path / "out" / SUMMARY_NAME)["汇总"]
-    assert [c.value for c in rows[2] if c.value] and "PDF" in [c.value for c in rows[1]]
+    ws = load_workbook(tmp_path / "out" / SUMMARY_NAME)["汇总"]
+    col = next(c.column for c in ws[1] if c.value == "PDF")
+    cells = [ws.cell(row, col) for row in range(3, 3 + len(result.records))]
+    assert [c.value for c in cells] == [r.pdf for r in result.records]
+    assert all(c.hyperlink is not None for c in cells)
 
     again = run_batch(src, tmp_path / "out", jobs=1, pdf=True, progress=False)
     assert (again.processed, again.skipped, again.exit_code) == (0, 3, 0)

@@ -197,7 +197,8 @@ class BatchResult:
             "rows": [{
                 "file": r.file, "unit": r.unit, "year": r.year, "total": r.total,
                 "grade": r.grade, "rank": r.rank, "errors": r.errors, "warnings": r.warnings,
-                "report": self.path(r.report), "scored": self.path(r.scored)}
+                "report": self.path(r.report), "scored": self.path(r.scored),
+                "pdf": self.path(r.pdf)}
                 for r in self.records],
             "failures": [{"file": f.file, "reason": f.reason} for f in self.failures],
             "pdf_failures": [{"file": f.file, "reason": f.reason} for f in self.pdf_failures],
