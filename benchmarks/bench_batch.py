@@ -195,9 +195,10 @@ def bench(in_dir: Path, paths: list[Path], work: Path, *, pdf: bool, repeat: int
 
     # ---- per-workbook cost split (--jobs 1, with reports)
     _, on1 = best["on1"]
-    parts = ", ".join(f"{k} {v / n * 1000:.0f} ms" for k, v in on1.stage_seconds.items()
-                      if k != "summary")
-    print(f"cost per workbook (--jobs 1, with reports, wall in the worker): {parts}")
+    total = sum(on1.stage_cpu.values())
+    parts = ", ".join(f"{k} {v / n * 1000:.0f} ms ({v / total:.0%})"
+                      for k, v in on1.stage_cpu.items())
+    print(f"cost per workbook (--jobs 1, with reports, CPU): {parts}")
     print(f"floors per workbook (CPU): openpyxl load {fl['load'] * 1000:.0f} ms, "
           f"docxtpl render+save {fl['render'] * 1000:.0f} ms (no chart library)")
 

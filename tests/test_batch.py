@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -360,7 +361,9 @@ def test_a_dying_worker_costs_only_its_own_file(inputs, tmp_path, monkeypatch):
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(CRASHING_WORKER)
-    monkeypatch.setenv("PYTHONPATH", str(hook))  # spawned workers start with it
+    # Spawned workers start with it (and with this checkout's package, not an installed one).
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(hook)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     result = run_batch(src, tmp_path / "out", jobs=2, report=False, progress=False)
     assert [r.file for r in result.records] == ["a.xlsx", "d.xlsx"]
     assert [(f.file, "意外退出" in f.reason) for f in result.failures] == [("crash.xlsx", True)]

@@ -121,6 +121,8 @@ class Outcome:
     peak_rss_mb: float | None = None
     pid: int = 0
     cpu: float = 0.0          # the process's CPU seconds so far (imports included)
+    cpu_stages: dict[str, float] = field(default_factory=dict)  # stage -> CPU seconds
+    init_cpu: float = 0.0     # the worker's CPU seconds when its initializer ended
 
 
 @dataclass
@@ -143,6 +145,7 @@ class BatchResult:
     elapsed: float = 0.0
     peak_rss_mb: float | None = None  # highest peak RSS of any worker (or this process)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
     # CPU seconds: this process, all workers, and this process + the busiest worker (what
     # the wall time would be with a free core per worker; benchmarks compare it).
     cpu_seconds: dict[str, float] = field(default_factory=dict)
@@ -490,6 +493,11 @@ def _init_worker(report: bool) -> None:
 
         preload()
     _freeze_heap()
+    global _INIT_CPU
+    _INIT_CPU = time.process_time()
+
+
+_INIT_CPU = 0.0  # set in a worker by _init_worker
 
 
 def _freeze_heap() -> None:
@@ -501,12 +509,14 @@ def _freeze_heap() -> None:
 
 
 @contextmanager
-def _timed(seconds: dict[str, float], stage: str):
-    t = time.perf_counter()
+def _timed(out: Outcome, stage: str):
+    """Wall and CPU seconds of one stage (CPU: a shared machine inflates wall time)."""
+    t, c = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
-        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - t
+        out.seconds[stage] = out.seconds.get(stage, 0.0) + time.perf_counter() - t
+        out.cpu_stages[stage] = out.cpu_stages.get(stage, 0.0) + time.process_time() - c
 
 
 def _reason(exc: BaseException) -> str:
@@ -543,12 +553,12 @@ def process_one(task: Task, options: Options) -> Outcome:
     try:
         staging.mkdir(parents=True, exist_ok=True)
         path = _prepare_input(path, staging)
-        with _timed(out.seconds, "open"):
+        with _timed(out, "open"):
             wb = engine.open_workbook(path)
-        with _timed(out.seconds, "evaluate"):
+        with _timed(out, "evaluate"):
             result = engine.evaluate(path, wb=wb)
         scored = staging / f"scored{path.suffix.lower()}"
-        with _timed(out.seconds, "write"):
+        with _timed(out, "write"):
             write_scored(wb, result, scored, source=path)
         out.staged["scored"] = str(scored)
         del wb
@@ -556,7 +566,7 @@ def process_one(task: Task, options: Options) -> Outcome:
         if options.report:
             from perfeval_xl import report
 
-            with _timed(out.seconds, "report"):
+            with _timed(out, "report"):
                 outcome = report.render_report(result, staging / "report.docx")
             out.staged["report"] = str(outcome.docx)
             extra += outcome.problems
@@ -568,7 +578,7 @@ def process_one(task: Task, options: Options) -> Outcome:
     finally:
         gc.collect()  # openpyxl workbooks are cyclic: free this one before the next
         out.peak_rss_mb = peak_rss_mb()
-        out.pid, out.cpu = os.getpid(), time.process_time()
+        out.pid, out.cpu, out.init_cpu = os.getpid(), time.process_time(), _INIT_CPU
     return out
 
 
@@ -687,6 +697,7 @@ class _Batch:
         self.staging: Path | None = None
         self.peak: float | None = None
         self.stage_seconds: dict[str, float] = {}
+        self.stage_cpu: dict[str, float] = {}
         self.worker_cpu: dict[int, float] = {}
         self.cpu0 = time.process_time()
         self.children_cpu = 0.0
@@ -812,6 +823,8 @@ class _Batch:
         """A task finished (in any order): show it, then commit what is next in order."""
         for stage, s in outcome.seconds.items():
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + s
+        for stage, s in outcome.cpu_stages.items():
+            self.stage_cpu[stage] = self.stage_cpu.get(stage, 0.0) + s
         if outcome.peak_rss_mb is not None:
             self.peak = max(self.peak or 0.0, outcome.peak_rss_mb)
             self.rss_trace.append((outcome.pid, outcome.peak_rss_mb))
@@ -819,8 +832,7 @@ class _Batch:
             self.worker_cpu[outcome.pid] = max(self.worker_cpu.get(outcome.pid, 0.0),
                                                outcome.cpu)
             # Its CPU before its first workbook: spawn, imports, catalogue (paid once).
-            self.worker_start.setdefault(
-                outcome.pid, max(0.0, outcome.cpu - sum(outcome.seconds.values())))
+            self.worker_start[outcome.pid] = outcome.init_cpu
         if outcome.record is not None:
             self.progress.advance(f"{task.rel} {_fmt_row(outcome.record)}")
         else:
@@ -934,6 +946,7 @@ class _Batch:
         result = convert_many(items, workers=self.jobs, on_done=on_done)
         self.stage_seconds["pdf"] = self.stage_seconds.get("pdf", 0.0) + time.perf_counter() - t
         self.children_cpu += _children_cpu() - cpu
+        self.stage_cpu["pdf"] = self.children_cpu  # LibreOffice's CPU, not this process's
         self.pdf_starts = result.starts
         for i, (_, target) in zip(todo, items, strict=True):
             record = self.records[i]
@@ -976,6 +989,7 @@ class _Batch:
             summary=self.shown_out / SUMMARY_NAME if summary else None, summary_error=error,
             jobs=self.workers, elapsed=time.monotonic() - t0, peak_rss_mb=self.peak,
             stage_seconds=dict(self.stage_seconds), cpu_seconds=self._cpu(),
+            stage_cpu=dict(self.stage_cpu),
             ignored=list(self.ignored), pdf_failures=pdf_failures, pdf_starts=self.pdf_starts,
             rss_trace=list(self.rss_trace))
 
