@@ -208,7 +208,8 @@ class Frames:
         g = self.inds.groupby(["pos", "level1"], sort=False)
         out = g.agg(weight=("weight", "sum"), score=("score", lambda x: x.sum(min_count=1)))
         out["lost"] = out["weight"] - out["score"]
-        return out
+        # Sums of two-decimal scores: drop the float noise (3.240000000000002).
+        return out.round(6)
 
     def pivot(self):
         """Problem counts (errors and warnings) per record × code; codes by total count,
