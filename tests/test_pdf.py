@@ -40,6 +40,9 @@ out = args[args.index("--outdir") + 1]
 docs = [a for a in args if a.endswith(".docx")]
 with open(os.environ["STUB_LOG"], "a") as fh:
     fh.write(json.dumps(len(docs)) + "\n")
+if os.environ.get("STUB_BROKEN"):
+    print("soffice: cannot open display", file=sys.stderr)
+    sys.exit(1)
 for d in docs:
     try:
         text = zipfile.ZipFile(d).read("word/document.xml").decode("utf-8")
@@ -185,6 +188,23 @@ def test_bulk_converter_directly_with_two_instances(tmp_path, stub):
     assert list(result.failed) == [tmp_path / f"{CRASH}.pdf"]
     assert sum(done) == 5  # progress counts every document once, never more
     assert result.starts == len(starts(stub)) and result.starts < 5
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stub soffice is a POSIX script")
+def test_a_broken_libreoffice_is_given_up_on_without_one_start_per_document(
+        tmp_path, stub, monkeypatch):
+    monkeypatch.setenv("STUB_BROKEN", "1")
+    docs = []
+    for k in range(12):
+        docx = tmp_path / f"{k}.docx"
+        with zipfile.ZipFile(docx, "w") as z:
+            z.writestr("word/document.xml", f"<w:t>单位{k}</w:t>")
+        docs.append((docx, tmp_path / f"{k}.pdf"))
+    result = pdf.convert_many(docs, workers=1)
+    assert not result.made and len(result.failed) == 12
+    assert result.starts == len(starts(stub)) < 12
+    assert all("退出码 1" in r and "cannot open display" in r for r in result.failed.values())
+    assert sum("连续多次失败" in r for r in result.failed.values()) >= 6
 
 
 def test_missing_libreoffice_keeps_reports_and_names_every_pdf(tmp_path, monkeypatch):
