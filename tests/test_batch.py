@@ -738,3 +738,29 @@ def test_indicator_spread_names_departments_below_p25(run1):
         assert (row["低于25%分位的单位（得分由低到高）"] or "") == "、".join(names)
         named_any = named_any or bool(names)
     assert named_any
+
+
+def test_converter_wiring_point_processes_xls_once_wired(inputs, tmp_path, monkeypatch):
+    """What the lead wires in runner._converter (perfeval_xl/convert.py of the adopt
+    issue): discovery then passes .xls/.et/.ods on, and the worker converts them at the
+    single call site into the task's staging folder."""
+    from types import SimpleNamespace
+
+    from perfeval_xl.batch import runner
+
+    calls = []
+
+    def to_xlsx(path, workdir):
+        calls.append((Path(path).name, Path(workdir).parent.name.startswith(".perfeval-")))
+        return shutil.copy(inputs / "a.xlsx", Path(workdir) / "converted.xlsx")
+
+    fake = SimpleNamespace(needs_conversion=lambda p: Path(p).suffix.lower() in (".xls", ".et"),
+                           to_xlsx=to_xlsx)
+    monkeypatch.setattr(runner, "_converter", lambda: fake)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0 an old workbook")
+    result = run_batch(src, tmp_path / "out", jobs=1, report=False, progress=False)
+    assert calls == [("old.xls", True)]
+    assert [(r.file, r.unit) for r in result.records] == [("old.xls", "甲单位")]
+    assert result.records[0].scored.endswith("_已评分.xlsx") and not result.ignored
