@@ -197,12 +197,16 @@ def _libreoffice(soffice: str, src: Path, timeout: float) -> bytes:
 
 
 def _kill(proc: subprocess.Popen) -> None:
+    """Kill soffice and everything it started (oosplash, soffice.bin): its process group on
+    POSIX, its process tree on Windows."""
     try:
         if sys.platform != "win32":
             os.killpg(proc.pid, signal.SIGKILL)
         else:
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)],
+                           capture_output=True, timeout=30, check=False)
             proc.kill()
-    except (ProcessLookupError, PermissionError, OSError):
+    except (ProcessLookupError, PermissionError, OSError, subprocess.TimeoutExpired):
         pass
     try:
         proc.communicate(timeout=10)
