@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -141,7 +142,8 @@ def test_counts_and_exit_code(run1):
 def test_summary_rows_totals_grades_and_ranks_with_ties(run1):
     _, out, _ = run1
     wb = load_workbook(out / SUMMARY_NAME)
-    assert wb.sheetnames == ["汇总", "等级分布", "指标统计", "问题清单", "失败清单"]
+    assert wb.sheetnames == ["汇总", "等级分布", "指标统计", "一级指标小计", "问题透视", "指标分布",
+                             "问题清单", "失败清单"]
     rows = sheet_rows(wb["汇总"], header_row=1, first=3)
     got = {r["文件"]: (r["单位"], r["总分"], r["等级"], r["排名"]) for r in rows}
     assert got == EXPECTED
@@ -359,7 +361,9 @@ def test_a_dying_worker_costs_only_its_own_file(inputs, tmp_path, monkeypatch):
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(CRASHING_WORKER)
-    monkeypatch.setenv("PYTHONPATH", str(hook))  # spawned workers start with it
+    # Spawned workers start with it (and with this checkout's package, not an installed one).
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(hook)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     result = run_batch(src, tmp_path / "out", jobs=2, report=False, progress=False)
     assert [r.file for r in result.records] == ["a.xlsx", "d.xlsx"]
     assert [(f.file, "意外退出" in f.reason) for f in result.failures] == [("crash.xlsx", True)]
@@ -486,3 +490,277 @@ def test_progress_helpers():
     assert text_width("ab单位") == 6
     assert text_width(clip("单位" * 50, 10)) <= 10
     assert fmt_duration(7) == "0:07" and fmt_duration(3723) == "1:02:03"
+
+
+# --------------------------------------------------------------------------- issue 12/13
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs on this system")
+def test_non_regular_and_unconverted_files_are_named_and_never_hang(inputs, tmp_path):
+    """A FIFO named *.xlsx would block a reader forever; a device file and a broken link are
+    no workbooks; .xls/.et/.ods need converting. Each is named, the batch goes on."""
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    shutil.copy(inputs / "a.xlsx", src / "a.xlsx")
+    os.mkfifo(src / "sub" / "pipe.xlsx")
+    (src / "device.xlsx").symlink_to("/dev/zero")
+    (src / "dangling.xlsx").symlink_to(tmp_path / "gone.xlsx")
+    for name in ("old.xls", "wps.et", "calc.ods"):
+        (src / name).write_bytes(b"\xd0\xcf\x11\xe0 not converted")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "perfeval_xl", "batch", str(src), "-o",
+                           str(out), "--no-report", "--jobs", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("sub/pipe.xlsx", "device.xlsx", "dangling.xlsx", "old.xls", "wps.et",
+                 "calc.ods"):
+        assert name in proc.stderr
+    wb = load_workbook(out / SUMMARY_NAME)
+    listed = {r[1]: r[2] for r in wb["未处理文件"].iter_rows(min_row=2, values_only=True)}
+    assert "命名管道" in listed["sub/pipe.xlsx"]
+    assert "设备文件" in listed["device.xlsx"]
+    assert "断开的链接" in listed["dangling.xlsx"]
+    assert "需先转换为 .xlsx" in listed["old.xls"] and ".xls" in listed["old.xls"]
+    assert "WPS" in listed["wps.et"] and "ODS" in listed["calc.ods"].upper()
+    assert (wb["汇总"]["C3"].value, wb["汇总"]["C4"].value) == ("甲单位", None)
+
+
+def test_progress_never_passes_the_total_and_a_failed_input_leaves_nothing(inputs, tmp_path):
+    """The report's final name is taken by a folder: its workbook fails at commit, after its
+    progress line; the scored copy already moved is taken back."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.xlsx", "b.xlsx"):
+        shutil.copy(inputs / name, src / name)
+    out = tmp_path / "out"
+    (out / "甲单位_2021年度部门整体支出绩效自评报告.docx").mkdir(parents=True)
+    stream = io.StringIO()
+    result = run_batch(src, out, jobs=1, report=True, stream=stream)
+    counts = [tuple(map(int, m.groups())) for m in
+              re.finditer(r"^\[(\d+)/(\d+)\]", stream.getvalue(), re.M)]
+    assert counts == [(1, 2), (2, 2)]
+    assert [f.file for f in result.failures] == ["a.xlsx"]
+    reason = result.failures[0].reason
+    assert "甲单位_2021年度部门整体支出绩效自评报告.docx" in reason
+    assert "Excel" not in reason and "Word" not in reason  # not the cause here
+    assert not list(out.glob("甲单位*自评表*"))  # no scored copy left for the failed input
+    rows = sheet_rows(load_workbook(out / SUMMARY_NAME)["失败清单"])
+    assert [r["文件"] for r in rows] == ["a.xlsx"]
+    assert result.exit_code == 1
+
+
+def test_long_unit_names_fit_and_stay_unique(inputs, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    stem = "某某市某某区某某街道办事处社区卫生服务中心" * 4  # 84 characters, 252 bytes
+    save(filled(unit_name=stem + "甲"), src / "a.xlsx")
+    save(filled(unit_name=stem + "乙"), src / "b.xlsx")
+    out = tmp_path / "out"
+    result = run_batch(src, out, jobs=1, report=True, progress=False)
+    assert result.exit_code == 0, result.failures
+    names = [n for r in result.records for n in r.outputs()]
+    assert len(set(names)) == len(names) == 4
+    assert all(len(n.encode("utf-8")) <= 255 and len(n) < 120 for n in names)
+    assert all((out / n).is_file() for n in names)
+    assert result.records[1].scored.endswith("_2_已评分.xlsx")
+
+
+def test_manifest_journal_resumes_a_killed_run(inputs, tmp_path):
+    """A run killed after two commits (no final manifest) is resumed: the two are skipped."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(4):
+        save(filled(unit_name=f"单位{k}"), src / f"{k}.xlsx")
+    out = tmp_path / "out"
+    script = f"""
+import os
+from perfeval_xl.batch import runner
+real = runner.process_one
+def process_one(task, options):
+    if task.index == 2:
+        os._exit(9)  # killed mid-run: no final manifest is written
+    return real(task, options)
+runner.process_one = process_one
+runner.run_batch({str(src)!r}, {str(out)!r}, jobs=1, report=False, progress=False)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == 9
+    assert not (out / MANIFEST_NAME).exists()
+    journal = out / (MANIFEST_NAME + ".journal")
+    assert len(journal.read_text("utf-8").splitlines()) == 2
+    again = run_batch(src, out, jobs=1, report=False, progress=False)
+    assert (again.processed, again.skipped) == (2, 2)
+    assert not journal.exists() and (out / MANIFEST_NAME).exists()
+    third = run_batch(src, out, jobs=1, report=False, progress=False)
+    assert (third.processed, third.skipped) == (0, 4)
+
+
+def test_tasks_in_flight_are_bounded(inputs, tmp_path, monkeypatch):
+    from perfeval_xl.batch import runner
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(9):
+        shutil.copy(inputs / "a.xlsx", src / f"{k}.xlsx")
+    seen = []
+    real = runner.ProcessPoolExecutor
+
+    class Counting(real):
+        def submit(self, fn, *args, **kwargs):
+            fut = super().submit(fn, *args, **kwargs)
+            seen.append(fut)
+            seen_open = [f for f in seen if not f.done()]
+            peak.append(len(seen_open))
+            return fut
+
+    peak: list[int] = []
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", Counting)
+    result = run_batch(src, tmp_path / "out", jobs=2, report=False, progress=False)
+    assert result.processed == 9 and len(seen) == 9
+    assert max(peak) <= 2 * runner.IN_FLIGHT_PER_WORKER
+
+
+def test_summary_write_is_announced(run1):
+    _, _, log = run1
+    assert "正在写入汇总表（5 个单位）" in log
+    assert "汇总表：正在生成“指标分布”……" in log
+
+
+def test_worker_path_never_imports_pandas(inputs, tmp_path):
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from perfeval_xl.batch.runner import Options, Task, _init_worker, process_one
+_init_worker(True)
+out = process_one(Task(0, "a.xlsx", {str(inputs / "a.xlsx")!r}, 1, "x",
+                       {str(tmp_path / "stage")!r}), Options(report=True))
+assert out.record is not None and out.staged["report"], out.reason
+print("pandas" in sys.modules, "numpy" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "False"
+
+
+# --------------------------------------------------------------------------- pandas sheets
+
+
+def _records_by_file(result):
+    return {r.file: r for r in result.records}
+
+
+def test_level1_subtotals_per_department(run1):
+    result, out, _ = run1
+    ws = load_workbook(out / SUMMARY_NAME)["一级指标小计"]
+    heads = two_row_heads(ws)
+    rows = [dict(zip(heads, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]
+    by_file = _records_by_file(result)
+    levels = list(dict.fromkeys(i["level1"] for r in result.records for i in r.indicators))
+    assert heads[4:-1] == [f"{lv}{h}" for lv in levels for h in ("得分", "失分")]
+    assert [r["文件"] for r in rows[:-1]] == [r.file for r in result.records]
+    for row in rows[:-1]:
+        rec = by_file[row["文件"]]
+        worst, most = "", 0.0
+        for lv in levels:
+            inds = [i for i in rec.indicators if i["level1"] == lv]
+            score = sum(i["score"] for i in inds if i["score"] is not None)
+            lost = sum(i["weight"] for i in inds) - score
+            assert row[f"{lv}得分"] == pytest.approx(score)
+            assert row[f"{lv}失分"] == pytest.approx(lost)
+            if lost > most + 1e-9:
+                worst, most = lv, lost
+        assert (row["失分最多的一级指标"] or "") == worst
+    mean_row = rows[-1]
+    assert mean_row["单位"] == "平均"
+    lv = levels[0]
+    assert mean_row[f"{lv}失分"] == pytest.approx(
+        sum(r[f"{lv}失分"] for r in rows[:-1]) / len(result.records))
+
+
+def test_problem_pivot_counts_codes_by_department(run1):
+    result, out, _ = run1
+    ws = load_workbook(out / SUMMARY_NAME)["问题透视"]
+    heads = [c.value for c in ws[1]]
+    codes = heads[3:-1]
+    expected: dict[str, dict[str, int]] = {}
+    for r in result.records:
+        for p in r.problems:
+            if p["severity"] in ("error", "warning"):
+                expected.setdefault(r.file, {}).setdefault(p["code"], 0)
+                expected[r.file][p["code"]] += 1
+    totals = {}
+    for per in expected.values():
+        for code, k in per.items():
+            totals[code] = totals.get(code, 0) + k
+    assert codes == sorted(totals, key=lambda c: (-totals[c], c))  # most frequent first
+    total_row = [c.value for c in ws[2]]
+    assert total_row[2] == "问题次数合计"
+    assert dict(zip(codes, total_row[3:-1], strict=True)) == totals
+    units_row = [c.value for c in ws[3]]
+    assert units_row[3:-1] == [sum(1 for per in expected.values() if c in per) for c in codes]
+    got = {}
+    for row in ws.iter_rows(min_row=4, values_only=True):
+        got[row[1]] = {c: k for c, k in zip(codes, row[3:-1], strict=True) if k}
+        assert row[-1] == sum(got[row[1]].values())
+    assert got == expected
+
+
+def test_indicator_spread_names_departments_below_p25(run1):
+    from statistics import quantiles
+
+    result, out, _ = run1
+    ws = load_workbook(out / SUMMARY_NAME)["指标分布"]
+    heads = [c.value for c in ws[1]]
+    rows = {r[3]: dict(zip(heads, r, strict=True))
+            for r in ws.iter_rows(min_row=2, values_only=True)}
+    named_any = False
+    for code, row in rows.items():
+        scored = [(i["score"], r) for r in result.records for i in r.indicators
+                  if i["code"] == code and i["score"] is not None]
+        scores = [s for s, _ in scored]
+        assert row["单位数"] == len(scores)
+        p25, med, p75 = quantiles(scores, n=4, method="inclusive")
+        assert (row["25%分位"], row["中位数"], row["75%分位"]) == pytest.approx((p25, med, p75))
+        assert (row["最低"], row["最高"]) == (min(scores), max(scores))
+        below = sorted(((s, k) for k, (s, _) in enumerate(scored) if s < p25))
+        names = [scored[k][1].unit for _, k in below]
+        assert row["低于25%分位的单位数"] == len(names)
+        assert (row["低于25%分位的单位（得分由低到高）"] or "") == "、".join(names)
+        named_any = named_any or bool(names)
+    assert named_any
+
+
+def test_converter_wiring_point_processes_xls_once_wired(inputs, tmp_path, monkeypatch):
+    """What the lead wires in runner._converter (perfeval_xl/convert.py of the adopt
+    issue): discovery then passes .xls/.et/.ods on, and the worker converts them at the
+    single call site into the task's staging folder."""
+    from types import SimpleNamespace
+
+    from perfeval_xl.batch import runner
+
+    calls = []
+
+    def to_xlsx(path, workdir):
+        calls.append((Path(path).name, Path(workdir).parent.name.startswith(".perfeval-")))
+        return shutil.copy(inputs / "a.xlsx", Path(workdir) / "converted.xlsx")
+
+    fake = SimpleNamespace(needs_conversion=lambda p: Path(p).suffix.lower() in (".xls", ".et"),
+                           to_xlsx=to_xlsx)
+    monkeypatch.setattr(runner, "_converter", lambda: fake)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0 an old workbook")
+    result = run_batch(src, tmp_path / "out", jobs=1, report=False, progress=False)
+    assert calls == [("old.xls", True)]
+    assert [(r.file, r.unit) for r in result.records] == [("old.xls", "甲单位")]
+    assert result.records[0].scored.endswith("_已评分.xlsx") and not result.ignored

@@ -9,7 +9,8 @@ Public API::
     BatchError, BatchResult, WorkbookRecord, Failure
 
 Importing this package is cheap; openpyxl, docxtpl and matplotlib load only when a
-workbook is processed.
+workbook is processed, pandas only when 汇总表.xlsx is made (never in a worker), and
+LibreOffice runs in chunks after the workbooks are done (``--pdf``).
 """
 
 from perfeval_xl.batch.runner import (

@@ -11,8 +11,18 @@ Sheets of 汇总表.xlsx:
   得分, error and warning counts and links to its report and scored workbook;
 - 等级分布: units per grade, with a bar chart;
 - 指标统计: per indicator count, mean, min and max of 得分 and of 实际值;
+- 一级指标小计: per workbook, 得分 and 失分 of each 一级指标 (where each unit loses points);
+- 问题透视: problem code × workbook counts of errors and warnings, codes by frequency;
+- 指标分布: per indicator the quartiles of 得分 and the units below the 25th percentile;
 - 问题清单: every problem, with a link to its cell in the scored workbook;
-- 失败清单: files that could not be processed, with the Chinese reason.
+- 失败清单: files that could not be processed, with the Chinese reason;
+- PDF未生成 (only when some PDF is missing): the report whose PDF failed, and why;
+- 未处理文件 (only when there are such files): FIFOs, device files, broken links,
+  .xls/.et/.ods … named with the reason.
+
+The numbers come from pandas DataFrames built once per run from the records (``Frames``);
+pandas is imported here only, inside functions: a worker never loads it. openpyxl does the
+styling, links and text-safety.
 
 Text that came from a workbook (unit names, tiers, messages, file names) is always written
 as text (``data_type = "s"``), never as a formula, so ``=HYPERLINK(...)`` stays inert.
@@ -25,14 +35,18 @@ import math
 import os
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from statistics import fmean
 from typing import Any
 
 SHEET_ROWS, SHEET_GRADES, SHEET_STATS, SHEET_PROBLEMS, SHEET_FAILURES = (
     "汇总", "等级分布", "指标统计", "问题清单", "失败清单")
+SHEET_LEVEL1, SHEET_PIVOT, SHEET_SPREAD, SHEET_PDF, SHEET_IGNORED = (
+    "一级指标小计", "问题透视", "指标分布", "PDF未生成", "未处理文件")
+PIVOT_SEVERITIES = ("error", "warning")   # checks that failed; info is not a failure
+MAX_NAMES_SHOWN = 200                      # units named in one 指标分布 cell
 NO_GRADE = "未评级"
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -128,12 +142,96 @@ def _value(v) -> float | str | None:
 def rank(records: list[WorkbookRecord]) -> None:
     """Set ``rank`` by total, highest first; equal totals share a rank (1, 2, 2, 4).
     A record without a total gets no rank."""
-    totals = sorted((r.total for r in records if r.total is not None), reverse=True)
-    first = {}
-    for i, t in enumerate(totals, start=1):
-        first.setdefault(t, i)
-    for r in records:
-        r.rank = first.get(r.total) if r.total is not None else None
+    import pandas as pd
+
+    totals = pd.Series([r.total for r in records], dtype="float64")
+    ranks = totals.rank(method="min", ascending=False)
+    for r, k in zip(records, ranks, strict=True):
+        r.rank = None if pd.isna(k) else int(k)
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def _unit_label(r: WorkbookRecord) -> str:
+    return r.unit or Path(r.file).stem
+
+
+@dataclass
+class Frames:
+    """The run's numbers as DataFrames, built once from the records.
+
+    ``units``: one row per record (pos = index in ``records``): file, unit, label, total,
+    grade. ``inds``: one row per (record, indicator): pos, code, level1, weight, score,
+    num (numeric 实际值 or NaN), measure (its unit, "%"…). ``probs``: one row per problem:
+    pos, code, severity.
+    """
+
+    units: Any
+    inds: Any
+    probs: Any
+
+    @classmethod
+    def build(cls, records: Sequence[WorkbookRecord]) -> Frames:
+        import pandas as pd
+
+        units = pd.DataFrame({
+            "pos": range(len(records)), "file": [r.file for r in records],
+            "unit": [r.unit for r in records], "label": [_unit_label(r) for r in records],
+            "total": pd.Series([r.total for r in records], dtype="float64"),
+            "grade": [r.grade or NO_GRADE for r in records]})
+        rows = []
+        for pos, r in enumerate(records):
+            for ind in r.indicators:
+                v = ind.get("value")
+                num = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
+                    else math.nan
+                score = ind.get("score")
+                rows.append((pos, ind["code"], ind.get("level1") or "", ind.get("weight"),
+                             score if isinstance(score, (int, float)) else math.nan, num,
+                             ind.get("unit") or ""))
+        inds = pd.DataFrame(rows, columns=["pos", "code", "level1", "weight", "score", "num",
+                                           "measure"])
+        inds["weight"] = pd.to_numeric(inds["weight"], errors="coerce")
+        probs = pd.DataFrame([(pos, p.get("code", ""), p.get("severity", ""))
+                              for pos, r in enumerate(records) for p in r.problems],
+                             columns=["pos", "code", "severity"])
+        return cls(units, inds, probs)
+
+    def level1_order(self, cols: list[Column]) -> list[str]:
+        """一级指标 in the order the indicator columns first show them."""
+        return list(dict.fromkeys(c.level1 for c in cols if c.level1))
+
+    def level1_subtotals(self):
+        """Per (pos, level1): 分值 (weight sum), 得分 (score sum; NaN when no indicator of it
+        has a score) and 失分 = 分值 − 得分."""
+        g = self.inds.groupby(["pos", "level1"], sort=False)
+        out = g.agg(weight=("weight", "sum"), score=("score", lambda x: x.sum(min_count=1)))
+        out["lost"] = out["weight"] - out["score"]
+        # Sums of two-decimal scores: drop the float noise (3.240000000000002).
+        return out.round(6)
+
+    def pivot(self):
+        """Problem counts (errors and warnings) per record × code; codes by total count,
+        most frequent first (ties by code); records with none left out."""
+        import pandas as pd
+
+        p = self.probs[self.probs["severity"].isin(PIVOT_SEVERITIES)]
+        if p.empty:
+            return pd.DataFrame()
+        table = pd.crosstab(p["pos"], p["code"])
+        totals = table.sum()
+        order = sorted(table.columns, key=lambda c: (-int(totals[c]), c))
+        return table[order]
+
+    def spread(self):
+        """Per code: count, mean, min, P25, median, P75, max of 得分 (linear interpolation,
+        as Excel's QUARTILE.INC)."""
+        g = self.inds.dropna(subset=["score"]).groupby("code")["score"]
+        out = g.agg(["count", "mean", "min", "max"])
+        q = g.quantile([0.25, 0.5, 0.75]).unstack()
+        out["p25"], out["median"], out["p75"] = q[0.25], q[0.5], q[0.75]
+        return out
 
 
 # --------------------------------------------------------------------------- layout data
@@ -412,7 +510,15 @@ def _sheet_rows(wb, records: list[WorkbookRecord], cols: list[Column]) -> None:
           pages_wide=max(1, math.ceil(total_width / PRINT_UNITS_PER_PAGE)))
 
 
-def _sheet_grades(wb, records: list[WorkbookRecord]) -> None:
+def _num(x) -> float | None:
+    """A DataFrame number as a cell value: NaN/None → blank."""
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _sheet_grades(wb, records: list[WorkbookRecord], frames: Frames) -> None:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.chart.label import DataLabelList
 
@@ -421,13 +527,14 @@ def _sheet_grades(wb, records: list[WorkbookRecord]) -> None:
     s = _Sheet(ws)
     for c, h in enumerate(("等级", "单位数", "占比"), start=1):
         s.header(1, c, h)
-    counts = Counter(r.grade or NO_GRADE for r in records)
+    counts = frames.units["grade"].value_counts()
     labels = grade_order(records) + ([NO_GRADE] if counts.get(NO_GRADE) else [])
     n = len(records)
     for i, g in enumerate(labels, start=2):
         s.put(i, 1, g)
-        s.put(i, 2, counts.get(g, 0), fmt=b.FMT_COUNT)
-        s.put(i, 3, counts.get(g, 0) / n if n else 0, fmt="0.0%")
+        k = int(counts.get(g, 0))
+        s.put(i, 2, k, fmt=b.FMT_COUNT)
+        s.put(i, 3, k / n if n else 0, fmt="0.0%")
     total_row = len(labels) + 2
     s.put(total_row, 1, "合计", b.S_COMPUTED)
     s.put(total_row, 2, n, b.S_COMPUTED, fmt=b.FMT_COUNT)
@@ -455,13 +562,7 @@ def _sheet_grades(wb, records: list[WorkbookRecord]) -> None:
     _page(ws, header_rows=1, freeze="A2")
 
 
-def _stats(values: list[float]) -> tuple[float | None, float | None, float | None]:
-    if not values:
-        return None, None, None
-    return fmean(values), min(values), max(values)
-
-
-def _sheet_stats(wb, records: list[WorkbookRecord], cols: list[Column]) -> None:
+def _sheet_stats(wb, frames: Frames, cols: list[Column]) -> None:
     b = _builder()
     ws = wb.create_sheet(SHEET_STATS)
     s = _Sheet(ws)
@@ -472,39 +573,172 @@ def _sheet_stats(wb, records: list[WorkbookRecord], cols: list[Column]) -> None:
         s.header(1, c0, title, last_col=c0 + 2)
         for j, h in enumerate(("平均", "最低", "最高")):
             s.header(2, c0 + j, h)
-    by_code: dict[str, list[dict]] = {}
-    for r in records:
-        for ind in r.indicators:
-            by_code.setdefault(ind["code"], []).append(ind)
+    inds = frames.inds
+    by_code = inds.groupby("code")
+    scores = by_code["score"].agg(["count", "mean", "min", "max"])
+    values = by_code["num"].agg(["mean", "min", "max"])
+    measured = inds[inds["measure"] != ""].groupby("code")["measure"]
+    units = measured.agg(lambda x: x.mode().iloc[0])
+    n_units = measured.nunique()
+    weights = by_code["weight"].agg(lambda x: x.mode().iloc[0] if x.notna().any() else None)
     for i, col in enumerate(cols, start=1):
         row = i + 2
-        inds = by_code.get(col.code, [])
-        scores = [ind["score"] for ind in inds if isinstance(ind.get("score"), (int, float))]
-        values = [ind["value"] for ind in inds
-                  if isinstance(ind.get("value"), (int, float))
-                  and not isinstance(ind.get("value"), bool)]
-        weights = Counter(ind.get("weight") for ind in inds if ind.get("weight") is not None)
-        units = Counter(ind.get("unit") for ind in inds if ind.get("unit"))
-        unit = units.most_common(1)[0][0] if units else None
+        unit = units.get(col.code)
         s.put(row, 1, i, b.S_COMPUTED)
         s.put(row, 2, col.level1)
         s.put(row, 3, col.level2)
         s.put(row, 4, col.name if len(col.names) == 1 else f"{col.name}等")
         s.put(row, 5, col.code).font = _grey_font()
-        s.put(row, 6, weights.most_common(1)[0][0] if weights else None, fmt=b.FMT_SCORE)
-        s.put(row, 7, len(scores), fmt=b.FMT_COUNT)
-        for j, v in enumerate(_stats(scores)):
-            s.put(row, 8 + j, v, fmt=b.FMT_SCORE)
+        s.put(row, 6, _num(weights.get(col.code)), fmt=b.FMT_SCORE)
+        st = scores.loc[col.code] if col.code in scores.index else None
+        s.put(row, 7, int(st["count"]) if st is not None else 0, fmt=b.FMT_COUNT)
+        for j, k in enumerate(("mean", "min", "max")):
+            s.put(row, 8 + j, _num(st[k]) if st is not None else None, fmt=b.FMT_SCORE)
         # 实际值 only when every unit measures it the same way (percent with percent).
-        same_unit = len(units) <= 1
-        for j, v in enumerate(_stats(values) if same_unit else (None, None, None)):
-            s.put(row, 11 + j, v, fmt=_value_format(unit))
+        if int(n_units.get(col.code, 0)) <= 1 and col.code in values.index:
+            for j, k in enumerate(("mean", "min", "max")):
+                s.put(row, 11 + j, _num(values.loc[col.code, k]), fmt=_value_format(unit))
     _widths(ws, {1: 6, 2: 8, 3: _fit(["二级指标"] + [c.level2 for c in cols], 10, 24),
                  4: _fit(["指标"] + [c.name for c in cols], 12, 30),
                  5: _fit([c.code for c in cols], 12, 30), 6: 7, 7: 8,
                  **{c: 9 for c in range(8, 14)}})
     _fit_rows(ws, 3, [2, 3, 4])
     _page(ws, header_rows=2, freeze="E3")
+
+
+def _sheet_level1(wb, records: list[WorkbookRecord], frames: Frames,
+                  cols: list[Column]) -> None:
+    """Per workbook, 得分 and 失分 of each 一级指标, the one it loses most on, and the mean
+    of every column in the last row."""
+    b = _builder()
+    ws = wb.create_sheet(SHEET_LEVEL1)
+    s = _Sheet(ws)
+    levels = frames.level1_order(cols)
+    lead = ["序号", "文件", "单位", "总分"]
+    for c, h in enumerate(lead, start=1):
+        s.header(1, c, h, last_row=2)
+    c0 = len(lead) + 1
+    for k, level in enumerate(levels):
+        s.header(1, c0 + 2 * k, level, last_col=c0 + 2 * k + 1)
+        s.header(2, c0 + 2 * k, "得分")
+        s.header(2, c0 + 2 * k + 1, "失分")
+    worst_col = c0 + 2 * len(levels)
+    s.header(1, worst_col, "失分最多的一级指标", last_row=2)
+    sub = frames.level1_subtotals()
+    score = sub["score"].unstack("level1")
+    lost = sub["lost"].unstack("level1")
+    for i, r in enumerate(records):
+        row = i + 3
+        s.put(row, 1, i + 1, b.S_COMPUTED)
+        s.put(row, 2, r.file)
+        s.put(row, 3, r.unit)
+        s.put(row, 4, r.total, fmt=b.FMT_SCORE)
+        worst, most = "", 0.0
+        for k, level in enumerate(levels):
+            sc = _num(score.at[i, level]) if i in score.index and level in score else None
+            ls = _num(lost.at[i, level]) if i in lost.index and level in lost else None
+            s.put(row, c0 + 2 * k, sc, fmt=b.FMT_SCORE)
+            s.put(row, c0 + 2 * k + 1, ls, fmt=b.FMT_SCORE)
+            if ls is not None and ls > most + 1e-9:  # ties: the first 一级指标
+                worst, most = level, ls
+        s.put(row, worst_col, worst)
+    if records:
+        row = len(records) + 3
+        s.put(row, 3, "平均", b.S_COMPUTED)
+        s.put(row, 4, _num(frames.units["total"].mean()), b.S_COMPUTED, fmt=b.FMT_SCORE)
+        for k, level in enumerate(levels):
+            for j, table in enumerate((score, lost)):
+                mean = table[level].mean() if level in table else None
+                s.put(row, c0 + 2 * k + j, _num(mean), b.S_COMPUTED, fmt=b.FMT_SCORE)
+    _widths(ws, {1: 6, 2: _fit(["文件"] + [r.file for r in records], 10, 30),
+                 3: _fit(["单位"] + [r.unit for r in records], 10, 24), 4: 8,
+                 **{c0 + j: 8 for j in range(2 * len(levels))}, worst_col: 12})
+    ws.row_dimensions[1].height = 32
+    _fit_rows(ws, 3, [2, 3])
+    _page(ws, header_rows=2, freeze="E3")
+
+
+def _sheet_pivot(wb, records: list[WorkbookRecord], frames: Frames) -> None:
+    """Problem code × workbook: how often each check fails (errors and warnings), and
+    where. Codes are columns, most frequent first; the first rows total them."""
+    b = _builder()
+    ws = wb.create_sheet(SHEET_PIVOT)
+    s = _Sheet(ws)
+    table = frames.pivot()
+    codes = list(table.columns)
+    lead = ["序号", "文件", "单位"]
+    for c, h in enumerate(lead + codes + ["合计"], start=1):
+        s.header(1, c, h)
+    c0, last = len(lead) + 1, len(lead) + len(codes) + 1
+    s.put(2, 3, "问题次数合计", b.S_COMPUTED)
+    s.put(3, 3, "涉及单位数", b.S_COMPUTED)
+    for j, code in enumerate(codes):
+        s.put(2, c0 + j, int(table[code].sum()), b.S_COMPUTED, fmt=b.FMT_COUNT)
+        s.put(3, c0 + j, int((table[code] > 0).sum()), b.S_COMPUTED, fmt=b.FMT_COUNT)
+    s.put(2, last, int(table.to_numpy().sum()) if codes else 0, b.S_COMPUTED, fmt=b.FMT_COUNT)
+    s.put(3, last, len(table.index), b.S_COMPUTED, fmt=b.FMT_COUNT)
+    for i, pos in enumerate(table.index):
+        row, r = i + 4, records[pos]
+        s.put(row, 1, i + 1, b.S_COMPUTED)
+        s.put(row, 2, r.file)
+        s.put(row, 3, r.unit)
+        for j, code in enumerate(codes):
+            k = int(table.at[pos, code])
+            s.put(row, c0 + j, k or None, fmt=b.FMT_COUNT)
+        s.put(row, last, int(table.loc[pos].sum()), b.S_COMPUTED, fmt=b.FMT_COUNT)
+    _widths(ws, {1: 6, 2: _fit(["文件"] + [r.file for r in records], 10, 30),
+                 3: _fit(["问题次数合计"] + [r.unit for r in records], 12, 24),
+                 **{c0 + j: _fit([code], 6, 24) for j, code in enumerate(codes)}, last: 7})
+    if len(table.index):
+        from openpyxl.utils import get_column_letter
+
+        ws.auto_filter.ref = f"A3:{get_column_letter(last)}{len(table.index) + 3}"
+    _fit_rows(ws, 4, [2, 3])
+    _page(ws, header_rows=3, freeze="D4")
+
+
+def below_p25(frames: Frames, code: str, p25: float) -> list[int]:
+    """Positions of the records whose 得分 on ``code`` is below ``p25``, lowest first."""
+    rows = frames.inds[(frames.inds["code"] == code) & (frames.inds["score"] < p25)]
+    return list(rows.sort_values(["score", "pos"], kind="stable")["pos"])
+
+
+def _sheet_spread(wb, records: list[WorkbookRecord], frames: Frames,
+                  cols: list[Column]) -> None:
+    """Each indicator's 得分 across units: quartiles, and the units below the 25th
+    percentile named (lowest first)."""
+    b = _builder()
+    ws = wb.create_sheet(SHEET_SPREAD)
+    s = _Sheet(ws)
+    heads = ["序号", "一级指标", "指标", "代码", "单位数", "平均", "最低", "25%分位",
+             "中位数", "75%分位", "最高", "低于25%分位的单位数", "低于25%分位的单位（得分由低到高）"]
+    for c, h in enumerate(heads, start=1):
+        s.header(1, c, h)
+    spread = frames.spread()
+    for i, col in enumerate(cols, start=1):
+        row = i + 1
+        s.put(row, 1, i, b.S_COMPUTED)
+        s.put(row, 2, col.level1)
+        s.put(row, 3, col.name if len(col.names) == 1 else f"{col.name}等")
+        s.put(row, 4, col.code).font = _grey_font()
+        if col.code not in spread.index:
+            s.put(row, 5, 0, fmt=b.FMT_COUNT)
+            continue
+        st = spread.loc[col.code]
+        s.put(row, 5, int(st["count"]), fmt=b.FMT_COUNT)
+        for j, k in enumerate(("mean", "min", "p25", "median", "p75", "max")):
+            s.put(row, 6 + j, _num(st[k]), fmt=b.FMT_SCORE)
+        low = below_p25(frames, col.code, float(st["p25"]))
+        s.put(row, 12, len(low), fmt=b.FMT_COUNT)
+        names = [_unit_label(records[pos]) for pos in low[:MAX_NAMES_SHOWN]]
+        more = f"……等 {len(low)} 个" if len(low) > MAX_NAMES_SHOWN else ""
+        s.put(row, 13, "、".join(names) + more, b.S_COMPUTED_TEXT)
+    _widths(ws, {1: 6, 2: 8, 3: _fit(["指标"] + [c.name for c in cols], 12, 30),
+                 4: _fit([c.code for c in cols], 12, 30), 5: 7,
+                 **{c: 8 for c in range(6, 12)}, 12: 10, 13: 60})
+    ws.row_dimensions[1].height = 32
+    _fit_rows(ws, 2, [3, 13])
+    _page(ws, header_rows=1, freeze="E2")
 
 
 def _grey_font():
@@ -567,30 +801,73 @@ def _sheet_failures(wb, failures: list[Failure], in_dir: Path | None, out_dir: P
     _page(ws, header_rows=1, freeze="A2")
 
 
+def _sheet_list(wb, title: str, items: Sequence[Failure]) -> None:
+    """A numbered list of files with the reason (未处理文件, PDF未生成). Not linked: a FIFO or
+    device file must not be one click away."""
+    b = _builder()
+    ws = wb.create_sheet(title)
+    s = _Sheet(ws)
+    for c, h in enumerate(("序号", "文件", "原因"), start=1):
+        s.header(1, c, h)
+    for i, f in enumerate(items, start=1):
+        s.put(i + 1, 1, i, b.S_COMPUTED)
+        s.put(i + 1, 2, f.file)
+        s.put(i + 1, 3, f.reason, b.S_COMPUTED_TEXT)
+    _widths(ws, {1: 6, 2: _fit(["文件"] + [f.file for f in items], 12, 40), 3: 90})
+    _fit_rows(ws, 2, [2, 3])
+    _page(ws, header_rows=1, freeze="A2")
+
+
 # --------------------------------------------------------------------------- public API
 
 
 def summary_bytes(records: list[WorkbookRecord], failures: list[Failure], *,
-                  out_dir: Path, in_dir: Path | None = None) -> bytes:
+                  out_dir: Path, in_dir: Path | None = None,
+                  pdf_failures: Sequence[Failure] = (), ignored: Sequence[Failure] = (),
+                  status: Callable[[str], None] | None = None) -> bytes:
     """The 汇总表.xlsx bytes. ``records`` in input order with ``rank`` set (see rank());
-    links are relative to ``out_dir``, where the file is meant to live."""
+    links are relative to ``out_dir``, where the file is meant to live. ``status`` is told
+    (in Chinese) which sheet is being made: at 3,000 workbooks this takes a while."""
+    def step(sheet: str) -> None:
+        if status is not None:
+            status(f"汇总表：正在生成“{sheet}”……")
+
     wb = _new_workbook()
+    frames = Frames.build(records)
     cols = indicator_columns(records)
+    step(SHEET_ROWS)
     _sheet_rows(wb, records, cols)
-    _sheet_grades(wb, records)
-    _sheet_stats(wb, records, cols)
+    step(SHEET_GRADES)
+    _sheet_grades(wb, records, frames)
+    step(SHEET_STATS)
+    _sheet_stats(wb, frames, cols)
+    step(SHEET_LEVEL1)
+    _sheet_level1(wb, records, frames, cols)
+    step(SHEET_PIVOT)
+    _sheet_pivot(wb, records, frames)
+    step(SHEET_SPREAD)
+    _sheet_spread(wb, records, frames, cols)
+    step(SHEET_PROBLEMS)
     _sheet_problems(wb, records)
     _sheet_failures(wb, failures, in_dir, out_dir)
+    if pdf_failures:
+        _sheet_list(wb, SHEET_PDF, pdf_failures)
+    if ignored:
+        _sheet_list(wb, SHEET_IGNORED, ignored)
     wb.active = 0
     wb.properties.title = "部门整体支出绩效自评汇总表"
     wb.properties.creator = _builder().CREATOR
+    if status is not None:
+        status("汇总表：正在保存……")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def write_summary(path: Path, records: list[WorkbookRecord], failures: list[Failure], *,
-                  in_dir: Path | None = None) -> Path:
+                  in_dir: Path | None = None, pdf_failures: Sequence[Failure] = (),
+                  ignored: Sequence[Failure] = (),
+                  status: Callable[[str], None] | None = None) -> Path:
     """Write 汇总表.xlsx atomically to ``path``.
 
     Raises:
@@ -600,4 +877,5 @@ def write_summary(path: Path, records: list[WorkbookRecord], failures: list[Fail
 
     path = Path(path)
     return atomic_write(path, summary_bytes(records, failures, out_dir=path.parent,
-                                            in_dir=in_dir))
+                                            in_dir=in_dir, pdf_failures=pdf_failures,
+                                            ignored=ignored, status=status))
