@@ -566,7 +566,9 @@ def test_long_unit_names_fit_and_stay_unique(inputs, tmp_path):
     assert len(set(names)) == len(names) == 4
     assert all(len(n.encode("utf-8")) <= 255 and len(n) < 120 for n in names)
     assert all((out / n).is_file() for n in names)
-    assert result.records[1].scored.endswith("_2_已评分.xlsx")
+    # The shortened unit part keeps a hash of the full name: 甲 and 乙 stay apart by name.
+    assert result.records[0].scored != result.records[1].scored
+    assert all(r.scored.endswith("_已评分.xlsx") for r in result.records)
 
 
 def test_manifest_journal_resumes_a_killed_run(inputs, tmp_path):

@@ -554,7 +554,7 @@ def process_one(task: Task, options: Options) -> Outcome:
         staging.mkdir(parents=True, exist_ok=True)
         path = _prepare_input(path, staging)
         with _timed(out, "open"):
-            wb = engine.open_workbook(path)
+            wb = engine.load(path)  # package XML for .xlsx/.xlsm: only what the engine reads
         with _timed(out, "evaluate"):
             result = engine.evaluate(path, wb=wb)
         scored = staging / f"scored{path.suffix.lower()}"
