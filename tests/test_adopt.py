@@ -116,7 +116,9 @@ def assert_county_unchanged(before: Path, after: Path, county: F.County) -> None
     ("分值", "weight"), ("分值\n（分）", "weight"), ("权 重", "weight"), ("标准分", "weight"),
     ("得分", "score"), ("自评得分", "score"), ("评分", "score"), ("得分情况", "score"),
     ("评分标准", "standard"), ("评分规则", "standard"), ("评价标准", "standard"),
-    ("实际值", "actual"), ("完成值", "actual"), ("实际完成值", "actual"), ("指标值", "actual"),
+    ("实际值", "actual"), ("完成值", "actual"), ("实际完成值", "actual"), ("指标值", "target"), ("全年实际值", "actual"),
+    ("年度目标值", "target"), ("权数", "weight"), ("指标得分(分)", "score"), ("考评得分", "score"),
+    ("自评分值", "score"), ("偏差原因分析", "reason"), ("未完成原因", "reason"),
     ("扣分原因", "reason"), ("年度指标值", "target"), ("一级指标", "level1"),
     ("计算公式", "extra"), ("评价要点", "extra"), ("备注", "extra"),
 ])
@@ -124,7 +126,8 @@ def test_header_vocabulary(text, role):
     assert header_role(text)[0] == role
 
 
-@pytest.mark.parametrize("text", ["指标类型说明书", "评分依据", "单位名称：", "=A1", "", None, 3])
+@pytest.mark.parametrize("text", ["指标类型说明书", "评分依据", "单位名称：", "=A1", "", None, 3,
+                                  "得分系数(%)", "得分率", "系数", "自评得分系数", "分值占比"])
 def test_header_vocabulary_rejects(text):
     hit = header_role(text)
     assert hit is None or hit[0] == "extra"
