@@ -154,8 +154,8 @@ class OpenpyxlSource:
 
     def _cached(self, sheet: str, coord: str) -> Any:
         """Excel's cached result of a formula, read lazily (a second load) and only once."""
-        if not self.path:
-            return None
+        if not self.path or not self.path.lower().endswith((".xlsx", ".xlsm")):
+            return None  # a converted .xls/.et/.ods: no cached values to fall back on
         if self._cached_wb is None:
             from openpyxl import load_workbook
 
