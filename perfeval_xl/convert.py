@@ -29,7 +29,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-__all__ = ["CONVERTIBLE", "ConversionError", "format_label", "needs_conversion", "to_xlsx"]
+__all__ = ["CONVERTIBLE", "ConversionError", "format_label", "is_encrypted", "needs_conversion",
+           "to_xlsx"]
 
 TIMEOUT_S = 120
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -84,7 +85,7 @@ def needs_conversion(path: str | os.PathLike) -> bool:
     except OSError:
         return False
     if head == OLE2_SIGNATURE:
-        return _ole_streams(path) is not None and not _encrypted(path)
+        return _ole_streams(path) is not None and not is_encrypted(path)
     return _is_ods(path)
 
 
@@ -114,7 +115,7 @@ def to_xlsx(path: str | os.PathLike, workdir: str | os.PathLike, *, macro: bool 
         raise ConversionError(
             "too-large", f"文件「{name}」（{label}）超过 {MAX_INPUT_BYTES // 1024 // 1024} MB，"
             f"不转换；{HOW_TO_SAVE}")
-    if _encrypted(src):
+    if is_encrypted(src):
         raise ConversionError(
             "encrypted",
             f"文件「{name}」（{label}）有密码保护，无法读取。请在 Excel 或 WPS 中输入密码打开，"
@@ -176,10 +177,11 @@ _BIFF_BOF = {0x0809, 0x0409, 0x0209, 0x0009}
 _BIFF_FILEPASS = 0x002F
 
 
-def _encrypted(path: Path) -> bool:
+def is_encrypted(path: str | os.PathLike) -> bool:
     """A password to open: encrypted OOXML (EncryptionInfo/EncryptedPackage streams, what
     Excel 2007+ writes for a protected .xlsx, whatever its suffix), a FILEPASS record in an
     .xls/.et workbook stream, or an encrypted .ods (encryption-data in its manifest)."""
+    path = Path(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
