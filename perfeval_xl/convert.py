@@ -121,6 +121,7 @@ def to_xlsx(path: str | os.PathLike, workdir: str | os.PathLike, *, macro: bool 
             f"文件「{name}」（{label}）有密码保护，无法读取。请在 Excel 或 WPS 中输入密码打开，"
             "在“文件→信息→保护工作簿”（WPS：“文件→文档加密”）中去掉打开密码，再选择“文件→"
             "另存为”，保存为“Excel 工作簿(*.xlsx)”后重试。")
+    _check_content(src, name, label)
     # An ASCII-named copy: the input is never touched, and some converters mangle
     # non-ASCII paths (soffice on Windows).
     suffix = src.suffix.lower() if src.suffix.lower() in CONVERTIBLE else (
@@ -231,6 +232,30 @@ def _biff_filepass(data: bytes) -> bool:
             seen_bof = True
         pos += 4 + size
     return False
+
+
+def _check_content(src: Path, name: str, label: str) -> None:
+    """Refuse what is not a spreadsheet of the kind named, before a converter reads it
+    (LibreOffice would import any bytes as a text table). Accepted: an OLE2 compound file
+    with a workbook stream (.xls/.et), a raw BIFF2-4 .xls, an .ods, an OOXML package given
+    an old suffix, and the HTML/XML tables that some government systems save as .xls."""
+    with src.open("rb") as fh:
+        head = fh.read(512)
+    if head[:8] == OLE2_SIGNATURE:
+        streams = _ole_streams(src)
+        if streams is not None and not any(s in streams for s in ("Workbook", "Book")):
+            raise ConversionError("convert-failed", _failed(
+                name, label, "文件中没有工作簿数据，已损坏或不是表格文件"))
+        return
+    if int.from_bytes(head[:2], "little") in _BIFF_BOF or head[:2] == b"PK":
+        return
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<") and any(t in head.lower() for t in (b"<html", b"<table", b"<?xml",
+                                                                   b"<workbook")):
+        return
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 HTML export
+        return
+    raise ConversionError("convert-failed", _failed(name, label, "文件内容不是表格，可能已损坏"))
 
 
 # --------------------------------------------------------------------------- converters

@@ -263,8 +263,9 @@ def read_county_standard(text: str, weight: Decimal, *, name: str, loc: Location
             f"“{name}”的评分标准按 {_fmt(stated)} 分写成（“{text[:80]}”），与分值 "
             f"{_fmt(weight)} 分不一致。请核对县里的表，修改分值或评分标准后重新评分。", loc))
         return (rule or Manual()), reading, problems
-    if rule is not None and not (isinstance(rule, Manual) and reading.reason):
-        return rule, reading, problems
+    if rule is not None and not (isinstance(rule, Manual)
+                                 and (reading.reason or not tier_labels(rule))):
+        return rule, reading, problems  # a numeric rule, or tiers the evaluator picks from
     reason = reading.reason.rstrip("。")
     head = (f"“{name}”：{reason}" if reason and text[:20] in reason
             else f"评分标准“{shown}”无法自动识别" + (f"（{reason}）" if reason else "")
@@ -298,6 +299,16 @@ def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
         return Manual(), None
     if not text:
         fallback = _preset_rule(code, weight, preset)
+        if isinstance(fallback, Manual) and "standard" not in table.columns:
+            # Scored by hand all the same: the warning at the 得分 cell, with the tiers.
+            where = row.cells.get("score") or row.cells.get("name")
+            problems.append(Problem(
+                "warning", "standard-missing",
+                f"县表没有“评分标准”列，“{name}”按人工评分：请评价人在此格填写得分（0–"
+                f"{_fmt(weight)}分），或在“实际值”栏填写等级（"
+                f"{describe_rule(fallback, weight, catalogue.indicators()[code].unit)}）。",
+                Location(table.sheet, where)))
+            return fallback, None
         if fallback is not None:
             problems.append(Problem(
                 "info", "preset-rule",

@@ -270,6 +270,9 @@ class Reader:
 # --------------------------------------------------------------------------- the workbook
 
 
+_ARITHMETIC = re.compile(r"[-+*/^&]")
+
+
 def source_location(source, loc: Location | None) -> Location | None:
     """Where a value really lives: a cell holding only references to ONE other sheet (the
     mapping sheet's ``='自评表'!$E$7``, ``=IF('自评表'!G7<>"",…)``) -> the first cell it
@@ -285,6 +288,8 @@ def source_location(source, loc: Location | None) -> Location | None:
     f = source.formula(loc.sheet, loc.cell)
     if not f:
         return loc
+    if _ARITHMETIC.search(re.sub(r"'(?:[^']|'')*'|\"[^\"]*\"", "", f[1:])):
+        return loc  # a computed value (a shared 分值's share: ='自评表'!$D$7/2) lives here
     try:
         refs = referenced_cells(f, loc.sheet)
     except UnsupportedFormula:
@@ -292,6 +297,12 @@ def source_location(source, loc: Location | None) -> Location | None:
     sheets = {s for s, _ in refs}
     if len(sheets) != 1 or loc.sheet in sheets:
         return loc
+    # The entry formula takes the first non-blank of its cells (实际值, then 得分): that
+    # cell is where the value lives.
+    for sheet, cell in dict.fromkeys(refs):
+        v = source.value(sheet, cell)
+        if v not in (None, ""):
+            return Location(sheet, cell)
     sheet, cell = refs[0]
     return Location(sheet, cell)
 
