@@ -85,7 +85,8 @@ def needs_conversion(path: str | os.PathLike) -> bool:
     except OSError:
         return False
     if head == OLE2_SIGNATURE:
-        return _ole_streams(path) is not None and not is_encrypted(path)
+        streams = _ole_streams(path) or []
+        return any(s in streams for s in ("Workbook", "Book")) and not is_encrypted(path)
     return _is_ods(path)
 
 
@@ -161,7 +162,8 @@ def _is_ods(path: Path) -> bool:
 
 
 def _ole_streams(path: Path) -> list[str] | None:
-    """Stream names of an OLE2 compound file, or None when it cannot be read as one."""
+    """Stream names of an OLE2 compound file: [] when it cannot be read as one, None when
+    olefile is not installed (nothing can be said)."""
     try:
         import olefile
     except ImportError:
@@ -170,7 +172,7 @@ def _ole_streams(path: Path) -> list[str] | None:
         with olefile.OleFileIO(str(path)) as ole:
             return ["/".join(entry) for entry in ole.listdir()]
     except Exception:  # olefile raises OSError and others for damaged files
-        return None
+        return []
 
 
 # BIFF record types: BOF, FILEPASS (the workbook is encrypted with a password to open).
@@ -197,8 +199,8 @@ def is_encrypted(path: str | os.PathLike) -> bool:
         except (zipfile.BadZipFile, KeyError, OSError):
             return False
     streams = _ole_streams(path)
-    if streams is None:
-        # Without olefile: the directory names are UTF-16LE in the file.
+    if not streams:
+        # Without olefile (or a damaged directory): the directory names are UTF-16LE in the file.
         data = path.read_bytes()[:MAX_INPUT_BYTES]
         return "EncryptedPackage".encode("utf-16-le") in data
     if "EncryptionInfo" in streams or "EncryptedPackage" in streams:

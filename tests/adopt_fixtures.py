@@ -126,6 +126,13 @@ class County:
         return out | {c for c in (self.total, self.grade) if c}
 
 
+def _text(cell, text) -> None:
+    """Write text as text: “=0计8分…” as a county types it is a string, not a formula."""
+    cell.value = text
+    if isinstance(text, str) and text.startswith("="):
+        cell.data_type = "s"
+
+
 def _style_header(ws, row: int, c0: int, c1: int) -> None:
     for c in range(c0, c1 + 1):
         cell = ws.cell(row, c)
@@ -197,7 +204,7 @@ def basic(names: dict[str, str] | None = None) -> County:
         r = first + i
         ws.cell(r, 3, names.get(key, key))
         ws.cell(r, 4, w)
-        ws.cell(r, 5, std)
+        _text(ws.cell(r, 5), std)
         ws.cell(r, 7).number_format = "0.00"
         rows[key] = r
     last = first + len(ROWS) - 1
@@ -264,7 +271,7 @@ def two_row_header() -> County:
         r = first + i
         ws.cell(r, 3, names.get(key, key))
         ws.cell(r, 4, w)
-        ws.cell(r, 5, std)
+        _text(ws.cell(r, 5), std)
         rows[key] = r
     last = first + len(ROWS) - 1
     _merge_levels(ws, 1, first, [r[1] for r in ROWS])
@@ -306,7 +313,7 @@ def reordered() -> County:
         ws.cell(r, 3, f"{key}的指标解释")
         ws.cell(r, 4, "=\"见指标解释\"")
         ws.cell(r, 5, w)
-        ws.cell(r, 6, std)
+        _text(ws.cell(r, 6), std)
         ws.cell(r, 7, "查阅资料")
         rows[key] = r
     last = first + len(ROWS) - 1
@@ -348,7 +355,7 @@ def two_tables() -> County:
         r = first + i
         ws.cell(r, 3, key)
         ws.cell(r, 4, w)
-        ws.cell(r, 5, std)
+        _text(ws.cell(r, 5), std)
         rows[key] = r
     last = first + len(ROWS) - 1
     _merge_levels(ws, 1, first, [r[1] for r in ROWS])
@@ -383,7 +390,7 @@ def with_targets() -> County:
         r = first + i
         ws.cell(r, 3, key)
         ws.cell(r, 4, w)
-        ws.cell(r, 7, std)
+        _text(ws.cell(r, 7), std)
         rows[key] = r
     ws.cell(rows[TRAINING], 5, TRAINING_TARGET)
     ws.cell(rows[STAFF], 5, "≤100%")
@@ -497,7 +504,7 @@ def _data(ws, first: int, cols: dict[str, int], items=ROWS, names=None,
         if "weight" in cols:
             ws.cell(r, cols["weight"], w)
         if "standard" in cols:
-            ws.cell(r, cols["standard"], std)
+            _text(ws.cell(r, cols["standard"]), std)
         rows[key] = r
     if levels:
         for role, k in (("level1", 1), ("level2", 2)):
