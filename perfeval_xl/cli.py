@@ -307,8 +307,9 @@ def cmd_adopt(args) -> int:
         _err(line)
     _print_problems(report.problems)
     if not report.already:
-        _err(f"已写入：{report.output}。请填写新增的“基本情况”“预算执行”等表，并在县表中填写定性指标的"
-             f"评定等级或得分，然后运行 perfeval-xl score {report.output}")
+        _err(f"已写入：{report.output}。请先在“评分标准解读”表核对每条评分标准的解读，再填写新增的"
+             f"“基本情况”“预算执行”等表，并在县表中填写定性指标的评定等级或得分，然后运行 "
+             f"perfeval-xl score {report.output}")
     return EXIT_PROBLEMS if report.errors else EXIT_OK
 
 

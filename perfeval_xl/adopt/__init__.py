@@ -24,7 +24,7 @@ from perfeval_xl import catalogue, files
 from perfeval_xl.adopt.finder import AdoptError, Table, find_table
 from perfeval_xl.adopt.matcher import Planned, plan_rows
 from perfeval_xl.model import HasProblems, Location, Problem
-from perfeval_xl.rules import Manual, format_rule
+from perfeval_xl.rules import Manual
 from perfeval_xl.workbook import layout as L
 from perfeval_xl.workbook.reader import source_location
 
@@ -77,7 +77,9 @@ class AdoptReport(HasProblems):
         return out
 
     def row_lines(self) -> list[str]:
-        """One line per county row: where, name, what it maps to, the rule."""
+        """One line per county row: where, name, what it maps to, 原文 → 解读."""
+        from perfeval_xl.adopt.augment import reading_text
+
         out = []
         for r in self.rows:
             if r.kind == "custom":
@@ -85,7 +87,9 @@ class AdoptReport(HasProblems):
             else:
                 ind = catalogue.indicators()[r.code]
                 what = f"{ind.name} {r.code}（{r.how}）"
-            out.append(f"  第{r.row.row}行 {r.name} → {what}；评分规则 {format_rule(r.rule)}")
+            text = r.row.text("standard")
+            shown = f"“{text[:40]}{'…' if len(text) > 40 else ''}”" if text else "（无评分标准）"
+            out.append(f"  第{r.row.row}行 {r.name} → {what}；{shown} → {reading_text(r)[0]}")
         return out
 
 

@@ -404,7 +404,7 @@ def _header_like(grid: _Grid, r: int) -> bool:
 
 
 def _valid_header(grid: _Grid, top: int, bottom: int) -> bool:
-    return all(_row_contributes(grid, r, r == top) for r in range(top, bottom))  and (
+    return all(_row_contributes(grid, r, r == top) for r in range(top, bottom)) and (
         top == bottom or _own_header(grid, bottom))
 
 

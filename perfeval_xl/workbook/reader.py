@@ -646,8 +646,8 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
         before = _cell_text(snap.get("评分标准原文"))
         old_weight = _to_decimal(snap.get("原分值"))
         if text == before and (row.weight is None or old_weight is None
-                               or row.weight == old_weight):
-            continue
+                               or abs(row.weight - old_weight) < Decimal("1e-9")):
+            continue  # (a shared 分值's share is a float division: compare loosely)
         if row.weight is None:
             continue  # the 分值 problem says what to fix
         if not text:
