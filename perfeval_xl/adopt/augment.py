@@ -327,14 +327,12 @@ def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
     ws = wb.create_sheet(SHEET_READING, index=n_county)
     put = b.put
     n = len(READING_HEADERS)
-    b.widths(ws, [6, 22, 18, 12, 7, 46, 34, 46])
-    put(ws, 1, 1, "评分标准解读（原文 → 解读）", builder.S_TITLE, last_col=n)
-    put(ws, 2, 1, "本表列出县表每个指标的评分标准原文，以及程序如何理解它（解读为评分规则，"
-        "并据此生成评分标准文字）。请逐行核对：如解读与原意不符，请修改县表中的评分标准或分值，"
-        "运行“计算得分”时会重新识别。“人工评分”的指标请在县表“得分”栏填写得分。本表只读。",
-        builder.S_HELP, last_col=n)
-    ws.row_dimensions[2].height = 48
-    top = 4
+    widths = [6, 20, 22, 12, 7, 44, 34, 44]
+    b.widths(ws, widths)
+    top = b.title(ws, "评分标准解读（原文 → 解读）", n, note=(
+        "本表列出县表每个指标的评分标准原文，以及程序如何理解它（解读为评分规则，并据此生成评分"
+        "标准文字）。请逐行核对：如解读与原意不符，请修改县表中的评分标准或分值，运行“计算得分”"
+        "时会重新识别。“人工评分”的指标请在县表“得分”栏填写得分。本表只读。")) + 1
     for i, h in enumerate(READING_HEADERS, start=1):
         put(ws, top, i, h, builder.S_HEADER)
     cat = catalogue.indicators()
@@ -352,12 +350,19 @@ def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
         for i, v in enumerate(values, start=1):
             cell = put(ws, r, i, v, builder.S_COMPUTED_TEXT)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = builder._height(max(
+            builder._text_lines(v, w) for v, w in zip(values, widths, strict=True)))
         if coord:
             link = ws.cell(r, 4)
             link.hyperlink = Hyperlink(ref=link.coordinate,
                                        location=f"{quote_sheet(table.sheet)}!{coord}",
                                        display=str(link.value))
     ws.freeze_panes = f"A{top + 1}"
+    ws.print_title_rows = f"{top}:{top}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.protection.sheet = True  # read-only: the county's cells are where to edit
     ws.sheet_view.showGridLines = False
 
