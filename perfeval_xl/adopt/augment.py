@@ -332,7 +332,7 @@ def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
     top = b.title(ws, "评分标准解读（原文 → 解读）", n, note=(
         "本表列出县表每个指标的评分标准原文，以及程序如何理解它（解读为评分规则，并据此生成评分"
         "标准文字）。请逐行核对：如解读与原意不符，请修改县表中的评分标准或分值，运行“计算得分”"
-        "时会重新识别。“人工评分”的指标请在县表“得分”栏填写得分。本表只读。")) + 1
+        "时会重新识别。“人工评分”的指标请在县表“得分”栏填写得分。本表只读。"))
     for i, h in enumerate(READING_HEADERS, start=1):
         put(ws, top, i, h, builder.S_HEADER)
     cat = catalogue.indicators()
