@@ -128,6 +128,7 @@ def assert_county_unchanged(before: Path, after: Path, county: F.County) -> None
     ("实际值", "actual"), ("完成值", "actual"), ("实际完成值", "actual"), ("指标值", "target"), ("全年实际值", "actual"),
     ("年度目标值", "target"), ("权数", "weight"), ("指标得分(分)", "score"), ("考评得分", "score"),
     ("自评分值", "score"), ("偏差原因分析", "reason"), ("未完成原因", "reason"),
+    ("三级指标分值", "weight"), ("一级指标分值", "extra"), ("二级分值", "extra"),
     ("扣分原因", "reason"), ("年度指标值", "target"), ("一级指标", "level1"),
     ("计算公式", "extra"), ("评价要点", "extra"), ("备注", "extra"),
 ])
