@@ -801,3 +801,28 @@ def test_no_table_message_says_how_far_it_looked(tmp_path):
     with pytest.raises(AdoptError) as exc:
         adopt(src, tmp_path / "out.xlsx")
     assert "前 300 行" in exc.value.message
+
+
+def test_shared_text_stating_the_whole_is_scored_by_hand(tmp_path):
+    county = F.merged_pairs()
+    cell = county.cell(F.PUBLIC, "standard")
+    county.wb[county.sheet][cell] = "≤100%计12分；超过部分每1个百分点扣0.5分"
+    _, report = adopted(county, tmp_path)
+    assert not report.errors
+    pair = [r for r in report.rows if r.row.cells.get("standard") == cell]
+    assert [(r.rule_text, r.kind) for r in pair] == [("人工()", "custom")] * 2
+    warned = [p for p in report.problems if p.code == "standard-unparsed"
+              and str(p.location) == f"'自评表'!{cell}"]
+    assert len(warned) == 2 and "共 12 分" in warned[0].message
+
+
+def test_county_text_contradicting_its_weight_after_adopting_is_an_error(tmp_path):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    wb = load_workbook(filled)
+    cell = county.cell(F.STAFF, "standard")
+    wb[county.sheet][cell] = "≤100%计6分；每超过一个百分点扣0.5分"
+    wb.save(filled)
+    result = engine.evaluate(filled)
+    assert ("rule-weight-mismatch", f"'自评表'!{cell}") in flat(result.errors)
