@@ -415,8 +415,13 @@ def _valid_header(grid: _Grid, top: int, bottom: int) -> bool:
 def _candidates(ws) -> list[Table]:
     grid = _Grid(ws)
     best: dict[int, Table] = {}  # data start row -> best candidate starting there
+    own: dict[int, bool] = {}  # row -> has a recognised header text of its own
     for top in range(1, min(grid.max_row, _HEADER_SCAN_ROWS) + 1):
         for bottom in range(min(top + _MAX_HEADER_ROWS, grid.max_row + 1) - 1, top - 1, -1):
+            if bottom not in own:
+                own[bottom] = _own_header(grid, bottom)
+            if not own[bottom]:
+                continue  # the last header row always names a column of its own
             roles, weights = _roles(grid, top, bottom)
             if not _is_table(roles) or not _valid_header(grid, top, bottom):
                 continue
