@@ -826,3 +826,19 @@ def test_county_text_contradicting_its_weight_after_adopting_is_an_error(tmp_pat
     wb.save(filled)
     result = engine.evaluate(filled)
     assert ("rule-weight-mismatch", f"'自评表'!{cell}") in flat(result.errors)
+
+
+def test_of_two_per_row_weight_columns_the_one_summing_to_100_wins():
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for i, h in enumerate(["三级指标", "标准分", "评分标准", "分值", "得分"], start=1):
+        ws.cell(1, i, h)
+    for r, (key, _l1, _l2, w, std) in enumerate(F.ROWS, start=2):
+        ws.cell(r, 1, key)
+        ws.cell(r, 2, 100)  # a per-row standard score in percent, not the 分值
+        ws.cell(r, 3, std)
+        ws.cell(r, 4, w)
+    table, _ = find_table(wb)
+    assert table.columns["weight"].letter == "D"

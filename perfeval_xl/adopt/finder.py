@@ -464,14 +464,33 @@ def _coverage(grid: _Grid, t: Table, col: int) -> float:
     return own / max(len(t.rows), 1)
 
 
+def _column_sum(grid: _Grid, t: Table, col: int) -> Decimal:
+    """Sum of the numbers in column ``col`` on the table's rows, each merged cell once."""
+    seen, total = set(), Decimal(0)
+    for row in t.rows:
+        cell = grid.top_left(row.row, col)
+        v = grid.value(row.row, col)
+        if cell not in seen and isinstance(v, (int, float)) and not isinstance(v, bool):
+            seen.add(cell)
+            total += Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+    return total
+
+
 def _check_weight_column(grid: _Grid, t: Table) -> None:
-    """Take another 分值 column when the nearest one is clearly a level weight."""
+    """Take another 分值 column when the nearest one is clearly a level weight (a number on
+    fewer than half the rows), or when both are per-row and only the other sums to 100."""
     if len(t.weight_options) < 2 or not t.rows:
         return
     chosen = t.columns["weight"]
     if _coverage(grid, t, chosen.col) >= 0.5:
-        return
-    better = [c for c in t.weight_options[1:] if _coverage(grid, t, c.col) >= 0.8]
+        # Both look like per-row weights: the one whose values sum to 100 belongs to the
+        # indicators (the other may be a 标准分 in other units).
+        if _column_sum(grid, t, chosen.col) == 100:
+            return
+        better = [c for c in t.weight_options[1:] if _coverage(grid, t, c.col) >= 0.8
+                  and _column_sum(grid, t, c.col) == 100]
+    else:
+        better = [c for c in t.weight_options[1:] if _coverage(grid, t, c.col) >= 0.8]
     if better:
         t.columns["weight"] = better[0]
         t.rows, t.last_row, t.total_row, t.total_cell, t.grade_cell = [], 0, None, None, None
