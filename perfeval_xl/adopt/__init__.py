@@ -3,11 +3,17 @@ and layout, and make it a workbook the engine scores (GitHub issue #6).
 
 One straight pipeline, each step adding to one list of problems:
 
-    open (safety checks)  -> already adopted? then leave it as it is ("已接管")
+    .xls/.et/.ods? convert a copy to .xlsx                (perfeval_xl.convert)
+    -> open (safety checks) -> already adopted? then leave it as it is ("已接管")
     -> find the indicator table by its headers           (finder)
-    -> each row -> catalogue code or 个性指标, 评分标准 -> rule  (matcher)
-    -> add our input sheets, the hidden mapping sheet, names   (augment)
+    -> each row -> catalogue code or 个性指标, 评分标准 -> rule  (matcher,
+       through rules.read_standard_text)
+    -> add our input sheets, the visible 评分标准解读 sheet (原文 → 解读), the hidden
+       mapping sheet, names                               (augment)
     -> write OUT atomically (.xlsx, or .xlsm with the ribbon)
+
+``score`` later reads the county's 评分标准 and 分值 cells again (workbook/reader.py), so
+county edits after adopting count.
 
 Unusable input raises ``AdoptError`` (CLI exit 2); everything else is a ``Problem`` at the
 county's cell (errors: exit 1). The input file is only read, never written.
