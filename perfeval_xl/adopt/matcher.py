@@ -1,6 +1,6 @@
 """Turns each row of the county's indicator table into one of our indicator rows: a catalogue
 indicator (by name or alias), or a user indicator (个性指标) when nothing matches, so no row
-is ever dropped; and its 评分标准 text into a rule (``rules.parse_standard_text``).
+is ever dropped; and its 评分标准 text into a rule (``rules.read_standard_text``).
 
 What the department types, and where the engine reads it from, follows from the rule:
 
