@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", help="改用指定预设的分值和规则计算")
 
     s = sub.add_parser("adopt", help="接管县财政局下发的自评表：保留原表格式，识别指标和评分标准，加入输入表")
-    s.add_argument("workbook", help="县里下发的自评表（.xlsx/.xlsm）")
+    s.add_argument("workbook", help="县里下发的自评表（.xlsx/.xlsm；.xls/.et/.ods 自动转换）")
     s.add_argument("-o", "--output", help="输出文件 .xlsx 或 .xlsm（默认：原文件名加“_接管”）")
     s.add_argument("--preset", help="评价等级等设置采用的预设（默认 mof2013）")
 
@@ -309,6 +309,7 @@ def cmd_score(args) -> int:
 
     if args.in_place and args.output:
         raise UsageError("--in-place 与 -o 不能同时使用。")
+    _refuse_in_place_conversion(args)
     path, wb, result = _evaluate(args)
     if args.in_place:
         # A link is written through: its target gets the scores and the backup beside it,
@@ -320,6 +321,8 @@ def cmd_score(args) -> int:
         _err(f"已备份原文件：{backup}")
     else:
         out = Path(args.output) if args.output else default_scored_path(path)
+        if not args.output and out.suffix.lower() not in (".xlsx", ".xlsm"):
+            out = out.with_suffix(".xlsx")  # an .xls/.et/.ods is written back as .xlsx
         if out.resolve() == path.resolve():
             raise UsageError("输出文件与输入相同；如需写回原文件请使用 --in-place（会先备份）。")
         if out.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -332,6 +335,19 @@ def cmd_score(args) -> int:
     _err(_summary(result))
     _err(f"已写入：{out}")
     return _exit_for(result)
+
+
+def _refuse_in_place_conversion(args) -> None:
+    """An .xls/.et/.ods cannot be written back in its own format."""
+    if not args.in_place:
+        return
+    from perfeval_xl import convert
+
+    path = Path(args.workbook)
+    if path.is_file() and convert.needs_conversion(path):
+        raise UsageError(
+            f"“{path.name}”是 {convert.format_label(path)}，程序只能写出 .xlsx，无法写回原文件；"
+            f"请去掉 --in-place，用 -o 指定输出文件（如 -o {path.stem}.xlsx）。原文件未被改动。")
 
 
 def cmd_check(args) -> int:
@@ -381,8 +397,9 @@ def cmd_adopt(args) -> int:
         _err(line)
     _print_problems(report.problems)
     if not report.already:
-        _err(f"已写入：{report.output}。请填写新增的“基本情况”“预算执行”等表，并在县表中填写定性指标的"
-             f"评定等级或得分，然后运行 perfeval-xl score {report.output}")
+        _err(f"已写入：{report.output}。请先在“评分标准解读”表核对每条评分标准的解读，再填写新增的"
+             f"“基本情况”“预算执行”等表，并在县表中填写定性指标的评定等级或得分，然后运行 "
+             f"perfeval-xl score {report.output}")
     return EXIT_PROBLEMS if report.errors else EXIT_OK
 
 

@@ -34,10 +34,25 @@ class UnusableWorkbook(Exception):
 
 
 def open_workbook(path: str | Path, *, keep_vba: bool | None = None):
-    """Safety-check then load a workbook with openpyxl (formulas kept)."""
+    """Safety-check then load a workbook with openpyxl (formulas kept).
+
+    An .xls/.et/.ods (``convert.needs_conversion``) is first converted to .xlsx in a
+    temporary folder (the file itself is never touched); the workbook then reads as if it
+    had been saved as .xlsx, and writing it gives an .xlsx.
+    """
+    from perfeval_xl import convert
     from perfeval_xl.workbook import safety
 
     path = Path(path)
+    if path.is_file() and convert.needs_conversion(path):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="perfeval-convert-") as tmp:
+            try:
+                converted = convert.to_xlsx(path, tmp)
+            except convert.ConversionError as exc:
+                raise UnusableWorkbook(exc.message) from None
+            return open_workbook(converted, keep_vba=False)
     try:
         safety.check_workbook_file(path)
     except safety.UnusableFile as exc:

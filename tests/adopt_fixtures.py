@@ -107,6 +107,10 @@ class County:
     rows: dict[str, int] = field(default_factory=dict)
     total: str | None = None
     grade: str | None = None
+    # What the department types (key -> (role, value)) and what scoring must give.
+    entries: dict = field(default_factory=lambda: dict(ENTRIES))
+    expected: dict = field(default_factory=lambda: dict(EXPECTED))
+    total_expected: float = EXPECTED_TOTAL
 
     def cell(self, key: str, role: str) -> str:
         return f"{self.columns[role]}{self.rows[key]}"
@@ -120,6 +124,13 @@ class County:
         out = {f"{self.columns[r]}{row}" for row in self.rows.values()
                for r in ("actual", "score", "reason") if r in self.columns}
         return out | {c for c in (self.total, self.grade) if c}
+
+
+def _text(cell, text) -> None:
+    """Write text as text: “=0计8分…” as a county types it is a string, not a formula."""
+    cell.value = text
+    if isinstance(text, str) and text.startswith("="):
+        cell.data_type = "s"
 
 
 def _style_header(ws, row: int, c0: int, c1: int) -> None:
@@ -193,7 +204,7 @@ def basic(names: dict[str, str] | None = None) -> County:
         r = first + i
         ws.cell(r, 3, names.get(key, key))
         ws.cell(r, 4, w)
-        ws.cell(r, 5, std)
+        _text(ws.cell(r, 5), std)
         ws.cell(r, 7).number_format = "0.00"
         rows[key] = r
     last = first + len(ROWS) - 1
@@ -260,7 +271,7 @@ def two_row_header() -> County:
         r = first + i
         ws.cell(r, 3, names.get(key, key))
         ws.cell(r, 4, w)
-        ws.cell(r, 5, std)
+        _text(ws.cell(r, 5), std)
         rows[key] = r
     last = first + len(ROWS) - 1
     _merge_levels(ws, 1, first, [r[1] for r in ROWS])
@@ -302,7 +313,7 @@ def reordered() -> County:
         ws.cell(r, 3, f"{key}的指标解释")
         ws.cell(r, 4, "=\"见指标解释\"")
         ws.cell(r, 5, w)
-        ws.cell(r, 6, std)
+        _text(ws.cell(r, 6), std)
         ws.cell(r, 7, "查阅资料")
         rows[key] = r
     last = first + len(ROWS) - 1
@@ -344,7 +355,7 @@ def two_tables() -> County:
         r = first + i
         ws.cell(r, 3, key)
         ws.cell(r, 4, w)
-        ws.cell(r, 5, std)
+        _text(ws.cell(r, 5), std)
         rows[key] = r
     last = first + len(ROWS) - 1
     _merge_levels(ws, 1, first, [r[1] for r in ROWS])
@@ -379,7 +390,7 @@ def with_targets() -> County:
         r = first + i
         ws.cell(r, 3, key)
         ws.cell(r, 4, w)
-        ws.cell(r, 7, std)
+        _text(ws.cell(r, 7), std)
         rows[key] = r
     ws.cell(rows[TRAINING], 5, TRAINING_TARGET)
     ws.cell(rows[STAFF], 5, "≤100%")
@@ -472,3 +483,297 @@ def with_macros(path: Path) -> Path:
             dst.writestr(info, src.read(info.filename))
         dst.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
     return path
+
+
+# --------------------------------------------------------------------------- header cases
+# County layouts seen in real tables (issue #9). Each returns a County whose ``entries`` and
+# ``expected`` say what the department types and which scores the county's 得分 cells get.
+
+ROLE_ORDER = ["level1", "level2", "name", "weight", "standard", "actual", "score", "reason"]
+
+
+def _data(ws, first: int, cols: dict[str, int], items=ROWS, names=None,
+          levels: bool = True) -> dict[str, int]:
+    """Write ``items`` (ROWS entries) from row ``first`` into the given columns; levels merged
+    down like county tables. Returns key -> row."""
+    names = names or {}
+    rows = {}
+    for i, (key, _l1, _l2, w, std) in enumerate(items):
+        r = first + i
+        ws.cell(r, cols["name"], names.get(key, key))
+        if "weight" in cols:
+            ws.cell(r, cols["weight"], w)
+        if "standard" in cols:
+            _text(ws.cell(r, cols["standard"]), std)
+        rows[key] = r
+    if levels:
+        for role, k in (("level1", 1), ("level2", 2)):
+            if role in cols:
+                _merge_levels(ws, cols[role], first, [it[k] for it in items])
+    _box(ws, first, first + len(items) - 1, 1, max(cols.values()))
+    return rows
+
+
+def _level_weight(ws, col: int, first: int, items, k: int) -> None:
+    """A level's weight merged down over its rows (the sum of its indicators' 分值)."""
+    start = 0
+    for i in range(1, len(items) + 1):
+        if i == len(items) or items[i][k] != items[start][k]:
+            ws.cell(first + start, col, sum(it[3] for it in items[start:i]))
+            if i - 1 > start:
+                ws.merge_cells(start_row=first + start, start_column=col,
+                               end_row=first + i - 1, end_column=col)
+            start = i
+
+
+def level_weights() -> County:
+    """A 分值 column beside each of 一级/二级/三级指标 (level weights merged down) in a
+    one-row header: the indicator's own 分值 is the one right of 三级指标."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    ws["A1"] = "2021年度部门整体支出绩效自评表"
+    ws.merge_cells("A1:J1")
+    headers = ["一级指标", "分值", "二级指标", "分值", "三级指标", "分值", "评分标准", "实际值",
+               "得分", "扣分原因"]
+    for i, h in enumerate(headers, start=1):
+        ws.cell(2, i, h)
+    _style_header(ws, 2, 1, 10)
+    cols = {"level1": 1, "level2": 3, "name": 5, "weight": 6, "standard": 7}
+    rows = _data(ws, 3, cols)
+    _level_weight(ws, 2, 3, ROWS, 1)
+    _level_weight(ws, 4, 3, ROWS, 2)
+    total = 3 + len(ROWS)
+    ws.cell(total, 1, "合计")
+    ws.merge_cells(start_row=total, start_column=1, end_row=total, end_column=5)
+    ws.cell(total, 6, 100)
+    return County(wb, "自评表", (2, 2), {
+        "level1": "A", "level2": "C", "name": "E", "weight": "F", "standard": "G",
+        "actual": "H", "score": "I", "reason": "J"}, rows, total=f"I{total}")
+
+
+def level_weights_grouped() -> County:
+    """Two-row header: 一级指标/二级指标/三级指标 each merged over 指标 | 分值, 自评情况 over
+    完成值 | 得分; 评分标准 and 扣分原因 merged down both rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "附表"
+    ws["A1"] = "部门整体支出绩效评价指标体系"
+    ws.merge_cells("A1:J1")
+    for c0, text in ((1, "一级指标"), (3, "二级指标"), (5, "三级指标"), (8, "自评情况")):
+        ws.cell(2, c0, text)
+        ws.merge_cells(start_row=2, start_column=c0, end_row=2, end_column=c0 + 1)
+    for col, text in ((7, "评分标准"), (10, "扣分原因")):
+        ws.cell(2, col, text)
+        ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
+    for col, text in ((1, "指标"), (2, "分值"), (3, "指标"), (4, "分值"), (5, "指标名称"),
+                      (6, "分值"), (8, "完成值"), (9, "得分")):
+        ws.cell(3, col, text)
+    _style_header(ws, 2, 1, 10)
+    _style_header(ws, 3, 1, 10)
+    cols = {"level1": 1, "level2": 3, "name": 5, "weight": 6, "standard": 7}
+    rows = _data(ws, 4, cols)
+    _level_weight(ws, 2, 4, ROWS, 1)
+    _level_weight(ws, 4, 4, ROWS, 2)
+    total = 4 + len(ROWS)
+    ws.cell(total, 1, "总分")
+    ws.merge_cells(start_row=total, start_column=1, end_row=total, end_column=5)
+    ws.cell(total, 6, 100)
+    return County(wb, "附表", (2, 3), {
+        "level1": "A", "level2": "C", "name": "E", "weight": "F", "standard": "G",
+        "actual": "H", "score": "I", "reason": "J"}, rows, total=f"I{total}")
+
+
+COEFFICIENTS = [100, 100, 100, 0, 100, 96, 50, 83, 100, 100, 100, 100, 100, 90]
+
+
+def coefficients() -> County:
+    """权数, 考核指标, 考评标准, 年度目标值, 全年实际值, a department's 得分系数(%) column
+    (not 得分) and 指标得分(分) (the 得分), 未完成原因; no level columns."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "考核表"
+    ws["A1"] = "部门整体支出绩效考核评分表（2021年度）"
+    headers = ["序号", "考核指标", "权数", "考评标准", "年度目标值", "全年实际值", "得分系数(%)",
+               "指标得分(分)", "未完成原因"]
+    for i, h in enumerate(headers, start=1):
+        ws.cell(2, i, h)
+    _style_header(ws, 2, 1, 9)
+    cols = {"name": 2, "weight": 3, "standard": 4}
+    rows = _data(ws, 3, cols, levels=False)
+    for i, r in enumerate(rows.values()):
+        ws.cell(r, 1, i + 1)
+        ws.cell(r, 7, COEFFICIENTS[i])
+    ws.cell(rows[TRAINING], 5, TRAINING_TARGET)
+    total = 3 + len(ROWS)
+    ws.cell(total, 2, "合计")
+    ws.cell(total, 3, 100)
+    return County(wb, "考核表", (2, 2), {
+        "name": "B", "weight": "C", "standard": "D", "target": "E", "actual": "F",
+        "score": "H", "reason": "I"}, rows, total=f"H{total}")
+
+
+def three_row_header() -> County:
+    """Three header rows: 指标体系 | 自评情况 group labels, then 一级/二级/三级指标, 分值,
+    评分标准, 年度目标值, 扣分原因 merged down and 完成情况 over 实际值 | 考评得分."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    ws["A1"] = "2021年度部门整体支出绩效自评表"
+    ws.merge_cells("A1:I1")
+    ws["A2"] = "指标体系"
+    ws.merge_cells("A2:F2")
+    ws["G2"] = "自评情况"
+    ws.merge_cells("G2:I2")
+    for col, text in enumerate(["一级指标", "二级指标", "三级指标", "分值", "评分标准",
+                                "年度目标值"], start=1):
+        ws.cell(3, col, text)
+        ws.merge_cells(start_row=3, start_column=col, end_row=4, end_column=col)
+    ws["G3"] = "完成情况"
+    ws.merge_cells("G3:H3")
+    ws["I3"] = "扣分原因"
+    ws.merge_cells("I3:I4")
+    ws["G4"], ws["H4"] = "实际值", "考评得分"
+    for r in (2, 3, 4):
+        _style_header(ws, r, 1, 9)
+    cols = {"level1": 1, "level2": 2, "name": 3, "weight": 4, "standard": 5}
+    rows = _data(ws, 5, cols)
+    ws.cell(rows[TRAINING], 6, TRAINING_TARGET)
+    total = 5 + len(ROWS)
+    ws.cell(total, 1, "合计")
+    ws.merge_cells(start_row=total, start_column=1, end_row=total, end_column=3)
+    ws.cell(total, 4, 100)
+    return County(wb, "自评表", (2, 4), {
+        "level1": "A", "level2": "B", "name": "C", "weight": "D", "standard": "E",
+        "target": "F", "actual": "G", "score": "H", "reason": "I"}, rows, total=f"H{total}")
+
+
+THREE_CONTROL = "“三公经费”控制率"
+PAIR_ROWS = [
+    *ROWS[:4],
+    (PUBLIC, "过程", "预算执行", 12, "≤100%计满分；超过部分每1个百分点扣0.5分"),
+    (THREE_CONTROL, "过程", "预算执行", 12, ""),
+    (SYSTEMS, "过程", "预算管理", 12, "制度健全、资金使用合规的得满分，发现问题的酌情扣分"),
+    (COMPLIANCE, "过程", "预算管理", 12, ""),
+    *ROWS[8:],
+]
+
+
+def merged_pairs() -> County:
+    """Pairs of indicators sharing one merged 分值 and 评分标准: 公用经费控制率 and “三公经费”
+    控制率 share 12 分 (each its own 得分 cell); 管理制度健全性 and 资金使用合规性 share 12 分
+    and one merged 得分 cell (one score typed by the evaluator)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    headers = ["一级指标", "二级指标", "三级指标", "分值", "评分标准", "实际值", "得分", "扣分原因"]
+    for i, h in enumerate(headers, start=1):
+        ws.cell(1, i, h)
+    _style_header(ws, 1, 1, 8)
+    cols = {"level1": 1, "level2": 2, "name": 3, "weight": 4, "standard": 5}
+    rows = _data(ws, 2, cols, items=PAIR_ROWS)
+    for key, score_too in ((PUBLIC, False), (SYSTEMS, True)):
+        r = rows[key]
+        for col in ("D", "E") + (("G",) if score_too else ()):
+            ws.merge_cells(f"{col}{r}:{col}{r + 1}")
+    total = 2 + len(PAIR_ROWS)
+    ws.cell(total, 1, "合计")
+    ws.cell(total, 4, "=SUM(D2:D15)")
+    c = County(wb, "自评表", (1, 1), dict(zip(ROLE_ORDER, "ABCDEFGH", strict=True)), rows,
+               total=f"G{total}")
+    c.entries = {SYSTEMS: ("score", 10), SOCIAL: ("actual", "好"),
+                 SATISFACTION: ("actual", 92), TRAINING: ("actual", 450)}
+    c.expected = {STAFF: 8, THREE: 8, COMPLETION: 8, CONTROL: 0, PUBLIC: 6, THREE_CONTROL: 6,
+                  SYSTEMS: 10, ASSETS: 6, TASKS: 10, KEY_TASKS: 10, SOCIAL: 8,
+                  SATISFACTION: 5, TRAINING: 4.5}
+    c.total_expected = 89.5
+    return c
+
+
+def names_with_weights() -> County:
+    """No 分值 column: each name carries its points (“财政供养人员控制率（8分）”)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "评分表"
+    headers = ["一级指标", "二级指标", "三级指标", "评分标准", "实际值", "得分", "扣分原因"]
+    for i, h in enumerate(headers, start=1):
+        ws.cell(1, i, h)
+    _style_header(ws, 1, 1, 7)
+    names = {key: f"{key}（{w}分）" for key, _l1, _l2, w, _s in ROWS}
+    cols = {"level1": 1, "level2": 2, "name": 3, "standard": 4}
+    rows = _data(ws, 2, cols, names=names)
+    total = 2 + len(ROWS)
+    ws.cell(total, 1, "合计")
+    ws.merge_cells(start_row=total, start_column=1, end_row=total, end_column=5)
+    return County(wb, "评分表", (1, 1), {
+        "level1": "A", "level2": "B", "name": "C", "standard": "D", "actual": "E",
+        "score": "F", "reason": "G"}, rows, total=f"F{total}")
+
+
+NO_STANDARD_ROWS = [
+    (STAFF, "投入", "预算配置", 3, ""),          # the preset's rule fits 3 分
+    (SOCIAL, "效果", "履职效益", 40, ""),        # scored by hand
+    (TRAINING, "效果", "个性指标", 57, ""),      # scored by hand
+]
+
+
+def no_standard() -> County:
+    """No 评分标准 column: 序号 | 指标名称 | 分值 | 实际值 | 得分."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    for i, h in enumerate(["序号", "指标名称", "分值", "实际值", "得分"], start=1):
+        ws.cell(1, i, h)
+    _style_header(ws, 1, 1, 5)
+    rows = _data(ws, 2, {"name": 2, "weight": 3}, items=NO_STANDARD_ROWS, levels=False)
+    ws.cell(5, 2, "合计")
+    ws.cell(5, 3, 100)
+    c = County(wb, "Sheet1", (1, 1), {"name": "B", "weight": "C", "actual": "D", "score": "E"},
+               rows, total="E5")
+    c.entries = {SOCIAL: ("score", 36), TRAINING: ("score", 50)}
+    c.expected = {STAFF: 3, SOCIAL: 36, TRAINING: 50}
+    c.total_expected = 89
+    return c
+
+
+def merged_targets() -> County:
+    """得分 merged across two columns on every row, the 合计 得分 merged too, and the grade
+    cell merged across the rest of the row (as counties lay out printed tables)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    headers = ["一级指标", "二级指标", "三级指标", "分值", "评分标准", "实际值", "得分", None,
+               "扣分原因"]
+    for i, h in enumerate(headers, start=1):
+        if h:
+            ws.cell(1, i, h)
+    ws.merge_cells("G1:H1")
+    _style_header(ws, 1, 1, 9)
+    cols = {"level1": 1, "level2": 2, "name": 3, "weight": 4, "standard": 5}
+    rows = _data(ws, 2, cols)
+    for r in rows.values():
+        ws.merge_cells(f"G{r}:H{r}")
+    total = 2 + len(ROWS)
+    ws.cell(total, 1, "合计")
+    ws.merge_cells(start_row=total, start_column=1, end_row=total, end_column=3)
+    ws.cell(total, 4, 100)
+    ws.merge_cells(f"G{total}:H{total}")
+    ws.cell(total + 1, 1, "评价等级")
+    ws.merge_cells(f"A{total + 1}:C{total + 1}")
+    ws.merge_cells(f"D{total + 1}:I{total + 1}")
+    return County(wb, "自评表", (1, 1), {
+        "level1": "A", "level2": "B", "name": "C", "weight": "D", "standard": "E",
+        "actual": "F", "score": "G", "reason": "I"}, rows, total=f"G{total}",
+        grade=f"D{total + 1}")
+
+
+HEADER_CASES = {
+    "level_weights": level_weights,
+    "level_weights_grouped": level_weights_grouped,
+    "coefficients": coefficients,
+    "three_row_header": three_row_header,
+    "merged_pairs": merged_pairs,
+    "names_with_weights": names_with_weights,
+    "no_standard": no_standard,
+    "merged_targets": merged_targets,
+}

@@ -3,11 +3,17 @@ and layout, and make it a workbook the engine scores (GitHub issue #6).
 
 One straight pipeline, each step adding to one list of problems:
 
-    open (safety checks)  -> already adopted? then leave it as it is ("已接管")
+    .xls/.et/.ods? convert a copy to .xlsx                (perfeval_xl.convert)
+    -> open (safety checks) -> already adopted? then leave it as it is ("已接管")
     -> find the indicator table by its headers           (finder)
-    -> each row -> catalogue code or 个性指标, 评分标准 -> rule  (matcher)
-    -> add our input sheets, the hidden mapping sheet, names   (augment)
+    -> each row -> catalogue code or 个性指标, 评分标准 -> rule  (matcher,
+       through rules.read_standard_text)
+    -> add our input sheets, the visible 评分标准解读 sheet (原文 → 解读), the hidden
+       mapping sheet, names                               (augment)
     -> write OUT atomically (.xlsx, or .xlsm with the ribbon)
+
+``score`` later reads the county's 评分标准 and 分值 cells again (workbook/reader.py), so
+county edits after adopting count.
 
 Unusable input raises ``AdoptError`` (CLI exit 2); everything else is a ``Problem`` at the
 county's cell (errors: exit 1). The input file is only read, never written.
@@ -24,7 +30,7 @@ from perfeval_xl import catalogue, files
 from perfeval_xl.adopt.finder import AdoptError, Table, find_table
 from perfeval_xl.adopt.matcher import Planned, plan_rows
 from perfeval_xl.model import HasProblems, Location, Problem
-from perfeval_xl.rules import Manual, format_rule
+from perfeval_xl.rules import Manual
 from perfeval_xl.workbook import layout as L
 from perfeval_xl.workbook.reader import source_location
 
@@ -77,7 +83,9 @@ class AdoptReport(HasProblems):
         return out
 
     def row_lines(self) -> list[str]:
-        """One line per county row: where, name, what it maps to, the rule."""
+        """One line per county row: where, name, what it maps to, 原文 → 解读."""
+        from perfeval_xl.adopt.augment import reading_text
+
         out = []
         for r in self.rows:
             if r.kind == "custom":
@@ -85,7 +93,9 @@ class AdoptReport(HasProblems):
             else:
                 ind = catalogue.indicators()[r.code]
                 what = f"{ind.name} {r.code}（{r.how}）"
-            out.append(f"  第{r.row.row}行 {r.name} → {what}；评分规则 {format_rule(r.rule)}")
+            text = r.row.text("standard")
+            shown = f"“{text[:40]}{'…' if len(text) > 40 else ''}”" if text else "（无评分标准）"
+            out.append(f"  第{r.row.row}行 {r.name} → {what}；{shown} → {reading_text(r)[0]}")
         return out
 
 
@@ -227,7 +237,8 @@ def adopt(src, out=None, *, preset: str | None = None) -> AdoptReport:
     """Adopt the county's self-evaluation workbook ``src`` into ``out``.
 
     Args:
-        src: the county's .xlsx/.xlsm (only read).
+        src: the county's .xlsx/.xlsm, or .xls/.et/.ods (converted first, see
+            ``perfeval_xl.convert``; only read).
         out: the adopted workbook to write (.xlsx, or .xlsm for the ribbon); default
             ``<src stem>_接管.xlsx`` beside it.
         preset: preset for grade labels and bands (default mof2013); the county's table
@@ -241,9 +252,6 @@ def adopt(src, out=None, *, preset: str | None = None) -> AdoptReport:
             plausible ones, or ``out`` is not a usable output path.
         files.OutputError: OUT cannot be written.
     """
-    from perfeval_xl import engine
-    from perfeval_xl.workbook.reader import OpenpyxlSource
-
     src = Path(src)
     preset = preset or catalogue.DEFAULT_PRESET
     if preset not in catalogue.PRESETS:
@@ -253,26 +261,49 @@ def adopt(src, out=None, *, preset: str | None = None) -> AdoptReport:
         raise AdoptError("输出文件扩展名应为 .xlsx 或 .xlsm。")
     if src.exists() and out.exists() and out.resolve() == src.resolve():
         raise AdoptError("输出文件不能与县里下发的原文件相同，请用 -o 指定另一个文件名。")
+    from perfeval_xl import convert
+
+    if src.is_file() and convert.needs_conversion(src):
+        # .xls/.et/.ods: adopt a converted copy; the county's file is only read.
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="perfeval-convert-") as tmp:
+            try:
+                converted = convert.to_xlsx(src, tmp, macro=out.suffix.lower() == ".xlsm")
+            except convert.ConversionError as exc:
+                raise AdoptError(exc.message) from None
+            report = _adopt(converted, src, out, preset)
+            report.notes.insert(0, f"“{src.name}”是 {convert.format_label(src)}，已先转换为 "
+                                   f"{converted.suffix}（保留格式、合并单元格和公式）再接管。")
+            return report
+    return _adopt(src, src, out, preset)
+
+
+def _adopt(path: Path, src: Path, out: Path, preset: str) -> AdoptReport:
+    """Adopt the workbook file ``path`` (``src`` itself, or its converted copy)."""
+    from perfeval_xl import engine
+    from perfeval_xl.workbook.reader import OpenpyxlSource
+
     try:
         # keep_vba=False: the county's macros never travel into our output.
-        wb = engine.open_workbook(src, keep_vba=False)
+        wb = engine.open_workbook(path, keep_vba=False)
     except engine.UnusableWorkbook as exc:
         raise AdoptError(exc.message) from None
     report = AdoptReport(source=src)
     if is_adopted(wb):
-        return _leave_as_is(src, out, wb, report,
+        return _leave_as_is(path, out, wb, report,
                             f"已接管：“{src.name}”已由 perfeval-xl adopt 接管")
     if L.WORKBOOK_KIND in wb.defined_names:
-        return _leave_as_is(src, out, wb, report,
+        return _leave_as_is(path, out, wb, report,
                             f"“{src.name}”是 perfeval_xl 自评表，无需接管")
 
     # 1. The package: what openpyxl will not carry over.
-    report.problems.extend(_package_problems(src))
+    report.problems.extend(_package_problems(path))
     # 2. The indicator table.
     table, candidates = find_table(wb)
     report.table, report.candidates = table, candidates
     # 3. Rows -> codes and rules.
-    rows, problems = plan_rows(OpenpyxlSource(wb, str(src)), table, preset)
+    rows, problems = plan_rows(OpenpyxlSource(wb, str(path)), table, preset)
     report.rows = rows
     report.problems.extend(table.problems + problems)
     report.problems.extend(_weights_problem(table, rows))
@@ -285,10 +316,11 @@ def adopt(src, out=None, *, preset: str | None = None) -> AdoptReport:
     report.problems.extend(_protection_problems(wb, table, rows))
     report.problems.extend(_formula_problems(wb, table, rows))
     # 4. Our parts.
-    from perfeval_xl.adopt.augment import INPUT_SHEETS, augment
+    from perfeval_xl.adopt.augment import INPUT_SHEETS, SHEET_READING, augment
 
     augment(wb, table, rows, preset=preset, source=src.name)
-    report.notes.append(f"新增工作表：{'、'.join(INPUT_SHEETS)}；映射表“{L.SHEET_MAP}”（隐藏）。")
+    report.notes.append(f"新增工作表：“{SHEET_READING}”（各指标评分标准的原文与解读，请核对）、"
+                        f"{'、'.join(INPUT_SHEETS)}；映射表“{L.SHEET_MAP}”（隐藏）。")
     if table.unit_text:
         report.notes.append(f"单位名称取自县表：{table.unit_text}。")
     # 5. Write.

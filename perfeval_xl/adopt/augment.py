@@ -24,7 +24,9 @@ import dataclasses
 from copy import copy
 
 from openpyxl.comments import Comment
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from perfeval_xl import catalogue
 from perfeval_xl.adopt.finder import AdoptError, Table
@@ -32,7 +34,8 @@ from perfeval_xl.adopt.matcher import Planned
 from perfeval_xl.workbook import builder
 from perfeval_xl.workbook import layout as L
 
-__all__ = ["INPUT_SHEETS", "TARGET_HEADERS", "augment", "check_room", "quote_sheet"]
+__all__ = ["INPUT_SHEETS", "READING_HEADERS", "SHEET_READING", "TARGET_HEADERS",
+           "TARGET_EXTRA", "augment", "check_room", "quote_sheet"]
 
 # Our sheets added to an adopted workbook, in order (the county's table replaces 自评表,
 # and the guide is for our own layout).
@@ -41,11 +44,20 @@ INPUT_SHEETS = [L.SHEET_BASIC, L.SHEET_BUDGET, L.SHEET_WORK, L.SHEET_ECONOMY, L.
 
 # tbl_targets: the layout's headers, then where each row came from (for messages and for
 # people reading the mapping; the reader ignores extra columns).
-TARGET_HEADERS = L.ADOPT_TABLES["tbl_targets"][1]
+# Two more columns, read back by ``score`` (workbook/reader.py): the county's 评分标准 text
+# and the 分值 as they were when adopted. When the county cell differs at score time, the
+# text is read again.
+TARGET_EXTRA = ("评分标准原文", "原分值")
+TARGET_HEADERS = (*L.ADOPT_TABLES["tbl_targets"][1], *TARGET_EXTRA)
+
+# A visible, protected sheet showing how each county 评分标准 was read (原文 → 解读), so a
+# department can check every reading before trusting a score.
+SHEET_READING = "评分标准解读"
+READING_HEADERS = ("序号", "指标", "对应", "县表单元格", "分值", "原文", "解读", "生成的评分标准")
 
 MAP_NOTE = ("本表由 perfeval-xl adopt 生成，程序据此在县里下发的自评表中读取分值、评定等级，"
             "并写入实际值、得分、扣分原因、总分和等级。请勿修改或删除。评分规则由县表“评分标准”"
-            "识别而来；县表的评分标准如有改动，可在本表“评分规则”列按相同写法修改。")
+            "识别而来（见“评分标准解读”表）；县表的评分标准或分值如有改动，评分时会重新识别。")
 
 
 def quote_sheet(title: str) -> str:
@@ -66,6 +78,17 @@ def _link(sheet: str, coord: str) -> builder.Formula:
     return builder.Formula(f"={_ref(sheet, coord)}")
 
 
+def _weight_value(sheet: str, p: Planned):
+    """What our 分值 cell holds: a formula on the county's 分值 cell (its share when several
+    rows share one merged 分值), or the number written in the name."""
+    cell = p.row.cells.get("weight")
+    if p.weight_from_name or not cell:
+        return p.weight
+    if p.weight_div > 1:
+        return builder.Formula(f"={_ref(sheet, cell)}/{p.weight_div}")
+    return _link(sheet, cell)
+
+
 def _entry(sheet: str, cells: list[str]) -> builder.Formula:
     """The first non-blank of the county cells (blank stays "", never 0)."""
     expr = '""'
@@ -81,7 +104,7 @@ def check_room(wb) -> None:
     Raises:
         AdoptError: naming the clashing sheets or names.
     """
-    clash = [t for t in [*INPUT_SHEETS, L.SHEET_MAP] if t in wb.sheetnames]
+    clash = [t for t in [*INPUT_SHEETS, SHEET_READING, L.SHEET_MAP] if t in wb.sheetnames]
     if clash:
         shown = "、".join(f"“{t}”" for t in clash)
         raise AdoptError(
@@ -159,12 +182,13 @@ def _custom_rows(table: Table, planned: list[Planned]) -> list[dict]:
             "代码": p.code,
             "一级指标": _link(sheet, cells["level1"]) if "level1" in cells else None,
             "二级指标": _link(sheet, cells["level2"]) if "level2" in cells else None,
-            "三级指标": _link(sheet, cells["name"]) if p.row.text("name") else p.name,
+            "三级指标": _link(sheet, cells["name"]) if p.row.text("name") and not p.joined
+            else p.name,
             "单位": p.unit or None,
             "目标值": target,
             "实际值": _entry(sheet, p.entry) if p.entry else None,
             "方向": p.direction,
-            "分值": _link(sheet, cells["weight"]) if "weight" in cells else None,
+            "分值": _weight_value(sheet, p),
             "评分规则": p.rule_text,
             "说明": f"接管自“{sheet}”第{p.row.row}行",
         })
@@ -219,7 +243,7 @@ def _map_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned], source: s
             "二级指标": _link(sheet, cells["level2"]) if "level2" in cells else ind.level2,
             "三级指标": _link(sheet, cells["name"]),
             "代码": p.code,
-            "分值": _link(sheet, cells["weight"]),
+            "分值": _weight_value(sheet, p),
             "指标解释": _link(sheet, expl) if expl and p.row.text("explanation")
             else ind.explanation,
             "评分规则": p.rule_text,
@@ -260,6 +284,8 @@ def _map_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned], source: s
             "评分标准位置": where("standard"),
             "分值位置": where("weight"),
             "指标名称位置": where("name"),
+            "评分标准原文": p.row.text("standard") if "standard" in cells else None,
+            "原分值": p.weight,
         }
         for i, h in enumerate(TARGET_HEADERS, start=1):
             put(ws, r, i, values[h], builder.S_COMPUTED_TEXT)
@@ -269,6 +295,75 @@ def _map_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned], source: s
             put(ws, k, i, None, builder.S_COMPUTED_TEXT)
     b.name("tbl_targets", ws, f"A{ttop}",
            f"{get_column_letter(len(TARGET_HEADERS))}{tlast}")
+    ws.sheet_view.showGridLines = False
+
+
+def reading_text(p: Planned) -> tuple[str, str]:
+    """(解读, 生成的评分标准) of one row: the canonical rule and the 评分标准 text generated
+    from it, or 人工评分 and why."""
+    from perfeval_xl.rules import Manual, RuleError, describe_rule, format_rule, tier_labels
+
+    rule = p.rule
+    if isinstance(rule, Manual) and not tier_labels(rule):
+        if p.reading is not None and p.reading.reason:
+            why = p.reading.reason
+        elif p.row.text("standard"):
+            why = "评分标准未能识别"
+        else:
+            why = "县表没有评分标准"
+        return f"人工评分：{why}", "由评价人填写得分"
+    target = p.target if not isinstance(p.target, str) else None
+    try:
+        generated = describe_rule(rule, p.weight, p.unit, target) if p.weight is not None else ""
+    except RuleError:  # a proportional rule whose target the department still fills in
+        generated = "按完成比例得分：得分 = 分值 × 实际值 ÷ 目标值（目标值取自县表或“个性指标”表）"
+    return format_rule(rule), generated
+
+
+def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
+                   n_county: int) -> None:
+    """The visible 评分标准解读 sheet: 原文 → 解读 per county row, read-only."""
+    wb = b.wb
+    ws = wb.create_sheet(SHEET_READING, index=n_county)
+    put = b.put
+    n = len(READING_HEADERS)
+    widths = [6, 20, 22, 12, 7, 44, 34, 44]
+    b.widths(ws, widths)
+    top = b.title(ws, "评分标准解读（原文 → 解读）", n, note=(
+        "本表列出县表每个指标的评分标准原文，以及程序如何理解它（解读为评分规则，并据此生成评分"
+        "标准文字）。请逐行核对：如解读与原意不符，请修改县表中的评分标准或分值，运行“计算得分”"
+        "时会重新识别。“人工评分”的指标请在县表“得分”栏填写得分。本表只读。"))
+    for i, h in enumerate(READING_HEADERS, start=1):
+        put(ws, top, i, h, builder.S_HEADER)
+    cat = catalogue.indicators()
+    r = top
+    for k, p in enumerate(planned, start=1):
+        r += 1
+        cells = p.row.cells
+        coord = cells.get("standard") or cells.get("name")
+        what = (f"{cat[p.code].name}（指标库）" if p.code in cat
+                else f"个性指标 {p.code}")
+        reading, generated = reading_text(p)
+        values = [k, p.name, what, f"{table.sheet}!{coord}" if coord else "",
+                  float(p.weight) if p.weight is not None else None,
+                  p.row.text("standard") or "（无）", reading, generated]
+        for i, v in enumerate(values, start=1):
+            cell = put(ws, r, i, v, builder.S_COMPUTED_TEXT)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = builder._height(max(
+            builder._text_lines(v, w) for v, w in zip(values, widths, strict=True)))
+        if coord:
+            link = ws.cell(r, 4)
+            link.hyperlink = Hyperlink(ref=link.coordinate,
+                                       location=f"{quote_sheet(table.sheet)}!{coord}",
+                                       display=str(link.value))
+    ws.freeze_panes = f"A{top + 1}"
+    ws.print_title_rows = f"{top}:{top}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.protection.sheet = True  # read-only: the county's cells are where to edit
     ws.sheet_view.showGridLines = False
 
 
@@ -298,6 +393,7 @@ def augment(wb, table: Table, planned: list[Planned], *, preset: str, source: st
     b.build_inputs()
     _mark_linked(b, table, planned)
     _map_sheet(b, table, planned, source)
+    _reading_sheet(b, table, planned, n_county=len(wb.sheetnames) - len(INPUT_SHEETS) - 1)
     for name, coord in ((L.COUNTY_TOTAL, table.total_cell), (L.COUNTY_GRADE, table.grade_cell)):
         if coord:
             b.name(name, wb[table.sheet], coord)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -66,27 +67,39 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "level1": ("一级指标", "一级", "一级指标名称"),
     "level2": ("二级指标", "二级", "二级指标名称"),
     "name": ("三级指标", "三级指标名称", "指标名称", "具体指标", "考核指标", "评价指标",
-             "绩效指标", "考评指标", "三级", "指标"),
-    "weight": ("分值", "权重", "标准分", "标准分值", "指标分值", "指标权重", "权重分", "分值权重",
-               "权重分值", "满分", "满分值"),
+             "绩效指标", "考评指标", "三级", "指标内容", "指标", "名称"),
+    "weight": ("分值", "权重", "权数", "标准分", "标准分值", "指标分值", "指标权重", "指标权数",
+               "权重分", "分值权重", "权重分值", "满分", "满分值", "基础分值", "三级指标分值",
+               "三级指标权重", "三级分值"),
     "standard": ("评分标准", "评分规则", "评价标准", "评分办法", "评分方法", "计分方法",
-                 "计分标准", "考核标准", "考评标准", "评分细则", "打分标准", "评分标准及方法"),
-    "target": ("目标值", "年度目标值", "年度指标值", "计划值", "预期目标值", "预期目标",
-               "年度目标", "目标"),
-    "actual": ("实际值", "实际完成值", "完成值", "指标值", "实际完成", "实际完成数", "年度实际值",
-               "全年实际值", "实际完成情况", "完成情况"),
-    "score": ("自评得分", "得分", "评分", "自评分", "自评分数", "实际得分", "自评分值",
-              "评价得分"),
+                 "计分标准", "考核标准", "考评标准", "评分细则", "打分标准", "评分标准及方法",
+                 "评分标准及说明", "评分要求", "考核评分标准"),
+    "target": ("目标值", "年度目标值", "年度指标值", "全年目标值", "年度计划值", "计划值",
+               "预期目标值", "绩效目标值", "指标目标值", "预期目标", "年度目标", "指标值",
+               "计划数", "目标"),
+    "actual": ("实际值", "实际完成值", "完成值", "实际完成", "实际完成数", "年度实际值",
+               "全年实际值", "年度实际完成值", "全年完成值", "实际完成情况", "完成情况", "实际数",
+               "完成数"),
+    "score": ("自评得分", "得分", "指标得分", "考评得分", "考核得分", "评分", "自评分",
+              "自评分数", "实际得分", "自评分值", "评价得分", "最终得分", "评定得分", "实得分"),
     "reason": ("扣分原因", "扣分理由", "扣分说明", "扣分原因说明", "扣分情况说明",
-               "扣分原因及说明", "偏差原因", "偏差原因分析及改进措施", "偏差原因及改进措施",
-               "未完成原因"),
+               "扣分原因及说明", "失分原因", "偏差原因", "偏差原因分析", "偏差原因分析及改进措施",
+               "偏差原因及改进措施", "未完成原因", "未完成原因分析", "存在问题及原因"),
     "explanation": ("指标解释", "指标说明", "指标内涵", "指标释义", "指标定义"),
 }
 
 # Headers of columns we recognise and leave alone; they make a row look like a header.
+# 得分系数/得分率/系数 hold the department's coefficients, never our score.
 EXTRA_TERMS = ("序号", "计算公式", "评价要点", "备注", "说明", "评分依据", "数据来源", "佐证材料",
                "复核得分", "审核得分", "财政复核得分", "评价方式", "指标方向", "单位", "计量单位",
-               "指标性质", "指标类型")
+               "指标性质", "指标类型", "得分系数", "得分率", "系数", "评分系数", "权重系数",
+               "完成率", "完成比例",
+               # level weights, never the indicator's 分值
+               "一级指标分值", "二级指标分值", "一级分值", "二级分值", "一级指标权重",
+               "二级指标权重", "一级权重", "二级权重")
+# A header ending like this is a ratio or coefficient column ("自评得分系数", "分值占比"),
+# whatever term it starts with.
+RATIO_ENDINGS = ("系数", "率", "比例", "占比")
 
 # How much each role counts when ranking candidates. name, weight and one of standard or
 # score are required.
@@ -103,6 +116,9 @@ UNIT_LABELS = ("单位名称", "部门名称", "部门(单位)名称", "填报�
                "部门(单位)", "被评价单位", "评价单位", "部门", "单位")
 
 _HEADER_SCAN_ROWS = 300     # header rows are looked for in the first rows of a sheet
+_MAX_HEADER_ROWS = 4        # a header spans at most this many rows
+_NAME_WEIGHT_RANK = 5       # weights only inside the names rank below a 分值 column
+_NAME_WEIGHT = re.compile(r"[(]\s*(\d+(?:\.\d+)?)\s*分\s*[)]")
 _MAX_COLUMNS = 60
 _MAX_DATA_ROWS = 1000
 _BLANK_RUN_END = 3          # this many blank rows end a table
@@ -143,6 +159,8 @@ def _role_of(text: str) -> tuple[str, int] | None:
         return None
     if s in _TERM_ROLE:
         return _TERM_ROLE[s]
+    if s.endswith(RATIO_ENDINGS):
+        return None
     for n in range(len(s) - 1, max(len(s) - 3, 1), -1):  # a term plus at most two characters
         if s[:n] in _PREFIX_TERMS:
             return _TERM_ROLE[s[:n]]
@@ -171,11 +189,14 @@ class IndicatorRow:
         cells: role -> coordinate of the cell that holds the role's value for this row (for
             merged or carried-down levels, the cell where the text is written).
         values: role -> the raw value of that cell (None for blank).
+        spans: role -> (first, last) sheet rows of a 分值/评分标准/得分 cell merged down over
+            several indicators (they share it).
     """
 
     row: int
     cells: dict[str, str]
     values: dict[str, Any]
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def text(self, role: str) -> str:
         v = self.values.get(role)
@@ -204,6 +225,8 @@ class Table:
     unit_cell: str | None = None        # or the cell the department is to fill it in
     year: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    weight_options: list[Column] = field(default_factory=list)  # 分值 columns, chosen first
+    weight_from_name: bool = False      # no 分值 column: the points are in the names
 
     @property
     def data_start(self) -> int:
@@ -269,60 +292,103 @@ class _Grid:
 # --------------------------------------------------------------------------- candidates
 
 
-def _roles(grid: _Grid, top: int, second: int | None) -> dict[str, tuple[int, Column]]:
-    """Roles named by header row ``top`` (and ``second`` below it, for two-row headers).
+def _roles(grid: _Grid, top: int, bottom: int) -> tuple[dict[str, tuple[int, Column]],
+                                                      list[tuple[Column, str | None]]]:
+    """Roles named by the header rows ``top``..``bottom``, and every 分值-like column.
 
-    A cell of the second row that belongs to the same merged range as the first (a header
-    merged down both rows) adds nothing; otherwise a recognised second-row text wins over
-    the group label above it. A label merged across several columns names only its first.
+    Each column takes the lowest recognised text of its own in the header (a cell merged
+    down is judged at its top row; a label merged across names only its first column), so
+    完成值 under 自评情况 wins over the group label. A generic 指标/名称 or 分值 under a group
+    label 一级指标/二级指标/三级指标 merged across takes that level: 一级指标 over 指标 | 分值
+    names the level-1 column and its level weight (never the indicator's 分值).
+
+    Returns:
+        (role -> (priority, column) with the 分值 still undecided, [(分值 column, level of
+        its group label or None)]).
     """
     found: dict[str, tuple[int, Column]] = {}
+    weights: list[tuple[Column, str | None]] = []
     for c in range(1, grid.max_col + 1):
-        r0, c0, _, _ = grid.merge_of(top, c)
-        upper = grid.text(top, c) if c0 == c or r0 != top else ""
-        if r0 != top and not upper:
+        hit = None
+        for r in range(bottom, top - 1, -1):
+            r0, c0, _, _ = grid.merge_of(r, c)
+            if r0 != r:
+                if r0 < top:
+                    break
+                continue  # merged down from a header row above: judged there
+            if c0 != c:
+                break  # covered by a label merged across from the left
+            text = grid.text(r, c)
+            role = header_role(text) if text else None
+            if role is not None:
+                hit = (role, text, r)
+                break
+        if hit is None or hit[0][0] == "extra":
             continue
-        lower = ""
-        if second is not None and grid.top_left(second, c) != grid.top_left(top, c):
-            lower = grid.text(second, c)
-        hit, text = None, ""
-        if lower:
-            hit, text = header_role(lower), lower
-        if hit is None and upper and c0 == c:
-            hit, text = header_role(upper), upper
-        if hit is None or hit[0] == "extra":
+        (role, prio), text, hit_row = hit
+        group = _group_above(grid, top, hit_row, c)
+        if group in ("level1", "level2") and role == "name":
+            role, prio = group, 50
+        if role == "weight":
+            weights.append((Column("weight", c, text), group))
             continue
-        role, prio = hit
         if role not in found or prio < found[role][0]:
             found[role] = (prio, Column(role, c, text))
-    return found
+    return found, weights
 
 
-def _top_contributes(grid: _Grid, top: int, second: int) -> bool:
-    """Whether row ``top`` is really the first line of a two-row header: one of its cells
-    is a header text (分值 merged down both rows, or 绩效指标 over 一级/二级/三级), or it
-    holds a group label (自评情况) over named columns next to cells merged down into the
-    second row. A title row above a one-row header is neither."""
-    group = merged_down = False
+def _group_above(grid: _Grid, top: int, row: int, c: int) -> str | None:
+    """The level (一级/二级/三级指标) of the nearest label merged across columns above
+    ``row`` that covers column ``c``, or None."""
+    for r in range(row - 1, top - 1, -1):
+        r0, c0, _, c1 = grid.merge_of(r, c)
+        if c1 > c0 and r0 >= top:
+            hit = header_role(grid.text(r0, c0))
+            return hit[0] if hit and hit[0] in ("level1", "level2", "name") else None
+    return None
+
+
+def _choose_weight(found: dict, weights: list[tuple[Column, str | None]]) -> list[Column]:
+    """The indicator's own 分值 column first, then the other candidates.
+
+    A 分值 under a 一级/二级指标 group label is a level weight and never chosen. Of the rest,
+    the one nearest on the right of the 三级指标 column belongs to it (一级指标 | 分值 |
+    二级指标 | 分值 | 三级指标 | 分值 is how counties write level weights); failing that the
+    nearest on its left.
+    """
+    options = [col for col, group in weights if group not in ("level1", "level2")]
+    name = found.get("name")
+    if not options or name is None:
+        return options
+    n = name[1].col
+    right = sorted((c for c in options if c.col > n), key=lambda c: c.col)
+    left = sorted((c for c in options if c.col < n), key=lambda c: -c.col)
+    return right + left
+
+
+def _own_header(grid: _Grid, r: int) -> bool:
+    return any(grid.top_left(r, c) == (r, c) and header_role(grid.text(r, c))
+               for c in range(1, grid.max_col + 1))
+
+
+def _row_contributes(grid: _Grid, r: int, first: bool) -> bool:
+    """Whether header row ``r`` adds something: a recognised text of its own (分值 merged
+    down, 绩效指标 over 一级/二级/三级), or group labels (自评情况 over 完成值 | 得分). A
+    title row merged across the table is not a group label: the first row of a header needs
+    two group labels, or one beside a cell merged down into the next row."""
+    if _own_header(grid, r):
+        return True
+    groups, merged_down = 0, False
     for c in range(1, grid.max_col + 1):
-        if grid.top_left(top, c) != (top, c):
+        if grid.top_left(r, c) != (r, c):
             continue
-        text = grid.text(top, c)
-        if not text:
+        r0, c0, r1, c1 = grid.merge_of(r, c)
+        merged_down = merged_down or r1 > r
+        if not grid.text(r, c) or c1 == c0 or r1 > r:
             continue
-        if header_role(text):
-            return True
-        r0, c0, r1, c1 = grid.merge_of(top, c)
-        merged_down = merged_down or r1 >= second
-        below = sum(1 for k in range(c0, c1 + 1) if header_role(grid.text(second, k)))
-        group = group or (c1 > c0 and r1 < second and below >= 2)
-    return group and merged_down
-
-
-def _second_contributes(grid: _Grid, top: int, second: int) -> bool:
-    """Whether row ``second`` names a column of its own (完成值 under 自评情况)."""
-    return any(grid.top_left(second, c) != grid.top_left(top, c)
-               and header_role(grid.text(second, c)) for c in range(1, grid.max_col + 1))
+        below = sum(1 for k in range(c0, c1 + 1) if header_role(grid.text(r + 1, k)))
+        groups += below >= 2
+    return groups >= 2 or (groups >= 1 and (merged_down or not first))
 
 
 def _rank(roles) -> int:
@@ -330,7 +396,9 @@ def _rank(roles) -> int:
 
 
 def _is_table(roles) -> bool:
-    return "name" in roles and "weight" in roles and ("standard" in roles or "score" in roles)
+    """name, one of 评分标准/得分, and a 分值 column (or, checked on the rows later, weights
+    written inside the names: “在职人员控制率（5分）”)."""
+    return "name" in roles and ("standard" in roles or "score" in roles)
 
 
 def _header_like(grid: _Grid, r: int) -> bool:
@@ -339,27 +407,43 @@ def _header_like(grid: _Grid, r: int) -> bool:
     return hits >= 3
 
 
+def _valid_header(grid: _Grid, top: int, bottom: int) -> bool:
+    return all(_row_contributes(grid, r, r == top) for r in range(top, bottom)) and (
+        top == bottom or _own_header(grid, bottom))
+
+
 def _candidates(ws) -> list[Table]:
     grid = _Grid(ws)
     best: dict[int, Table] = {}  # data start row -> best candidate starting there
+    own: dict[int, bool] = {}  # row -> has a recognised header text of its own
     for top in range(1, min(grid.max_row, _HEADER_SCAN_ROWS) + 1):
-        single = _roles(grid, top, None)
-        double = _roles(grid, top, top + 1) if top < grid.max_row else {}
-        options = []
-        if _is_table(single):
-            options.append((top, single))
-        if _is_table(double) and _top_contributes(grid, top, top + 1) and _second_contributes(
-                grid, top, top + 1):
-            options.append((top + 1, double))
-        for bottom, roles in options:
+        for bottom in range(min(top + _MAX_HEADER_ROWS, grid.max_row + 1) - 1, top - 1, -1):
+            if bottom not in own:
+                own[bottom] = _own_header(grid, bottom)
+            if not own[bottom]:
+                continue  # the last header row always names a column of its own
+            roles, weights = _roles(grid, top, bottom)
+            if not _is_table(roles) or not _valid_header(grid, top, bottom):
+                continue
+            options = _choose_weight(roles, weights)
             cols = {role: col for role, (_, col) in roles.items()}
-            t = Table(ws.title, top, bottom, cols, _rank(roles))
+            rank = _rank(roles)
+            if options:
+                cols["weight"] = options[0]
+                rank += ROLE_WEIGHT["weight"]
+            else:
+                rank += _NAME_WEIGHT_RANK
+            t = Table(ws.title, top, bottom, cols, rank, weight_options=options)
             held = best.get(bottom + 1)
             if held is None or t.rank > held.rank:
                 best[bottom + 1] = t
     scanned = []
     for t in best.values():
         _scan_rows(grid, t)
+        if "weight" in t.columns:
+            _check_weight_column(grid, t)
+        elif not _weights_in_names(t):
+            continue
         if t.rows:
             scanned.append(t)
     # The same table read from two header rows (or a "header" that is a row of a bigger
@@ -370,6 +454,62 @@ def _candidates(ws) -> list[Table]:
                    and t.header_top <= max(k.last_row, k.header_bottom) for k in kept):
             kept.append(t)
     return sorted(kept, key=lambda t: t.header_top)
+
+
+def _coverage(grid: _Grid, t: Table, col: int) -> float:
+    """Share of the rows with a number of their own in column ``col`` (a level weight is
+    merged down or written once per group, the indicator's 分值 is on every row)."""
+    own = sum(1 for row in t.rows if grid.top_left(row.row, col) == (row.row, col)
+              and isinstance(grid.value(row.row, col), (int, float)))
+    return own / max(len(t.rows), 1)
+
+
+def _column_sum(grid: _Grid, t: Table, col: int) -> Decimal:
+    """Sum of the numbers in column ``col`` on the table's rows, each merged cell once."""
+    seen, total = set(), Decimal(0)
+    for row in t.rows:
+        cell = grid.top_left(row.row, col)
+        v = grid.value(row.row, col)
+        if cell not in seen and isinstance(v, (int, float)) and not isinstance(v, bool):
+            seen.add(cell)
+            total += Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+    return total
+
+
+def _check_weight_column(grid: _Grid, t: Table) -> None:
+    """Take another 分值 column when the nearest one is clearly a level weight (a number on
+    fewer than half the rows), or when both are per-row and only the other sums to 100."""
+    if len(t.weight_options) < 2 or not t.rows:
+        return
+    chosen = t.columns["weight"]
+    if _coverage(grid, t, chosen.col) >= 0.5:
+        # Both look like per-row weights: the one whose values sum to 100 belongs to the
+        # indicators (the other may be a 标准分 in other units).
+        if _column_sum(grid, t, chosen.col) == 100:
+            return
+        better = [c for c in t.weight_options[1:] if _coverage(grid, t, c.col) >= 0.8
+                  and _column_sum(grid, t, c.col) == 100]
+    else:
+        better = [c for c in t.weight_options[1:] if _coverage(grid, t, c.col) >= 0.8]
+    if better:
+        t.columns["weight"] = better[0]
+        t.rows, t.last_row, t.total_row, t.total_cell, t.grade_cell = [], 0, None, None, None
+        _scan_rows(grid, t)
+
+
+def weight_in_name(text: Any) -> Decimal | None:
+    """The points written inside an indicator name: “在职人员控制率（5分）” -> 5."""
+    if not isinstance(text, str):
+        return None
+    m = _NAME_WEIGHT.search(unicodedata.normalize("NFKC", text))
+    return Decimal(m.group(1)) if m else None
+
+
+def _weights_in_names(t: Table) -> bool:
+    """A table without a 分值 column is one when (nearly) every name carries its points."""
+    named = sum(1 for row in t.rows if weight_in_name(row.values.get("name")) is not None)
+    t.weight_from_name = named >= 2 and named * 2 >= len(t.rows)
+    return t.weight_from_name
 
 
 # --------------------------------------------------------------------------- data rows
@@ -443,13 +583,16 @@ def _data_row(grid: _Grid, t: Table, r: int, carried: dict) -> IndicatorRow | No
     if name in (None, "") and values.get("weight") in (None, "") and values.get(
             "standard") in (None, ""):
         return None
-    # Merged data cells (a 分值 shared by two rows) stay with the row they start on; the
-    # rows below see their own (blank) cell.
-    for role in ("weight", "standard"):
+    # A 分值/评分标准/得分 merged down over several indicators is shared by them: each row
+    # points at the merge's top-left cell and knows the rows sharing it (matcher decides).
+    spans = {}
+    for role in ("weight", "standard", "score"):
         col = cols.get(role)
-        if col and grid.top_left(r, col.col)[0] != r:
-            cells[role], values[role] = f"{get_column_letter(col.col)}{r}", None
-    return IndicatorRow(r, cells, values)
+        if col:
+            r0, _, r1, _ = grid.merge_of(r, col.col)
+            if r1 > r0:
+                spans[role] = (r0, r1)
+    return IndicatorRow(r, cells, values, spans)
 
 
 def _right_of(grid: _Grid, r: int, c: int) -> str:
@@ -563,10 +706,12 @@ def find_table(wb) -> tuple[Table, list[Table]]:
         where = "、".join(f"“{ws.title}”" for ws in wb.worksheets if ws.sheet_state == "visible")
         extra = f"（隐藏的工作表 {'、'.join(hidden)} 未查找，请先取消隐藏）" if hidden else ""
         raise AdoptError(
-            f"在工作表 {where} 中没有找到绩效指标表{extra}。指标表须有表头行，至少包含"
-            "“三级指标”（或 指标名称/具体指标）、“分值”（或 权重/标准分），以及“评分标准”"
-            "（或 评分规则/评价标准）或“得分”（或 自评得分/评分）列。请确认这是县财政局下发的"
-            "部门整体支出绩效自评表。")
+            f"在工作表 {where} 中没有找到绩效指标表{extra}（每张工作表查找了前 "
+            f"{_HEADER_SCAN_ROWS} 行、前 {_MAX_COLUMNS} 列中最多 {_MAX_HEADER_ROWS} 行的表头）。"
+            "指标表须有表头行，至少包含“三级指标”（或 指标名称/具体指标）、“分值”（或 权重/权数/"
+            "标准分，也可写在指标名称中，如“在职人员控制率（5分）”），以及“评分标准”（或 评分规则/"
+            "评价标准）或“得分”（或 自评得分/考评得分）列。请确认这是县财政局下发的部门整体支出"
+            "绩效自评表；如指标表在更靠下的位置，请删去表格上方多余的行后再接管。")
     candidates.sort(key=lambda t: (-t.rank, t.sheet, t.header_top))
     top = candidates[0]
     rivals = [t for t in candidates[1:] if t.rank == top.rank]

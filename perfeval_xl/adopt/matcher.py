@@ -1,6 +1,6 @@
 """Turns each row of the county's indicator table into one of our indicator rows: a catalogue
 indicator (by name or alias), or a user indicator (个性指标) when nothing matches, so no row
-is ever dropped; and its 评分标准 text into a rule (``rules.parse_standard_text``).
+is ever dropped; and its 评分标准 text into a rule (``rules.read_standard_text``).
 
 What the department types, and where the engine reads it from, follows from the rule:
 
@@ -24,24 +24,25 @@ from functools import lru_cache
 from typing import Any
 
 from perfeval_xl import catalogue
-from perfeval_xl.adopt.finder import IndicatorRow, Table
+from perfeval_xl.adopt.finder import IndicatorRow, Table, weight_in_name
 from perfeval_xl.model import Location, Problem
 from perfeval_xl.rules import (
     Manual,
     Proportional,
     Rule,
     RuleError,
+    StandardReading,
     describe_rule,
     format_rule,
     full_marks,
     parse_rule,
-    parse_standard_text,
+    read_standard_text,
     tier_labels,
 )
 from perfeval_xl.workbook.formula import ExcelError
 from perfeval_xl.workbook.reader import Unevaluated
 
-__all__ = ["Planned", "match_code", "normalize_name", "plan_rows"]
+__all__ = ["Planned", "match_code", "normalize_name", "plan_rows", "read_county_standard"]
 
 _QUOTES = str.maketrans("", "", "“”\"'‘’「」『』《》〈〉")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.、]|\(\d+\)|[①-⑳]|[一二三四五六七八九十]+[、.])")
@@ -128,6 +129,10 @@ class Planned:
     entry: list[str] = field(default_factory=list)
     write_actual: bool = False
     target: str | Decimal | None = None
+    reading: StandardReading | None = None  # how the county's 评分标准 text was read
+    weight_div: int = 1          # rows sharing one merged 分值 each take 分值 / weight_div
+    weight_from_name: bool = False  # 分值 written inside the name (“…（5分）”)
+    joined: list[IndicatorRow] = field(default_factory=list)  # rows scored together with it
 
     @property
     def rule_text(self) -> str:
@@ -209,8 +214,72 @@ def _preset_rule(code: str | None, weight: Decimal, preset: str | None) -> Rule 
     return rule if full_marks(rule, weight) == weight else None
 
 
+def read_county_standard(text: str, weight: Decimal, *, name: str, loc: Location | None,
+                         target: Decimal | None = None, shared_total: Decimal | None = None
+                         ) -> tuple[Rule, StandardReading, list[Problem]]:
+    """Read one county 评分标准 text for a row of ``weight`` 分 (adopt, and ``score`` when the
+    county edited the text or the 分值 after adopting).
+
+    Args:
+        text: the county's text (not blank).
+        weight: the row's 分值.
+        name / loc: the indicator and the cell for messages (the 评分标准 cell).
+        target: the row's 目标值, for texts that score against a target they do not state.
+        shared_total: the whole 分值 when several rows share one merged 分值 cell (each
+            row has ``weight`` = its share); a text written for the whole is left manual.
+
+    Returns:
+        (the rule, Manual() when the text is not understood; the reading; problems:
+        ``rule-weight-mismatch`` error or ``standard-unparsed`` warning quoting the text).
+    """
+    problems: list[Problem] = []
+    reading = read_standard_text(text, weight, target=target)
+    rule = reading.rule
+    stated = reading.stated_weight
+    if stated is None and rule is not None:
+        full = full_marks(rule, weight)
+        stated = full if full != weight else None
+    if stated is None and rule is None:
+        # A text written for other full marks ("≤100%计6分…" in a row of 8 分) that the
+        # reader did not flag itself.
+        for points in dict.fromkeys(Decimal(m) for m in _STATED_POINTS.findall(text)):
+            if points != weight and points > 0:
+                other = read_standard_text(text, points, target=target).rule
+                if other is not None and not isinstance(other, Manual):
+                    stated, rule = points, other
+                    break
+    shown = text if len(text) <= 120 else text[:120] + "…"
+    if stated is not None and shared_total is not None and stated == shared_total:
+        problems.append(Problem(
+            "warning", "standard-unparsed",
+            f"评分标准“{shown}”是多项指标共用的（共 {_fmt(shared_total)} 分），无法分到每一项，"
+            f"“{name}”已按人工评分处理：请评价人在“得分”栏直接填写得分（0–{_fmt(weight)}分）。",
+            loc))
+        return Manual(), dataclasses.replace(reading, rule=None, reason=(
+            f"多项指标共用的评分标准（共 {_fmt(shared_total)} 分），按人工评分。")), problems
+    if stated is not None:
+        problems.append(Problem(
+            "error", "rule-weight-mismatch",
+            f"“{name}”的评分标准按 {_fmt(stated)} 分写成（“{text[:80]}”），与分值 "
+            f"{_fmt(weight)} 分不一致。请核对县里的表，修改分值或评分标准后重新评分。", loc))
+        return (rule or Manual()), reading, problems
+    if rule is not None and not (isinstance(rule, Manual)
+                                 and (reading.reason or not tier_labels(rule))):
+        return rule, reading, problems  # a numeric rule, or tiers the evaluator picks from
+    reason = reading.reason.rstrip("。")
+    head = (f"“{name}”：{reason}" if reason and text[:20] in reason
+            else f"评分标准“{shown}”无法自动识别" + (f"（{reason}）" if reason else "")
+            + f"，“{name}”已按人工评分处理")
+    problems.append(Problem(
+        "warning", "standard-unparsed",
+        f"{head}：请评价人在“得分”栏直接填写得分（0–{_fmt(weight)}分）。", loc))
+    return Manual(), reading, problems
+
+
 def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
-          problems: list[Problem], code: str | None = None, preset: str | None = None) -> Rule:
+          problems: list[Problem], code: str | None = None, preset: str | None = None,
+          target: Decimal | None = None, shared_total: Decimal | None = None
+          ) -> tuple[Rule, StandardReading | None]:
     """The rule of a row from its 评分标准 text; Manual() with a problem when not understood.
     A catalogue row without any 评分标准 takes the preset's rule when it fits its 分值."""
     text = row.text("standard")
@@ -224,50 +293,45 @@ def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
             "NFKC", str(row.values.get("weight") or "")))[:1]
         guesses += _STATED_POINTS.findall(text) + ["100"]
         for g in dict.fromkeys(Decimal(x) for x in guesses):
-            rule = parse_standard_text(text, g) if text and g > 0 else None
-            if rule is not None:
-                return rule
-        return Manual()
+            reading = read_standard_text(text, g, target=target) if text and g > 0 else None
+            if reading is not None and reading.rule is not None and reading.stated_weight is None:
+                return reading.rule, reading
+        return Manual(), None
     if not text:
         fallback = _preset_rule(code, weight, preset)
+        if isinstance(fallback, Manual) and "standard" not in table.columns:
+            # Scored by hand all the same: the warning at the 得分 cell, with the tiers.
+            where = row.cells.get("score") or row.cells.get("name")
+            problems.append(Problem(
+                "warning", "standard-missing",
+                f"县表没有“评分标准”列，“{name}”按人工评分：请评价人在此格填写得分（0–"
+                f"{_fmt(weight)}分），或在“实际值”栏填写等级（"
+                f"{describe_rule(fallback, weight, catalogue.indicators()[code].unit)}）。",
+                Location(table.sheet, where)))
+            return fallback, None
         if fallback is not None:
             problems.append(Problem(
                 "info", "preset-rule",
                 f"“{name}”没有评分标准，已采用预设 {preset} 的评分规则："
                 f"{describe_rule(fallback, weight, catalogue.indicators()[code].unit)}", loc))
-            return fallback
+            return fallback, None
         if "standard" in table.columns:
             problems.append(Problem(
                 "warning", "standard-missing",
                 f"“{name}”没有评分标准，已按人工评分处理：请评价人在“得分”栏直接填写得分"
                 f"（0–{_fmt(weight)}分）。", loc))
-        return Manual()
-    rule = parse_standard_text(text, weight)
-    if rule is not None:
-        full = full_marks(rule, weight)
-        if full != weight:
+        else:
+            # No 评分标准 column at all: say so at the cell where the score is typed.
+            where = row.cells.get("score") or row.cells.get("name")
             problems.append(Problem(
-                "error", "rule-weight-mismatch",
-                f"“{name}”的评分标准最高可得 {_fmt(full)} 分，与分值 {_fmt(weight)} 分不一致："
-                f"“{text[:80]}”。请核对县里的表，修改分值或评分标准。", loc))
-        return rule
-    # Not understood at this weight: a text written for other full marks ("≤100%计6分…"
-    # in a row of 8 分) contradicts its 分值.
-    for stated in dict.fromkeys(Decimal(m) for m in _STATED_POINTS.findall(text)):
-        if stated == weight or stated <= 0:
-            continue
-        other = parse_standard_text(text, stated)
-        if other is not None:
-            problems.append(Problem(
-                "error", "rule-weight-mismatch",
-                f"“{name}”的评分标准按 {_fmt(stated)} 分写成（“{text[:80]}”），与分值 "
-                f"{_fmt(weight)} 分不一致。请核对县里的表，修改分值或评分标准后重新评分。", loc))
-            return other
-    problems.append(Problem(
-        "warning", "standard-unparsed",
-        f"评分标准“{text[:120]}”无法自动识别，“{name}”已按人工评分处理：请评价人在“得分”栏"
-        f"直接填写得分（0–{_fmt(weight)}分）。", loc))
-    return Manual()
+                "warning", "standard-missing",
+                f"县表没有“评分标准”列，“{name}”按人工评分：请评价人在此格直接填写得分"
+                f"（0–{_fmt(weight)}分）。", Location(table.sheet, where)))
+        return Manual(), None
+    rule, reading, found = read_county_standard(text, weight, name=name, loc=loc, target=target,
+                                                shared_total=shared_total)
+    problems.extend(found)
+    return rule, reading
 
 
 # --------------------------------------------------------------------------- rows
@@ -312,9 +376,47 @@ def _manual_entry(table: Table, row: IndicatorRow, rule: Rule) -> list[str]:
     return cells
 
 
+def _target_value(src, table: Table, row: IndicatorRow) -> Decimal | None:
+    """The row's 目标值 as a number (for texts that score against it), else None."""
+    coord = row.cells.get("target")
+    if not coord:
+        return None
+    raw = src.value(table.sheet, coord)
+    d = _as_decimal(raw)
+    if d is None and isinstance(raw, str):
+        numbers = re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", raw).replace(",", ""))
+        d = Decimal(numbers[0]) if len(numbers) == 1 else None
+    return d
+
+
+def _groups(table: Table) -> tuple[dict[int, list[IndicatorRow]], dict[int, int]]:
+    """Rows sharing one merged 得分 cell (scored as one) and rows sharing one merged 分值
+    cell: (first row -> the rows scored with it, row -> how many rows share its 分值)."""
+    by_span: dict[tuple[str, tuple[int, int]], list[IndicatorRow]] = {}
+    for row in table.rows:
+        for role in ("score", "weight"):
+            if role in row.spans:
+                by_span.setdefault((role, row.spans[role]), []).append(row)
+    joined: dict[int, list[IndicatorRow]] = {}
+    share: dict[int, int] = {}
+    for (role, _), rows in by_span.items():
+        if len(rows) < 2:
+            continue
+        if role == "score":
+            joined[rows[0].row] = rows
+        else:
+            for r in rows:
+                share[r.row] = len(rows)
+    return joined, share
+
+
 def plan_rows(src, table: Table,
               preset: str | None = None) -> tuple[list[Planned], list[Problem]]:
     """Decide, for every data row of ``table``, its code, kind, rule and entry cells.
+
+    Rows sharing one merged 分值 cell each take an equal share of it (their 评分标准 is read
+    at that share); rows sharing one merged 得分 cell are one indicator scored by hand in
+    that cell, since no rule can combine their values. Both are reported as info.
 
     Args:
         src: ``reader.OpenpyxlSource`` over the county workbook (formulas evaluated).
@@ -329,8 +431,20 @@ def plan_rows(src, table: Table,
     planned: list[Planned] = []
     used: dict[str, int] = {}
     n_custom = 0
+    joined, share = _groups(table)
+    skip = {r.row for rows in joined.values() for r in rows[1:]}
+    if table.weight_from_name and table.rows:
+        first = table.rows[0]
+        problems.append(Problem(
+            "info", "weight-from-name",
+            "县表没有“分值”列，各指标的分值取自指标名称中的“（N分）”；如分值有误，请修改"
+            "指标名称中的分数后重新接管。", Location(table.sheet, first.cells.get("name", ""))))
     for row in table.rows:
-        name = row.text("name")
+        if row.row in skip:
+            continue
+        group = joined.get(row.row, [])
+        name = "、".join(r.text("name") for r in group if r.text("name")) if group \
+            else row.text("name")
         name_loc = Location(table.sheet, row.cells.get("name", ""))
         if not name:
             name = f"第{row.row}行指标"
@@ -338,9 +452,41 @@ def plan_rows(src, table: Table,
                 "error", "name-missing",
                 "该行有分值或评分标准，但没有指标名称；已按个性指标接管，请补填指标名称。",
                 name_loc))
-        weight = _weight(src, table, row, name, problems)
-        code, how = match_code(name)
-        rule = _rule(table, row, name, weight, problems, code, preset)
+        div = share.get(row.row, 1) if not group else 1
+        if table.weight_from_name:
+            weight = weight_in_name(row.values.get("name"))
+            if weight is None:
+                problems.append(Problem(
+                    "error", "weight-missing",
+                    f"“{name}”的名称中没有写分值（如“（5分）”），请在名称后补上分值。", name_loc))
+        else:
+            weight = _weight(src, table, row, name, problems)
+        total_w = weight
+        if weight is not None and div > 1:
+            weight = weight / div
+            if row.spans.get("weight", (0,))[0] == row.row:
+                r0, r1 = row.spans["weight"]
+                problems.append(Problem(
+                    "info", "weight-shared",
+                    f"第{r0}–{r1}行的 {div} 项指标共用一个分值（{_fmt(total_w)} 分），按每项 "
+                    f"{_fmt(weight)} 分分别评分，合计仍为 {_fmt(total_w)} 分。",
+                    Location(table.sheet, row.cells.get("weight", ""))))
+        code, how = (None, "") if group else match_code(name)
+        if group:
+            rule, reading = Manual(), None
+            text = row.text("standard")
+            r0, r1 = row.spans["score"]
+            problems.append(Problem(
+                "info", "score-shared",
+                f"第{r0}–{r1}行的指标（{name}）共用一个得分单元格，按一项指标人工评分："
+                f"请评价人在该单元格填写这 {len(group)} 项的合计得分。",
+                Location(table.sheet, row.cells.get("score", ""))))
+            if text:
+                reading = StandardReading(text, None, "多项指标共用一个得分单元格，按人工评分。")
+        else:
+            rule, reading = _rule(table, row, name, weight, problems, code, preset,
+                                  target=_target_value(src, table, row),
+                                  shared_total=total_w if div > 1 else None)
         if code in used:
             problems.append(Problem(
                 "warning", "duplicate-indicator",
@@ -349,7 +495,9 @@ def plan_rows(src, table: Table,
             code = None
         ind = cat.get(code) if code else None
         p = Planned(row, name, code or "", "custom", how, rule, weight,
-                    unit=ind.unit if ind else _unit_of(name, row.text("standard")))
+                    unit=ind.unit if ind else _unit_of(name, row.text("standard")),
+                    reading=reading, weight_div=div, weight_from_name=table.weight_from_name,
+                    joined=group)
         if ind is not None and ind.kind == "rate" and not isinstance(rule, Manual):
             if isinstance(rule, Proportional) and rule.target is None:
                 p.rule = dataclasses.replace(rule, target=Decimal(100))  # a rate's target
@@ -374,7 +522,9 @@ def plan_rows(src, table: Table,
                     else "县表中没有可填写评定等级或实际值的列") + "，已按个性指标接管（见“个性指标”表）。",
                 name_loc))
         if isinstance(rule, Manual):
-            p.direction, p.entry = "定性", _manual_entry(table, row, rule)
+            p.direction = "定性"
+            p.entry = [row.cells["score"]] if group and row.cells.get("score") \
+                else _manual_entry(table, row, rule)
         else:
             p.direction = "反向" if isinstance(rule, Proportional) and rule.lower_is_better \
                 else "正向"

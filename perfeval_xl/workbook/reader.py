@@ -175,8 +175,8 @@ class OpenpyxlSource:
 
     def _cached(self, sheet: str, coord: str) -> Any:
         """Excel's cached result of a formula, read lazily (a second load) and only once."""
-        if not self.path:
-            return None
+        if not self.path or not self.path.lower().endswith((".xlsx", ".xlsm")):
+            return None  # a converted .xls/.et/.ods: no cached values to fall back on
         if self._cached_wb is None:
             self._cached_wb = load_workbook_bounded(self.path, data_only=True)
         wb = self._cached_wb
@@ -402,6 +402,9 @@ class Reader:
 # --------------------------------------------------------------------------- the workbook
 
 
+_ARITHMETIC = re.compile(r"[-+*/^&]")
+
+
 def source_location(source, loc: Location | None) -> Location | None:
     """Where a value really lives: a cell holding only references to ONE other sheet (the
     mapping sheet's ``='自评表'!$E$7``, ``=IF('自评表'!G7<>"",…)``) -> the first cell it
@@ -417,6 +420,8 @@ def source_location(source, loc: Location | None) -> Location | None:
     f = source.formula(loc.sheet, loc.cell)
     if not f:
         return loc
+    if _ARITHMETIC.search(re.sub(r"'(?:[^']|'')*'|\"[^\"]*\"", "", f[1:])):
+        return loc  # a computed value (a shared 分值's share: ='自评表'!$D$7/2) lives here
     try:
         refs = referenced_cells(f, loc.sheet)
     except UnsupportedFormula:
@@ -424,6 +429,12 @@ def source_location(source, loc: Location | None) -> Location | None:
     sheets = {s for s, _ in refs}
     if len(sheets) != 1 or loc.sheet in sheets:
         return loc
+    # The entry formula takes the first non-blank of its cells (实际值, then 得分): that
+    # cell is where the value lives.
+    for sheet, cell in dict.fromkeys(refs):
+        v = source.value(sheet, cell)
+        if v not in (None, ""):
+            return Location(sheet, cell)
     sheet, cell = refs[0]
     return Location(sheet, cell)
 
@@ -562,6 +573,8 @@ def read_evaluation(source: CellSource) -> Evaluation:
     for extra in (layout.COUNTY_TOTAL, layout.COUNTY_GRADE):
         if extra in names:
             anchors[extra] = locate(extra, "县表总分/等级", "")
+    if "targets" in anchors:
+        _merged_targets_top_left(source, anchors)
 
     preset_loc = locate(layout.PRESET_NAME, "评分预设", layout.SHEET_SETTINGS)
     preset_name = (rd.text(preset_loc) if preset_loc else None) or catalogue.DEFAULT_PRESET
@@ -572,6 +585,8 @@ def read_evaluation(source: CellSource) -> Evaluation:
         ref = anchors.get("targets", {}).get(row.code, {}).get("评分标准位置")
         if ref:
             row.rule_loc = Location(ref[0], ref[1].split(":")[0])
+    if "targets" in anchors:
+        _reread_county_standards(rd, names, rows, anchors)
     grade_bands = _grade_bands(rd, tables["tbl_grades"], preset_name)
     caps = _caps(rd, tables["tbl_caps"])
     for out in (layout.OUT_TOTAL, layout.OUT_GRADE):
@@ -759,3 +774,133 @@ def _caps(rd: Reader, rows: list[Row]) -> list[tuple[str, Decimal | None, Decima
             continue
         out.append((str(code).strip(), r.get("实际值下限"), r.get("实际值上限"), top))
     return out
+
+
+# --------------------------------------------------------------------------- adopted tables
+# A county table taken over by ``perfeval-xl adopt`` (docs/adopt.md): its cells stay the
+# county's, so what the county or the department edits there after adopting counts.
+
+
+def _merged_targets_top_left(source, anchors: dict) -> None:
+    """County cells written by ``score`` that lie inside a merged range (merged after
+    adopting, or a county merge) -> the range's top-left cell, the only one that holds a
+    value (openpyxl refuses writes to the others)."""
+    wb = getattr(source, "wb", None)
+    if wb is None:
+        return
+    merges: dict[str, list] = {}
+
+    def top_left(ref):
+        if not ref or ref[0] not in wb.sheetnames:
+            return ref
+        sheet, coord = ref[0], ref[1].split(":")[0]
+        if sheet not in merges:
+            merges[sheet] = list(wb[sheet].merged_cells.ranges)
+        for rng in merges[sheet]:
+            if coord in rng:
+                return sheet, f"{get_column_letter(rng.min_col)}{rng.min_row}"
+        return ref
+
+    for where in anchors["targets"].values():
+        for h in ("实际值位置", "得分位置", "扣分原因位置"):
+            where[h] = top_left(where.get(h))
+    for extra in (layout.COUNTY_TOTAL, layout.COUNTY_GRADE):
+        loc = anchors.get(extra)
+        if loc is not None and loc.cell:
+            sheet, cell = top_left((loc.sheet, loc.cell))
+            anchors[extra] = Location(sheet, cell)
+
+
+def _target_extras(rd: Reader, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """code -> the county's 评分标准 text and 分值 as adopted (tbl_targets' extra columns)."""
+    area = _table_area(names, "tbl_targets")
+    if area is None:
+        return {}
+    sheet, r0, c0, r1, c1 = area
+    cols = {rd.src.value(sheet, f"{get_column_letter(c)}{r0}"): get_column_letter(c)
+            for c in range(c0, c1 + 1)}
+    if "代码" not in cols or "评分标准原文" not in cols:
+        return {}  # adopted by an earlier version: no snapshot, the rules stay as they are
+    out = {}
+    for r in range(r0 + 1, r1 + 1):
+        code = rd.src.value(sheet, f"{cols['代码']}{r}")
+        if isinstance(code, str) and code.strip():
+            out[code.strip()] = {h: rd.src.value(sheet, f"{cols[h]}{r}")
+                                 for h in ("评分标准原文", "原分值") if h in cols}
+    return out
+
+
+def _cell_text(v: Any) -> str:
+    if v is None or isinstance(v, (Unevaluated, ExcelError)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[ScoreRow],
+                             anchors: dict) -> None:
+    """Read a county 评分标准 again when its text or its row's 分值 changed after adopting.
+
+    The rule stored on the mapping sheet is kept while the county cells are as adopted (it
+    may carry adopt-time choices: a preset rule for a blank text, a hand edit); once they
+    differ, the county's current text is read with ``rules.read_standard_text`` at the
+    current 分值, exactly as ``adopt`` reads it, and the change is reported at the cell.
+    """
+    from perfeval_xl.adopt.matcher import read_county_standard
+    from perfeval_xl.rules import Manual, Proportional, format_rule, tier_labels
+
+    extras = _target_extras(rd, names)
+    targets = anchors["targets"]
+    for row in rows:
+        where = targets.get(row.code) or {}
+        snap = extras.get(row.code)
+        ref = where.get("评分标准位置")
+        if snap is None or not ref:
+            continue
+        loc = Location(ref[0], ref[1].split(":")[0])
+        # As adopt read it: the cell as written ("=0计8分…" is text a county typed, which
+        # Excel keeps as a formula).
+        text = (rd.src.formula(loc.sheet, loc.cell) or _cell_text(
+            rd.src.value(loc.sheet, loc.cell))).strip()
+        before = _cell_text(snap.get("评分标准原文"))
+        old_weight = _to_decimal(snap.get("原分值"))
+        if text == before and (row.weight is None or old_weight is None
+                               or abs(row.weight - old_weight) < Decimal("1e-9")):
+            continue  # (a shared 分值's share is a float division: compare loosely)
+        if row.weight is None:
+            continue  # the 分值 problem says what to fix
+        if not text:
+            rule = Manual()
+            rd.problem("warning", "standard-missing",
+                       f"县表中“{row.name}”的评分标准已被清空，按人工评分处理：请评价人在“得分”栏"
+                       "直接填写得分。", loc)
+        else:
+            target = row.target if row.kind == "custom" else None
+            rule, _, found = read_county_standard(text, row.weight, name=row.name, loc=loc,
+                                                  target=target)
+            rd.problems.extend(found)
+        if row.kind == "rate" and isinstance(rule, Proportional) and rule.target is None:
+            rule = dataclasses.replace(rule, target=Decimal(100))
+        manual = isinstance(rule, Manual) and not tier_labels(rule)
+        changed = "评分标准" if text != before else "分值"
+        rd.problem("info", "standard-reread",
+                   f"县表中“{row.name}”的{changed}在接管后已修改，已按现在的内容重新识别：“{text[:80]}”"
+                   f" → {'人工评分' if manual else format_rule(rule)}（分值 {row.weight}）。", loc)
+        row.rule_text = format_rule(rule)
+        if isinstance(rule, Manual) and row.kind != "qualitative":
+            # Scored by hand now: the evaluator's score is the county's 得分 cell.
+            score_ref = where.get("得分位置")
+            raw = rd.raw(Location(score_ref[0], score_ref[1])) if score_ref else None
+            row.entered = _to_decimal(raw) if _to_decimal(raw) is not None else (
+                _cell_text(raw) or None)
+            row.entered_loc = Location(score_ref[0], score_ref[1]) if score_ref else loc
+            if row.kind == "rate":  # no longer computed: a 个性指标 under its own code
+                targets[f"custom_{row.code}"] = where
+                row.code, row.kind = f"custom_{row.code}", "custom"
+            row.direction = "定性"
+        elif row.kind == "custom" and row.direction == "定性":
+            row.direction = "反向" if isinstance(rule, Proportional) and rule.lower_is_better \
+                else "正向"
+            row.actual = row.entered if isinstance(row.entered, Decimal) else None
+            row.actual_loc = row.entered_loc

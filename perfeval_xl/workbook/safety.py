@@ -224,6 +224,25 @@ def _check(path, kind: _Kind, max_uncompressed: int, max_ratio: int, max_entries
         )
 
     # 2. Format by signature, not by extension.
+    if header == OLE2_SIGNATURE and kind is _WORKBOOK:
+        # Legacy .xls/.et are converted before this check (perfeval_xl.convert); an OLE
+        # file reaching it has a password to open, or is a damaged .xls.
+        from perfeval_xl.convert import format_label, is_encrypted
+
+        if is_encrypted(path):
+            raise refuse(
+                "encrypted",
+                f"文件「{name}」有密码保护（设置了打开密码），无法读取；请在 Excel 或 WPS 中输入密码"
+                "打开，去掉打开密码后“文件→另存为”Excel 工作簿(*.xlsx)，再用另存的文件重试",
+            )
+        what = (f"是 {format_label(path)}，但无法读取（可能已损坏，或设置了打开密码）"
+                if path.suffix.lower() not in (".xlsx", ".xlsm")
+                else "已加密（设置了打开密码）或为旧版 .xls 格式，且无法读取")
+        raise refuse(
+            "encrypted-or-legacy",
+            f"文件「{name}」{what}；请在 Excel 中去掉密码并另存为 .xlsx/.xlsm（WPS：“文件→另存为”"
+            "Excel 工作簿(*.xlsx)）后重试",
+        )
     if header == OLE2_SIGNATURE:
         raise refuse(
             "encrypted-or-legacy",
