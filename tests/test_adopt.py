@@ -790,9 +790,15 @@ def test_target_cell_merged_after_adopting_gets_the_top_left(tmp_path):
     r = county.rows[F.CONTROL]
     wb[county.sheet].merge_cells(f"F{r}:H{r}")  # 实际值 over 得分 and 扣分原因
     wb.save(filled)
-    _, out = score(filled, tmp_path / "scored.xlsx")
+    result, out = score(filled, tmp_path / "scored.xlsx")
     ws = load_workbook(out)[county.sheet]
-    assert "59.73%" in str(ws[f"F{r}"].value)  # the last write to the merge wins, no crash
+    # The merge's first target (实际值) is written into its top-left cell; the others in the
+    # same merge cannot be, and each is an error at its own cell (no crash).
+    assert round(ws[f"F{r}"].value, 2) == 59.73
+    merged = {str(p.location) for p in result.problems if p.code == "merged-target"}
+    assert f"'{county.sheet}'!G{r}" in merged
+    checks = [c.value for row in load_workbook(out)["校验结果"].iter_rows() for c in row]
+    assert "merged-target" in checks
 
 
 def test_no_table_message_says_how_far_it_looked(tmp_path):

@@ -515,7 +515,8 @@ def test_non_regular_and_unconverted_files_are_named_and_never_hang(inputs, tmp_
     proc = subprocess.run([sys.executable, "-m", "perfeval_xl", "batch", str(src), "-o",
                            str(out), "--no-report", "--jobs", "1"],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
+    # The three damaged spreadsheets are converted, fail, and are listed as failed.
+    assert proc.returncode == 1, proc.stderr
     for name in ("sub/pipe.xlsx", "device.xlsx", "dangling.xlsx", "old.xls", "wps.et",
                  "calc.ods"):
         assert name in proc.stderr
@@ -524,8 +525,11 @@ def test_non_regular_and_unconverted_files_are_named_and_never_hang(inputs, tmp_
     assert "命名管道" in listed["sub/pipe.xlsx"]
     assert "设备文件" in listed["device.xlsx"]
     assert "断开的链接" in listed["dangling.xlsx"]
-    assert "需先转换为 .xlsx" in listed["old.xls"] and ".xls" in listed["old.xls"]
-    assert "WPS" in listed["wps.et"] and "ODS" in listed["calc.ods"].upper()
+    failed = {r[1]: r[2] for r in wb["失败清单"].iter_rows(min_row=2, values_only=True)
+              if r[1]}
+    assert set(failed) == {"old.xls", "wps.et", "calc.ods"}, failed
+    assert ".xls" in failed["old.xls"] and "WPS" in failed["wps.et"]
+    assert "ODS" in failed["calc.ods"].upper()
     assert (wb["汇总"]["C3"].value, wb["汇总"]["C4"].value) == ("甲单位", None)
 
 

@@ -231,3 +231,25 @@ def test_ods_and_et_are_adopted(tmp_path, fmt, suffix):
         "staff_control_rate", "three_public_change_rate", "budget_completion_rate"]
     label = "ODS" if suffix == ".ods" else "ET"
     assert any(label in line for line in report.summary())
+
+
+@needs_soffice
+@pytest.mark.slow
+def test_batch_converts_an_xls_and_scores_it_like_the_xlsx(tmp_path):
+    from perfeval_xl.batch.runner import run_batch
+
+    sample = Path(__file__).resolve().parent.parent / "workbooks" / "sample_quwo_2021.xlsx"
+    src = tmp_path / "in"
+    src.mkdir()
+    xls = soffice_convert(sample, "xls:MS Excel 97", src)
+    before = sha(xls)
+    result = run_batch(src, tmp_path / "out", jobs=1, report=False, progress=False)
+    assert result.exit_code == 0, result.failures
+    assert sha(xls) == before
+    (rec,) = result.records
+    assert rec.file == xls.name and rec.scored.endswith("_已评分.xlsx")
+    expected = engine.evaluate(sample).total
+    assert float(rec.total) == pytest.approx(float(expected))
+    # The scored copy is an .xlsx that reads back with the same total.
+    again = engine.evaluate(tmp_path / "out" / rec.scored)
+    assert float(again.total) == pytest.approx(float(expected))

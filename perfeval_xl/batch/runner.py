@@ -240,13 +240,12 @@ def needs_conversion_suffix(name: str) -> bool:
 
 
 def _converter():
-    """WIRING POINT (lead): the spreadsheet converter of helper "adopt",
-    ``perfeval_xl/convert.py`` with ``needs_conversion(path)`` and ``to_xlsx(path, workdir)``.
-    Return ``perfeval_xl.convert`` here once it exists; until then .xls/.et/.ods inputs are
-    listed by name as not processed. With a converter, ``_prepare_input`` (the single call
-    site, in the worker) converts them into the task's staging folder and discovery passes
-    them on as tasks."""
-    return None
+    """The spreadsheet converter (``perfeval_xl/convert.py``): .xls/.et/.ods inputs are
+    converted into the task's staging folder by ``_prepare_input`` (the single call site, in
+    the worker), and discovery passes them on as tasks."""
+    from perfeval_xl import convert
+
+    return convert
 
 
 CONVERT_REASON = "需先转换为 .xlsx：这是 {kind} 文件。请在 Excel/WPS 中打开并另存为 .xlsx 后重新运行。"

@@ -573,8 +573,6 @@ def read_evaluation(source: CellSource) -> Evaluation:
     for extra in (layout.COUNTY_TOTAL, layout.COUNTY_GRADE):
         if extra in names:
             anchors[extra] = locate(extra, "县表总分/等级", "")
-    if "targets" in anchors:
-        _merged_targets_top_left(source, anchors)
 
     preset_loc = locate(layout.PRESET_NAME, "评分预设", layout.SHEET_SETTINGS)
     preset_name = (rd.text(preset_loc) if preset_loc else None) or catalogue.DEFAULT_PRESET
@@ -779,36 +777,6 @@ def _caps(rd: Reader, rows: list[Row]) -> list[tuple[str, Decimal | None, Decima
 # --------------------------------------------------------------------------- adopted tables
 # A county table taken over by ``perfeval-xl adopt`` (docs/adopt.md): its cells stay the
 # county's, so what the county or the department edits there after adopting counts.
-
-
-def _merged_targets_top_left(source, anchors: dict) -> None:
-    """County cells written by ``score`` that lie inside a merged range (merged after
-    adopting, or a county merge) -> the range's top-left cell, the only one that holds a
-    value (openpyxl refuses writes to the others)."""
-    wb = getattr(source, "wb", None)
-    if wb is None:
-        return
-    merges: dict[str, list] = {}
-
-    def top_left(ref):
-        if not ref or ref[0] not in wb.sheetnames:
-            return ref
-        sheet, coord = ref[0], ref[1].split(":")[0]
-        if sheet not in merges:
-            merges[sheet] = list(wb[sheet].merged_cells.ranges)
-        for rng in merges[sheet]:
-            if coord in rng:
-                return sheet, f"{get_column_letter(rng.min_col)}{rng.min_row}"
-        return ref
-
-    for where in anchors["targets"].values():
-        for h in ("实际值位置", "得分位置", "扣分原因位置"):
-            where[h] = top_left(where.get(h))
-    for extra in (layout.COUNTY_TOTAL, layout.COUNTY_GRADE):
-        loc = anchors.get(extra)
-        if loc is not None and loc.cell:
-            sheet, cell = top_left((loc.sheet, loc.cell))
-            anchors[extra] = Location(sheet, cell)
 
 
 def _target_extras(rd: Reader, names: dict[str, str]) -> dict[str, dict[str, Any]]:
