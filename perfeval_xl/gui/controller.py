@@ -326,7 +326,7 @@ class Controller:
         path = _input_path(str(path))
         ensure_closed(path, ACTION_LABELS[action])
         progress("正在读取工作簿…")
-        wb = engine.open_workbook(path)
+        wb = engine.load(path)  # as the CLI opens it: same reader, same messages
         progress("正在计算指标和得分…")
         return path, wb, engine.evaluate(path, wb=wb)
 
@@ -338,18 +338,21 @@ class Controller:
         ``--in-place`` (written into the workbook after a backup copy)."""
         def work(progress):
             from perfeval_xl.cli import _summary
-            from perfeval_xl.files import backup_copy, default_scored_path
-            from perfeval_xl.workbook.writer import write_scored
+            from perfeval_xl.files import atomic_write, backup_copy, default_scored_path
+            from perfeval_xl.workbook.writer import scored_bytes
 
             path, wb, result = self._evaluate(workbook, "score", progress)
-            out = path if in_place else default_scored_path(path)
+            # As the CLI: a link is written through to its target, which keeps the backup.
+            out = (path.resolve() if path.is_symlink() else path) if in_place \
+                else default_scored_path(path)
             ensure_writable(out, ACTION_LABELS["score"])
+            progress("正在写入得分…")
+            data = scored_bytes(wb, result, out, source=path)  # may refuse: before the backup
             lines = []
             if in_place:
                 progress("正在备份原文件…")
-                lines.append(f"已备份原文件：{backup_copy(path)}")
-            progress("正在写入得分…")
-            write_scored(wb, result, out, source=path)
+                lines.append(f"已备份原文件：{backup_copy(out)}")
+            atomic_write(out, data)
             lines += [_summary(result), f"已写入：{out}"]
             if result.cap_note:
                 lines.append(f"（{result.cap_note}）")
@@ -497,7 +500,8 @@ def report_dir_value(path: Path) -> str | None:
     from perfeval_xl.workbook import layout
     from perfeval_xl.workbook.reader import OpenpyxlSource, parse_ref
 
-    source = OpenpyxlSource(engine.open_workbook(path), str(path))
+    wb = engine.load(path)
+    source = getattr(wb, "source", None) or OpenpyxlSource(wb, str(path))
     ref = parse_ref(source.defined_names().get(layout.REPORT_DIR, ""))
     if ref is None:
         return None
