@@ -1,9 +1,11 @@
 """Renders the report: Result → context → docxtpl template → .docx (→ PDF).
 
 Why it is careful:
-- jinja2 runs with ``autoescape=True`` (else ``&`` and ``<`` in cell text silently delete
-  text) and ``StrictUndefined`` (else a misspelt variable in a user's template prints as
-  nothing); unknown variables are reported by name before rendering.
+- jinja2 runs sandboxed (sandbox.py: a template is untrusted input), with ``autoescape=True``
+  (else ``&`` and ``<`` in cell text silently delete text) and ``StrictUndefined`` (else a
+  misspelt variable in a user's template prints as nothing); unknown variables are reported
+  by name before rendering.
+- Charts are native Word charts (charts.py) put where the template printed their placeholder.
 - The document is rendered in memory and written with ``files.atomic_write``: a report that
   Word holds open, or a full disk, leaves the old file untouched and nothing half-written.
 """
@@ -45,29 +47,43 @@ def default_report_name(result: Result) -> str:
     return f"{unit}{middle}部门整体支出绩效自评报告.docx"
 
 
+_template_cache: dict = {}
+
+
 def default_template() -> bytes:
     """The bundled template: the committed ``templates/report_template.docx`` when this is a
-    source checkout, else the same template built in memory (identical bytes)."""
+    source checkout, else the same template built in memory (identical bytes). Read once
+    per process."""
     from perfeval_xl.report import template_builder
 
-    path = template_builder.TEMPLATE_PATH
-    if path.is_file():
-        return path.read_bytes()
-    return template_builder.build_template()
+    data = _template_cache.get(None)
+    if data is None:
+        path = template_builder.TEMPLATE_PATH
+        data = path.read_bytes() if path.is_file() else template_builder.build_template()
+        _template_cache[None] = data
+    return data
 
 
 def load_template(template=None) -> bytes:
-    """Template bytes from a path (or the bundled one), checked to be a Word .docx."""
+    """Template bytes from a path (or the bundled one), checked to be a Word .docx. A user's
+    template is read again only when its size or modification time changed."""
     if template is None:
         return default_template()
     path = Path(template)
     if not path.is_file():
         raise ReportError(f"报告模板 {path} 不存在。请检查模板路径，或不指定模板以使用内置模板。")
     try:
-        data = path.read_bytes()
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        data = _template_cache.get(key)
+        if data is None:
+            data = path.read_bytes()
+            _check_docx(data, path)
+            if len(_template_cache) > 8:
+                _template_cache.clear()
+            _template_cache[key] = data
     except OSError as exc:
         raise ReportError(f"报告模板 {path} 无法读取（{exc.strerror}）。") from None
-    _check_docx(data, path)
     return data
 
 
@@ -84,38 +100,73 @@ def _check_docx(data: bytes, path) -> None:
         raise ReportError(damaged) from None
 
 
-def _environment():
-    from jinja2 import Environment, StrictUndefined
-
-    return Environment(undefined=StrictUndefined, autoescape=True)
-
-
 def render_bytes(result: Result, *, template=None, charts: bool = True,
                  strict: bool = False) -> tuple[bytes, list[Problem]]:
-    """Render the report in memory; returns (.docx bytes, warnings)."""
+    """Render the report in memory; returns (.docx bytes, warnings).
+
+    The built-in template is rendered in this process; a user's template (untrusted) in a
+    separate process with a timeout (sandbox.render_isolated). Charts are added afterwards,
+    in this process, from the data the context collected.
+    """
     if strict and result.errors:
         errs = result.errors
         first = "；".join(str(p) for p in errs[:3])
         more = "等" if len(errs) > 3 else ""
         raise ReportError(f"工作簿中有 {len(errs)} 个错误，未生成报告。请先修正：{first}{more}")
     data = load_template(template)
+    ctx, problems, specs = context_mod.build(result, charts=charts)
+    name = str(template) if template is not None else "内置模板"
+    from perfeval_xl.report import sandbox
+
+    if template is None:
+        tpl = _fill(data, ctx, name, False)
+        document = tpl.docx
+    else:
+        from docx import Document
+
+        try:
+            filled = sandbox.render_isolated(_fill_bytes, data, ctx, name)
+        except sandbox.TemplateLimit as exc:
+            raise ReportError(exc.message) from None
+        tpl = None
+        document = Document(io.BytesIO(filled))
+    from perfeval_xl.report import charts as charts_mod
+
+    charts_mod.insert_charts(document, specs)
+    merge_indicator_groups(document)
+    buf = io.BytesIO()
+    if tpl is not None:
+        tpl.save(buf)
+    else:
+        document.save(buf)
+    return buf.getvalue(), problems
+
+
+def _fill_bytes(data: bytes, ctx: dict, name: str) -> bytes:
+    """_fill for a user's template, returning the document's bytes (runs in the child)."""
+    buf = io.BytesIO()
+    _fill(data, ctx, name, True).save(buf)
+    return buf.getvalue()
+
+
+def _fill(data: bytes, ctx: dict, name: str, check: bool):
+    """docxtpl render of ``data`` with ``ctx`` in the sandbox; returns the DocxTemplate.
+    ``check``: report every unknown variable at once before rendering (user templates; the
+    built-in template's variables are checked by the tests)."""
     from docxtpl import DocxTemplate
     from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+    from jinja2.sandbox import SecurityError
 
-    name = str(template) if template is not None else "内置模板"
+    from perfeval_xl.report import sandbox
+
+    env = sandbox.environment()
     tpl = DocxTemplate(io.BytesIO(data))
     try:
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a damaged package
         raise ReportError(f"报告模板 {name} 已损坏或不是 Word 文档（.docx）：{exc}") from None
-    ctx, problems = context_mod.build(result, charts=charts, tpl=tpl)
-    env = _environment()
     try:
-        # The built-in template's variables are checked by the tests; scanning it again on
-        # every render would cost as much as the charts. A user's template is checked here
-        # so that every unknown name is reported at once.
-        missing = (tpl.get_undeclared_template_variables(env, context=ctx)
-                   if template is not None else set())
+        missing = tpl.get_undeclared_template_variables(env, context=ctx) if check else set()
     except TemplateSyntaxError as exc:
         raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}（模板第 {exc.lineno} 段附近）。"
                           ) from None
@@ -123,17 +174,44 @@ def render_bytes(result: Result, *, template=None, charts: bool = True,
         raise ReportError(
             f"报告模板 {name} 使用了不存在的变量：{'、'.join(sorted(missing))}。"
             "可用的变量见 docs/report.md。")
+    sandbox.start_budget()
     try:
         tpl.render(ctx, env, autoescape=True)
+    except sandbox.TemplateLimit as exc:
+        raise ReportError(f"报告模板 {name}：{exc.message}") from None
+    except SecurityError as exc:
+        raise ReportError(f"报告模板 {name} 使用了不允许的操作（{_short(exc)}）{_where(exc)}。"
+                          "模板只能读取报告变量，不能访问内部属性或调用系统功能。") from None
     except UndefinedError as exc:
-        raise ReportError(f"报告模板 {name} 使用了不存在的变量：{exc.message}。"
+        raise ReportError(f"报告模板 {name} 使用了不存在的变量：{exc.message}{_where(exc)}。"
                           "可用的变量见 docs/report.md。") from None
+    except TemplateSyntaxError as exc:
+        raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}{_where(exc)}。") from None
     except TemplateError as exc:
-        raise ReportError(f"报告模板 {name} 无法填充：{exc}") from None
-    merge_indicator_groups(tpl.docx)
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue(), problems
+        raise ReportError(f"报告模板 {name} 无法填充：{_short(exc)}{_where(exc)}。") from None
+    except (OverflowError, ValueError, TypeError, ArithmeticError, LookupError,
+            AttributeError, RecursionError) as exc:
+        raise ReportError(f"报告模板 {name} 无法填充：表达式出错（{type(exc).__name__}: "
+                          f"{_short(exc)}）{_where(exc)}。") from None
+    return tpl
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    s = str(getattr(exc, "message", None) or exc)
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def _where(exc: Exception) -> str:
+    """Where docxtpl says the error is: paragraph number and the text around it."""
+    lineno = getattr(exc, "lineno", None)
+    if not lineno:
+        return ""
+    where = f"（模板第 {lineno} 段附近"
+    lines = [x.strip() for x in getattr(exc, "docx_context", None) or [] if x.strip()]
+    if lines:
+        text = " ".join(lines)
+        where += f"：“{text[:80]}{'…' if len(text) > 80 else ''}”"
+    return where + "）"
 
 
 def merge_indicator_groups(document) -> None:
@@ -172,14 +250,18 @@ def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
     default_report_name). With ``pdf`` also convert it; a missing converter is a warning.
 
     Raises:
-        ReportError: strict and the result has errors; template missing, damaged or using
-            unknown variables.
+        ReportError: strict and the result has errors; template missing, damaged, using
+            unknown variables or forbidden operations, too slow or too big; output path is
+            the template itself.
         files.OutputError: the .docx cannot be written (open in Word, no permission); a PDF
             that cannot be written is a "pdf-failed" warning instead.
     """
     out = Path(out_path)
     if out.is_dir():
         out = out / default_report_name(result)
+    if template is not None and _same_file(out, Path(template)):
+        raise ReportError(f"报告输出文件 {out} 就是报告模板本身，会覆盖模板，已拒绝。"
+                          "请为报告另选文件名（-o）。")
     data, problems = render_bytes(result, template=template, charts=charts, strict=strict)
     atomic_write(out, data)
     pdf_path = None
@@ -191,3 +273,13 @@ def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
         except OutputError as exc:  # e.g. the old PDF is open in a viewer; the .docx is done
             problems.append(Problem("warning", "pdf-failed", exc.message))
     return ReportOutcome(docx=out, pdf=pdf_path, problems=problems)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Same file: equal resolved paths (links followed), or one file under two names."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
