@@ -150,6 +150,7 @@ class _Builder:
         self.chart_specs: dict[str, Any] = {}
         # Unguessable, so no cell text can place a chart where the template did not.
         self.chart_token = secrets.token_hex(8)
+        self._level1: list | None = None
         y = self.ev.eval_year
         self.year = str(y) if y else ""
         self.yr = f"{y}年" if y else "本年"
@@ -661,6 +662,14 @@ class _Builder:
         return {"paragraphs": paras}
 
     def level1_totals(self) -> list[tuple[str, Decimal, Decimal]]:
+        """(一级指标, weight, score) sums of the engine's indicator results, in table order;
+        summed once (the Result has no subtotals) and shared by the analysis, the score
+        table and the chart."""
+        if self._level1 is None:
+            self._level1 = self._sum_level1()
+        return self._level1
+
+    def _sum_level1(self) -> list[tuple[str, Decimal, Decimal]]:
         out: dict[str, list[Decimal]] = {}
         for i in self.r.indicators:
             if i.weight is None:

@@ -48,6 +48,7 @@ def default_report_name(result: Result) -> str:
 
 
 _template_cache: dict = {}
+MAX_TEMPLATE_UNPACKED = 200 << 20   # a report template is a few hundred KB
 
 
 def default_template() -> bytes:
@@ -92,6 +93,9 @@ def _check_docx(data: bytes, path) -> None:
                "请用 Word/WPS 打开后另存为“Word 文档（*.docx）”再试。")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_TEMPLATE_UNPACKED:
+                raise ReportError(f"报告模板 {path} 解压后超过 {MAX_TEMPLATE_UNPACKED >> 20} MB，"
+                                  "不像正常的报告模板（可能是恶意构造的压缩文件），已拒绝。")
             names = set(z.namelist())
             if "word/document.xml" not in names or "[Content_Types].xml" not in names:
                 raise ReportError(damaged)
@@ -127,7 +131,8 @@ def render_bytes(result: Result, *, template=None, charts: bool = True,
         try:
             filled = sandbox.render_isolated(_fill_bytes, data, ctx, name)
         except sandbox.TemplateLimit as exc:
-            raise ReportError(exc.message) from None
+            lead = "" if exc.message.startswith(f"报告模板 {name}") else f"报告模板 {name}："
+            raise ReportError(lead + exc.message) from None
         tpl = None
         document = Document(io.BytesIO(filled))
     from perfeval_xl.report import charts as charts_mod
@@ -167,9 +172,8 @@ def _fill(data: bytes, ctx: dict, name: str, check: bool):
         raise ReportError(f"报告模板 {name} 已损坏或不是 Word 文档（.docx）：{exc}") from None
     try:
         missing = tpl.get_undeclared_template_variables(env, context=ctx) if check else set()
-    except TemplateSyntaxError as exc:
-        raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}（模板第 {exc.lineno} 段附近）。"
-                          ) from None
+    except TemplateSyntaxError:
+        missing = set()  # rendering raises it again, with the paragraph and its text
     if missing:
         raise ReportError(
             f"报告模板 {name} 使用了不存在的变量：{'、'.join(sorted(missing))}。"
@@ -186,7 +190,8 @@ def _fill(data: bytes, ctx: dict, name: str, check: bool):
         raise ReportError(f"报告模板 {name} 使用了不存在的变量：{exc.message}{_where(exc)}。"
                           "可用的变量见 docs/report.md。") from None
     except TemplateSyntaxError as exc:
-        raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}{_where(exc)}。") from None
+        raise ReportError(f"报告模板 {name} 有语法错误：{exc.message}{_where(exc)}。"
+                          "请检查 {{ }} 和 {% %} 标记是否成对、表达式是否完整。") from None
     except TemplateError as exc:
         raise ReportError(f"报告模板 {name} 无法填充：{_short(exc)}{_where(exc)}。") from None
     except (OverflowError, ValueError, TypeError, ArithmeticError, LookupError,
@@ -259,7 +264,7 @@ def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
     out = Path(out_path)
     if out.is_dir():
         out = out / default_report_name(result)
-    if template is not None and _same_file(out, Path(template)):
+    if template is not None and same_file(out, Path(template)):
         raise ReportError(f"报告输出文件 {out} 就是报告模板本身，会覆盖模板，已拒绝。"
                           "请为报告另选文件名（-o）。")
     data, problems = render_bytes(result, template=template, charts=charts, strict=strict)
@@ -275,7 +280,7 @@ def render_report(result: Result, out_path, *, template=None, pdf: bool = False,
     return ReportOutcome(docx=out, pdf=pdf_path, problems=problems)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     """Same file: equal resolved paths (links followed), or one file under two names."""
     try:
         if a.resolve() == b.resolve():

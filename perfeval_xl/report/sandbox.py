@@ -59,13 +59,13 @@ def start_budget() -> None:
 
 def _check_time(b) -> None:
     if time.monotonic() > b["deadline"]:
-        raise TemplateLimit(f"报告模板填充超过 {RENDER_SECONDS:g} 秒仍未完成（模板中可能有过大的循环），已停止。")
+        raise TemplateLimit(f"填充超过 {RENDER_SECONDS:g} 秒仍未完成（模板中可能有过大的循环），已停止。")
 
 
 def _range(*args):
     r = range(*args)
     if len(r) > MAX_RANGE:
-        raise TemplateLimit(f"报告模板中的 range() 超过 {MAX_RANGE} 项，已拒绝。")
+        raise TemplateLimit(f"模板中的 range() 超过 {MAX_RANGE} 项，已拒绝。")
     return _counted(r)
 
 
@@ -74,7 +74,7 @@ def _counted(r):
     for n, x in enumerate(r):
         b["items"] += 1
         if b["items"] > MAX_ITERATIONS:
-            raise TemplateLimit(f"报告模板中的循环合计超过 {MAX_ITERATIONS} 次，已停止。")
+            raise TemplateLimit(f"模板中的循环合计超过 {MAX_ITERATIONS} 次，已停止。")
         if not n % 1000:
             _check_time(b)
         yield x
@@ -99,7 +99,7 @@ def _make_environment():
                     total += len(chunk)
                     if total > MAX_OUTPUT:
                         raise TemplateLimit(
-                            f"报告模板填充后的内容超过 {MAX_OUTPUT // 1_000_000} 百万字符，已停止。")
+                            f"填充后的内容超过 {MAX_OUTPUT // 1_000_000} 百万字符，已停止。")
                     if not n % 512:
                         _check_time(b)
             except TemplateLimit:
@@ -120,12 +120,12 @@ def _make_environment():
 
         def call_binop(self, context, operator, left, right):
             if operator == "**" and isinstance(right, int) and abs(right) > 100:
-                raise TemplateLimit("报告模板中的乘方运算过大，已拒绝。")
+                raise TemplateLimit("模板中的乘方运算过大，已拒绝。")
             if operator == "*":
                 for seq, n in ((left, right), (right, left)):
                     size = _size(seq)
                     if size is not None and isinstance(n, int) and size * n > MAX_OUTPUT:
-                        raise TemplateLimit("报告模板中的重复运算生成的内容过长，已拒绝。")
+                        raise TemplateLimit("模板中的重复运算生成的内容过长，已拒绝。")
             return super().call_binop(context, operator, left, right)
 
         def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805
@@ -163,7 +163,7 @@ def environment():
 
 # --------------------------------------------------------------------------- separate process
 
-def render_isolated(fill, *args, timeout: float = PROCESS_SECONDS):
+def render_isolated(fill, *args, timeout: float | None = None):
     """Run ``fill(*args)`` (returns bytes, or raises an exception with a Chinese ``message``)
     in a child process with a timeout and resource limits; returns its bytes.
 
@@ -173,6 +173,7 @@ def render_isolated(fill, *args, timeout: float = PROCESS_SECONDS):
     """
     import multiprocessing as mp
 
+    timeout = PROCESS_SECONDS if timeout is None else timeout
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     ctx = mp.get_context(method)
     receive, send = ctx.Pipe(duplex=False)
@@ -181,12 +182,12 @@ def render_isolated(fill, *args, timeout: float = PROCESS_SECONDS):
     send.close()
     try:
         if not receive.poll(timeout):
-            raise TemplateLimit(f"报告模板填充超过 {timeout:g} 秒仍未完成（模板中可能有过大的循环或运算），"
+            raise TemplateLimit(f"填充超过 {timeout:g} 秒仍未完成（模板中可能有过大的循环或运算），"
                                 "已停止。请检查模板中的循环和表达式。")
         try:
             kind, payload = receive.recv()
         except (EOFError, OSError):
-            raise TemplateLimit("报告模板填充时进程异常退出（可能超出内存限制），已停止。"
+            raise TemplateLimit("填充时进程异常退出（可能超出内存限制），已停止。"
                                 "请检查模板中的循环和表达式。") from None
     finally:
         receive.close()
@@ -203,9 +204,9 @@ def _child(send, fill, args) -> None:
     try:
         out = ("ok", fill(*args))
     except MemoryError:
-        out = ("error", "报告模板填充时内存不足（模板生成的内容过多），已停止。")
+        out = ("error", "填充时内存不足（模板生成的内容过多），已停止。")
     except Exception as exc:  # passed on as a message; the parent raises it
-        out = ("error", getattr(exc, "message", None) or f"报告模板无法填充（{type(exc).__name__}）。")
+        out = ("error", getattr(exc, "message", None) or f"无法填充（{type(exc).__name__}）。")
     try:
         send.send(out)
     finally:
