@@ -927,6 +927,10 @@ def test_pdf_of_the_seed_report(tmp_path):
               "预算完成率98.29%", "七、主要经验及做法、存在问题和建议", "指标计算过程",
               "—1—", "—2—"):
         assert s in text, s
+    # the native charts were drawn by LibreOffice: their titles, category labels, legends
+    for s in ("2021年度预算资金来源与使用", "资金来源合计747.43", "资金使用合计747.43", "调整后预算",
+              "上年结转结余", "年末结转结余", "各一级指标分值与得分", "得分率96.00%", "分值", "万元"):
+        assert s in text, s
     assert 8 <= _pages(outcome.pdf) <= 20
     fonts_used = subprocess.run(["pdffonts", str(outcome.pdf)], capture_output=True,
                                 text=True).stdout
