@@ -546,6 +546,31 @@ def test_cell_text_cannot_place_a_chart(tmp_path):
         assert z.read("word/document.xml").decode().count("<wp:inline") == 2
 
 
+def test_indicator_groups_are_merged_down(seed_docx):
+    """一级/二级指标 cells span their group (w:vMerge restart/continue); 小计 rows end it."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(seed_docx.docx))
+    table = next(t for t in doc.tables if t.rows[0].cells[2].text == "三级指标")
+    level1 = []
+    for tr in table._tbl.findall(qn("w:tr"))[1:]:
+        tc = tr.findall(qn("w:tc"))[0]
+        text = "".join(t.text or "" for t in tc.iter(qn("w:t")))
+        if tc.grid_span > 1:
+            assert tc.vMerge is None
+            level1.append(("小计", text))
+        else:
+            level1.append((tc.vMerge, text))
+    groups = [x for x in level1 if x[0] == "restart"]
+    assert [t for _, t in groups] == ["投入", "过程", "产出", "效果"]
+    for n, (merge, text) in enumerate(level1):
+        if merge == "continue":
+            assert text == "" and level1[n - 1][0] in ("restart", "continue")
+        if merge == "小计" and n + 1 < len(level1) and level1[n + 1][1] != "合计":
+            assert level1[n + 1][0] == "restart"
+
+
 def test_body_styles_follow_gbt9704(seed_docx):
     from docx import Document
 

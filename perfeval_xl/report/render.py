@@ -223,23 +223,32 @@ def merge_indicator_groups(document) -> None:
     """In an indicator table (header 一级指标 | 二级指标 | …) merge each 一级/二级指标 cell
     down over the blank cells below it, as county tables print them. The context prints a
     name only on the first row of its group; a 小计 row (cells merged across) ends a group.
-    Done after rendering because docxtpl cannot merge by group."""
-    for table in document.tables:
-        if len(table.rows) < 3 or len(table.columns) < 3:
+    Done after rendering because docxtpl cannot merge by group. Works on the XML directly:
+    python-docx's cell grid costs more than the rest of the step."""
+    from docx.oxml.ns import qn
+
+    w_t, w_tc, w_tr = qn("w:t"), qn("w:tc"), qn("w:tr")
+
+    def text(tc) -> str:
+        return "".join(t.text or "" for t in tc.iter(w_t)).strip()
+
+    for tbl in document.element.body.findall(qn("w:tbl")):
+        rows = tbl.findall(w_tr)
+        if len(rows) < 3:
             continue
-        head = [c.text.replace("\n", "").strip() for c in table.rows[0].cells[:2]]
-        if head != ["一级指标", "二级指标"]:
+        head = rows[0].findall(w_tc)
+        if len(head) < 3 or [text(tc) for tc in head[:2]] != ["一级指标", "二级指标"]:
             continue
         for col in (0, 1):
             run: list = []
-            for row in list(table.rows[1:]) + [None]:
-                cells = row.cells if row is not None else None
-                spanned = cells is not None and cells[0]._tc is cells[1]._tc
-                if cells is None or spanned or cells[col].text.strip():
+            for tr in rows[1:] + [None]:
+                tcs = tr.findall(w_tc) if tr is not None else []
+                spanned = bool(tcs) and tcs[0].grid_span > 1
+                if tr is None or spanned or len(tcs) <= col or text(tcs[col]):
                     _vmerge(run)
-                    run = [] if cells is None or spanned else [cells[col]._tc]
+                    run = [] if tr is None or spanned or len(tcs) <= col else [tcs[col]]
                 elif run:
-                    run.append(cells[col]._tc)
+                    run.append(tcs[col])
 
 
 def _vmerge(tcs: list) -> None:
