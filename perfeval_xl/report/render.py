@@ -48,6 +48,9 @@ def default_report_name(result: Result) -> str:
 
 
 _template_cache: dict = {}
+# The committed template (template_builder writes it; defined here so that rendering does
+# not import the builder).
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "templates" / "report_template.docx"
 MAX_TEMPLATE_UNPACKED = 200 << 20   # a report template is a few hundred KB
 
 
@@ -55,12 +58,14 @@ def default_template() -> bytes:
     """The bundled template: the committed ``templates/report_template.docx`` when this is a
     source checkout, else the same template built in memory (identical bytes). Read once
     per process."""
-    from perfeval_xl.report import template_builder
-
     data = _template_cache.get(None)
     if data is None:
-        path = template_builder.TEMPLATE_PATH
-        data = path.read_bytes() if path.is_file() else template_builder.build_template()
+        if TEMPLATE_PATH.is_file():
+            data = TEMPLATE_PATH.read_bytes()
+        else:
+            from perfeval_xl.report import template_builder
+
+            data = template_builder.build_template()
         _template_cache[None] = data
     return data
 
