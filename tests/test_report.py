@@ -1216,6 +1216,34 @@ def test_builtin_template_compiles_once_per_process(tmp_path):
     assert docx_text(tmp_path / "a.docx") == docx_text(tmp_path / "b.docx")
 
 
+def test_builtin_template_code_is_kept_between_processes(tmp_path, monkeypatch):
+    """The built-in template's compiled code goes to Jinja's file bytecode cache; a damaged
+    cache file only means compiling again. A user's template is never stored."""
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    from perfeval_xl.report import sandbox
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setattr(sandbox, "_bytecode_cache",
+                        FileSystemBytecodeCache(str(cache), "__perfeval_report_%s.cache"))
+    env = sandbox.environment()
+    monkeypatch.setattr(env, "_compiled", {})
+    render_report(seed_result(), tmp_path / "a.docx")
+    files = sorted(cache.iterdir())
+    assert files and max(f.stat().st_size for f in files) > 10000   # the document body
+    for f in files:
+        f.write_bytes(b"garbage")
+    env._compiled.clear()
+    render_report(seed_result(), tmp_path / "b.docx")
+    assert docx_text(tmp_path / "a.docx") == docx_text(tmp_path / "b.docx")
+    assert "预算完成率98.29%" in docx_text(tmp_path / "b.docx")
+    before = sorted(cache.iterdir())
+    tpl = _user_template(tmp_path, "{{ unit }} 的报告")
+    render_report(seed_result(), tmp_path / "c.docx", template=tpl)
+    assert sorted(cache.iterdir()) == before
+
+
 # --------------------------------------------------------------------------- no fonts, no matplotlib
 
 NO_FONT_SCRIPT = r"""

@@ -128,7 +128,11 @@ def render_bytes(result: Result, *, template=None, charts: bool = True,
     from perfeval_xl.report import sandbox
 
     if template is None:
-        tpl = _fill(data, ctx, name, False)
+        sandbox.trusted(True)
+        try:
+            tpl = _fill(data, ctx, name, False)
+        finally:
+            sandbox.trusted(False)
         document = tpl.docx
     else:
         from docx import Document

@@ -139,7 +139,11 @@ def _make_environment():
                 return super().from_string(source, globals, template_class)
             t = self._compiled.get(source)
             if t is None:
-                t = super().from_string(source)
+                code = _stored_code(self, source) if getattr(_state, "trusted", False) else None
+                if code is None:
+                    t = super().from_string(source)
+                else:
+                    t = self.template_class.from_code(self, code, self.make_globals(None))
                 if len(self._compiled) >= _COMPILED_CACHE:
                     self._compiled.pop(next(iter(self._compiled)))
                 self._compiled[source] = t
@@ -148,6 +152,42 @@ def _make_environment():
     return ReportSandbox()
 
 
+def trusted(on: bool) -> None:
+    """Mark the renders of this thread as using the built-in template: only its compiled
+    code is kept on disk between processes (a user's template is compiled each process)."""
+    _state.trusted = on
+
+
+_bytecode_cache = None
+
+
+def _stored_code(env, source: str):
+    """The built-in template's compiled code from Jinja's own file bytecode cache (a private
+    0700 folder per user, written atomically), so a new process skips the compile — the
+    same idea as Python's .pyc files. Any problem with the cache just means compiling."""
+    global _bytecode_cache
+    try:
+        import hashlib
+
+        import jinja2
+        from jinja2.bccache import FileSystemBytecodeCache
+
+        if _bytecode_cache is None:
+            _bytecode_cache = FileSystemBytecodeCache(pattern="__perfeval_report_%s.cache")
+        # Jinja's bucket checks the source checksum and the Python version; the name adds
+        # the Jinja version and this sandbox's configuration.
+        name = (f"perfeval-report-{jinja2.__version__}-{_CONFIG}-"
+                f"{hashlib.sha256(source.encode('utf-8')).hexdigest()}")
+        bucket = _bytecode_cache.get_bucket(env, name, None, source)
+        if bucket.code is None:
+            bucket.code = env.compile(source)
+            _bytecode_cache.set_bucket(bucket)
+        return bucket.code
+    except Exception:  # unwritable temp folder, foreign owner, damaged file …
+        return None
+
+
+_CONFIG = f"{MAX_RANGE}-{MAX_ITERATIONS}-{MAX_OUTPUT}-1"
 _env = None
 _env_lock = threading.Lock()
 
