@@ -1020,6 +1020,23 @@ def test_real_sample_report(tmp_path):
     for i in res.indicators:
         assert names[i.name] == (ctxmod.fmt_score(i.score) if i.score is not None else "—")
     assert [p.code for p in outcome.problems] == []
+    # the budget chart's numbers are the workbook's own cells, read here straight from the sheet
+    from openpyxl import load_workbook
+
+    book = load_workbook(SAMPLE)
+    ev = res.evaluation
+
+    def sheet_value(key):
+        loc = ev.inputs[key].location
+        return D(str(book[loc.sheet][loc.cell].value)).quantize(D("0.01"))
+
+    _, series = chart_workbook(out, "word/charts/chart1.xml")
+    for key, label in (("budget_adjusted", "调整后预算"), ("carryover_prior", "上年结转结余"),
+                       ("other_funds", "其他资金")):
+        assert series[label][1] == sheet_value(key), label
+    for key, label in (("spending_basic", "基本支出"), ("spending_project", "项目支出")):
+        assert series[label][0] == sheet_value(key), label
+    assert chart_cache(out, "word/charts/chart1.xml")[1] == series
 
 
 @pytest.mark.parametrize("name", ["blank_mof2013.xlsx", "blank_hunan.xlsx",
