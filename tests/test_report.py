@@ -1191,7 +1191,7 @@ def test_template_syntax_error_names_the_paragraph(tmp_path):
     with pytest.raises(ReportError) as exc:
         render_report(seed_result(), tmp_path / "o.docx", template=tpl)
     msg = exc.value.message
-    assert "语法错误" in msg and "模板第" in msg and "总分" in msg, msg
+    assert "语法错误" in msg and "模板第 2 段：“总分{{ total”" in msg, msg
 
 
 def test_output_equal_to_template_is_refused(tmp_path):

@@ -220,10 +220,13 @@ def _where(exc: Exception) -> str:
     lineno = getattr(exc, "lineno", None)
     if not lineno:
         return ""
-    where = f"（模板第 {lineno} 段附近"
-    lines = [x.strip() for x in getattr(exc, "docx_context", None) or [] if x.strip()]
-    if lines:
-        text = " ".join(lines)
+    # docxtpl starts a new line at every <w:p>: line 1 is the body's start, line n+1 is
+    # paragraph n; docx_context holds the tag-stripped lines lineno-3 … lineno+3.
+    where = f"（模板第 {max(lineno - 1, 1)} 段"
+    lines = list(getattr(exc, "docx_context", None) or [])
+    own = (lineno - 1) - max(lineno - 4, 0)
+    text = lines[own].strip() if 0 <= own < len(lines) else ""
+    if text:
         where += f"：“{text[:80]}{'…' if len(text) > 80 else ''}”"
     return where + "）"
 

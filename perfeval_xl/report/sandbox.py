@@ -218,7 +218,15 @@ def render_isolated(fill, *args, timeout: float | None = None):
     ctx = mp.get_context(method)
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, fill, args), daemon=True)
-    proc.start()
+    try:
+        proc.start()
+    except (AssertionError, OSError):
+        # No child possible here (a daemonic pool worker, no fork/spawn resources): the
+        # sandbox and the in-render budgets still apply.
+        send.close()
+        receive.close()
+        start_budget()
+        return fill(*args)
     send.close()
     try:
         if not receive.poll(timeout):
