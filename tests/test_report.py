@@ -1273,7 +1273,8 @@ with zipfile.ZipFile(out) as z:
               if n.startswith("word/charts/chart")]
     media = [n for n in z.namelist() if n.startswith("word/media/")]
 print(len(charts), len(media), "matplotlib" in sys.modules,
-      all("预算资金来源与使用" in charts[0] and "得分率" in charts[1] for _ in [0]))
+      "预算资金来源与使用" in charts[0] and "得分率" in charts[1],
+      all('<a:ea typeface="仿宋_GB2312"/>' in c for c in charts))
 """
 
 
@@ -1296,4 +1297,5 @@ def test_report_on_a_machine_without_cjk_fonts(tmp_path):
     proc = subprocess.run([sys.executable, "-c", NO_FONT_SCRIPT, str(SAMPLE),
                            str(tmp_path / "r.docx")], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["2", "0", "False", "True"]
+    # 2 charts, no raster image, no matplotlib, Chinese text, all of it in the document font
+    assert proc.stdout.split() == ["2", "0", "False", "True", "True"]

@@ -539,9 +539,7 @@ class _Builder:
             l2 = _ordered({(i.level1, i.level2) for i in inds},
                           [(i.level1, i.level2) for i in inds])
             total = sum((i.weight for i in inds), Decimal(0))
-            weights = "、".join(
-                f"{self.clean.line(g)}{fmt_score(sum((i.weight for i in inds if i.level1 == g), Decimal(0)))}分"
-                for g in l1)
+            weights = "、".join(f"{name}{fmt_score(w)}分" for name, w, _ in self.level1_totals())
             custom = sum(1 for i in inds if i.kind == "custom")
             title = self.preset_title()
             s = f"本次评价{'依据' + title + '设置指标，' if title else ''}"
