@@ -174,7 +174,7 @@ def _fill(data: bytes, ctx: dict, name: str, check: bool):
     from perfeval_xl.report import sandbox
 
     env = sandbox.environment()
-    tpl = DocxTemplate(io.BytesIO(data))
+    tpl = _template_class(DocxTemplate)(io.BytesIO(data))
     try:
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a damaged package
@@ -208,6 +208,30 @@ def _fill(data: bytes, ctx: dict, name: str, check: bool):
         raise ReportError(f"报告模板 {name} 无法填充：表达式出错（{type(exc).__name__}: "
                           f"{_short(exc)}）{_where(exc)}。") from None
     return tpl
+
+
+_classes: dict = {}
+_patched: dict[str, str] = {}
+
+
+def _template_class(base):
+    """DocxTemplate whose XML clean-up (``patch_xml``, a dozen regular expressions over the
+    whole document) is done once per distinct XML per process: every report of a batch
+    worker renders the same template."""
+    cls = _classes.get(base)
+    if cls is None:
+        class Template(base):
+            def patch_xml(self, src_xml):
+                out = _patched.get(src_xml)
+                if out is None:
+                    out = super().patch_xml(src_xml)
+                    if len(_patched) >= 16:
+                        _patched.clear()
+                    _patched[src_xml] = out
+                return out
+
+        cls = _classes[base] = Template
+    return cls
 
 
 def _short(exc: Exception, limit: int = 160) -> str:
