@@ -523,6 +523,7 @@ def test_chart_placeholder_inside_a_user_paragraph(tmp_path):
     rpr.get_or_add_rFonts().set(qn("w:eastAsia"), "微软雅黑")
     doc.add_paragraph("前面的字{{ scores.chart }}后面的字")
     doc.add_paragraph("{% if budget.chart %}有预算图{% endif %}")
+    doc.sections[0].header.paragraphs[0].text = "页眉{{ budget.chart }}"
     tpl = tmp_path / "mine.docx"
     doc.save(tpl)
     out = render_report(seed_result(), tmp_path / "o.docx", template=tpl).docx
@@ -534,6 +535,7 @@ def test_chart_placeholder_inside_a_user_paragraph(tmp_path):
         chart = z.read("word/charts/chart1.xml").decode()
         body = z.read("word/document.xml").decode()
     assert '<a:ea typeface="微软雅黑"/>' in chart and "各一级指标分值与得分" in chart
+    assert Document(str(out)).sections[0].header.paragraphs[0].text == "页眉"
     assert body.index("前面的字") < body.index("<wp:inline") < body.index("后面的字")
 
 

@@ -223,6 +223,7 @@ def insert_charts(document, specs: dict[str, ChartSpec]) -> int:
         hit = next(((t, m) for t in body.iter(qn("w:t")) if t.text for m in specs
                     if m in t.text), None)
         if hit is None:
+            _drop_markers_outside_body(document, specs)
             return placed
         t, marker = hit
         if marker not in rids:
@@ -230,6 +231,23 @@ def insert_charts(document, specs: dict[str, ChartSpec]) -> int:
             rids[marker] = _add_chart_part(document, specs[marker], font)
         _replace_text_by_drawing(document, t, marker, rids[marker], specs[marker])
         placed += 1
+
+
+def _drop_markers_outside_body(document, specs: dict[str, ChartSpec]) -> None:
+    """Headers and footers cannot hold our charts: a placeholder printed there is removed
+    rather than left as text."""
+    from docx.oxml.ns import qn
+
+    for rel in document.part.rels.values():
+        if rel.is_external or not rel.reltype.endswith(("/header", "/footer")):
+            continue
+        element = getattr(rel.target_part, "element", None)
+        if element is None:
+            continue
+        for t in element.iter(qn("w:t")):
+            for marker in specs:
+                if t.text and marker in t.text:
+                    t.text = t.text.replace(marker, "")
 
 
 def _add_chart_part(document, spec: ChartSpec, font: str) -> str:
