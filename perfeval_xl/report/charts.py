@@ -14,7 +14,7 @@ and XlsxWriter-based workbook writer): PowerPoint and Word share the same chart 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 WIDTH_MM = 140
@@ -50,7 +50,6 @@ class ChartSpec:
     number_format: str = "General"
     height_mm: float = 70
     labels: str = "center"          # data label position: "center" or "outside_end"
-    extra: dict = field(default_factory=dict)
 
 
 def _fmt(d: Decimal) -> str:
