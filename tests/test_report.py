@@ -1301,3 +1301,18 @@ def test_report_on_a_machine_without_cjk_fonts(tmp_path):
     assert proc.returncode == 0, proc.stderr
     # 2 charts, no raster image, no matplotlib, Chinese text, all of it in the document font
     assert proc.stdout.split() == ["2", "0", "False", "True", "True"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses the fork start method")
+def test_a_template_process_that_dies_is_reported(tmp_path, monkeypatch):
+    import time
+
+    from perfeval_xl.report import render
+
+    monkeypatch.setattr(render, "_fill_bytes", lambda *a: os._exit(3))
+    tpl = _user_template(tmp_path, "{{ unit }}")
+    start = time.monotonic()
+    with pytest.raises(ReportError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", template=tpl)
+    assert time.monotonic() - start < 10
+    assert "进程异常退出" in exc.value.message and "mine.docx" in exc.value.message

@@ -31,6 +31,7 @@ MAX_OUTPUT = 50_000_000       # characters of rendered XML per document part
 RENDER_SECONDS = 10.0         # in-process wall-clock budget of one render
 PROCESS_SECONDS = 20.0        # hard limit on the separate process (killed after)
 MEMORY_BYTES = 1 << 30        # extra address space the separate process may use
+START_METHOD = None           # multiprocessing start method; None: fork on Linux, else spawn
 _COMPILED_CACHE = 16          # distinct template sources kept compiled per process
 
 
@@ -214,7 +215,7 @@ def render_isolated(fill, *args, timeout: float | None = None):
     import multiprocessing as mp
 
     timeout = PROCESS_SECONDS if timeout is None else timeout
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    method = START_METHOD or ("fork" if sys.platform.startswith("linux") else "spawn")
     ctx = mp.get_context(method)
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, fill, args), daemon=True)
@@ -228,15 +229,21 @@ def render_isolated(fill, *args, timeout: float | None = None):
         start_budget()
         return fill(*args)
     send.close()
+    died = TemplateLimit("填充时进程异常退出（可能超出内存限制），已停止。请检查模板中的循环和表达式。")
     try:
-        if not receive.poll(timeout):
-            raise TemplateLimit(f"填充超过 {timeout:g} 秒仍未完成（模板中可能有过大的循环或运算），"
-                                "已停止。请检查模板中的循环和表达式。")
+        deadline = time.monotonic() + timeout
+        # Poll in short steps: a child that died without answering is noticed at once
+        # (with spawn, the parent may hold a copy of the pipe's end, so no EOF arrives).
+        while not receive.poll(0.05):
+            if not proc.is_alive() and not receive.poll(0):
+                raise died
+            if time.monotonic() > deadline:
+                raise TemplateLimit(f"填充超过 {timeout:g} 秒仍未完成（模板中可能有过大的循环或运算），"
+                                    "已停止。请检查模板中的循环和表达式。")
         try:
             kind, payload = receive.recv()
         except (EOFError, OSError):
-            raise TemplateLimit("填充时进程异常退出（可能超出内存限制），已停止。"
-                                "请检查模板中的循环和表达式。") from None
+            raise died from None
     finally:
         receive.close()
         if proc.is_alive():
