@@ -369,6 +369,8 @@ def cmd_report(args) -> int:
     template = Path(args.template) if args.template else None
     if template is not None and not template.is_file():
         raise UsageError(f"找不到报告模板：{template}")
+    if report.render.same_file(out, path):
+        raise UsageError(f"报告输出文件 {out} 就是输入的工作簿，会覆盖它，已拒绝。请另选报告文件名（-o）。")
     _print_problems(result.problems)
     outcome = report.render_report(result, out, template=template, pdf=args.pdf,
                                    strict=args.strict)

@@ -403,8 +403,10 @@ def test_seed_report_total_grade_and_score_table(seed_docx):
 
 def test_seed_report_has_charts_and_appendix(seed_docx):
     with zipfile.ZipFile(seed_docx.docx) as z:
-        media = [n for n in z.namelist() if n.startswith("word/media/")]
-    assert len(media) == 2
+        names = z.namelist()
+    assert [n for n in names if n.startswith("word/media/")] == []   # no raster image left
+    assert sorted(n for n in names if n.startswith("word/charts/chart")) == [
+        "word/charts/chart1.xml", "word/charts/chart2.xml"]
     paras = docx_paragraphs(seed_docx.docx)
     captions = [t for s, t in paras if s == "图表标题"]
     assert captions == ["图1 2021年度预算资金来源与使用（万元）", "表1 主要经济指标完成情况",
@@ -414,6 +416,161 @@ def test_seed_report_has_charts_and_appendix(seed_docx):
     assert "在职人员控制率 = 在职人员数 ÷ 编制数 × 100%" in text
     assert "数据：调整后全年预算数620.47万元；上年结转结余资金84.62万元" in text
     assert seed_docx.problems == []
+
+
+C_NS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+
+
+def chart_cache(docx_path, part: str) -> tuple[list[str], dict[str, list]]:
+    """Categories and {series name: values} as cached in a chart part (what Word draws
+    before anyone opens the data); a blank point is None."""
+    from lxml import etree
+
+    with zipfile.ZipFile(docx_path) as z:
+        root = etree.fromstring(z.read(part))
+    series = {}
+    cats: list[str] = []
+    for ser in root.iter(C_NS + "ser"):
+        name = ser.find(f"{C_NS}tx//{C_NS}v").text
+        cache = ser.find(f"{C_NS}cat//{C_NS}strCache")
+        n = int(cache.find(C_NS + "ptCount").get("val"))
+        cats = [None] * n
+        for pt in cache.iter(C_NS + "pt"):
+            cats[int(pt.get("idx"))] = pt.find(C_NS + "v").text
+        num = ser.find(f"{C_NS}val//{C_NS}numCache")
+        vals: list = [None] * int(num.find(C_NS + "ptCount").get("val"))
+        for pt in num.iter(C_NS + "pt"):
+            vals[int(pt.get("idx"))] = D(pt.find(C_NS + "v").text)
+        series[name] = vals
+    return cats, series
+
+
+def chart_workbook(docx_path, part: str) -> tuple[list[str], dict[str, list]]:
+    """The same from the chart's embedded workbook (what Word's "edit data" opens)."""
+    from openpyxl import load_workbook
+
+    rels = part.replace("charts/", "charts/_rels/") + ".rels"
+    with zipfile.ZipFile(docx_path) as z:
+        rel = re.search(r'Type="[^"]+/package" Target="\.\./([^"]+)"', z.read(rels).decode())
+        ws = load_workbook(io.BytesIO(z.read("word/" + rel.group(1)))).active
+    rows = list(ws.iter_rows(values_only=True))
+    cats = [r[0] for r in rows[1:]]
+    series = {name: [None if r[i] is None else D(str(r[i])) for r in rows[1:]]
+              for i, name in enumerate(rows[0]) if i}
+    return cats, series
+
+
+def test_charts_are_native_word_charts(seed_docx):
+    """Chart parts, their relationships and content types, the inline drawing in the body,
+    and the numbers: cache == embedded workbook == the Result's facts."""
+    out = seed_docx.docx
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        types = z.read("[Content_Types].xml").decode()
+        doc_rels = z.read("word/_rels/document.xml.rels").decode()
+        body = z.read("word/document.xml").decode()
+        chart_xml = {n: z.read(n).decode() for n in names if n.startswith("word/charts/chart")}
+    chart_ct = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+    for n in ("chart1", "chart2"):
+        assert f'PartName="/word/charts/{n}.xml" ContentType="{chart_ct}"' in types
+    assert "spreadsheetml.sheet" in types
+    rids = re.findall(r'Id="(rId\d+)" Type="http://schemas.openxmlformats.org/officeDocument/'
+                      r'2006/relationships/chart" Target="charts/chart\d\.xml"', doc_rels)
+    assert len(rids) == 2
+    # each chart is an inline drawing in the body, referencing its relationship
+    for rid in rids:
+        assert re.search(r'<wp:inline[^>]*>.*?<a:graphicData uri="http://schemas.openxmlformats'
+                         r'.org/drawingml/2006/chart"><c:chart [^>]*r:id="' + rid + '"', body)
+    assert "PERFEVAL-CHART" not in body
+    assert len([n for n in names if re.match(r"word/embeddings/Microsoft_Excel_Worksheet\d\.xlsx",
+                                             n)]) == 2
+    # titles, and every chart text in the document's East Asian font (Normal: 仿宋_GB2312)
+    budget, scores = chart_xml["word/charts/chart1.xml"], chart_xml["word/charts/chart2.xml"]
+    assert "<a:t>2021年度预算资金来源与使用</a:t>" in budget and "<a:t>万元</a:t>" in budget
+    assert "<a:t>各一级指标分值与得分</a:t>" in scores
+    for x in (budget, scores):
+        assert f'<a:ea typeface="{fonts.BODY}"/>' in x
+        assert '<c:showVal val="1"/>' in x and "<c:externalData" in x
+
+    cats, series = chart_cache(out, "word/charts/chart1.xml")
+    assert cats == ["资金使用 合计747.43", "资金来源 合计747.43"]
+    assert series == {"调整后预算": [None, D("620.47")], "上年结转结余": [None, D("84.62")],
+                      "其他资金": [None, D("42.34")], "基本支出": [D("207.77"), None],
+                      "项目支出": [D("526.86"), None], "年末结转结余": [D("12.80"), None]}
+    assert chart_workbook(out, "word/charts/chart1.xml") == (cats, series)
+
+    res = seed_result()
+    levels = {}
+    for i in res.indicators:
+        w, sc = levels.get(i.level1, (D(0), D(0)))
+        levels[i.level1] = (w + i.weight, sc + (i.score or 0))
+    cats, series = chart_cache(out, "word/charts/chart2.xml")
+    assert [c.split("\n")[0] for c in cats] == list(levels)
+    assert series["分值"] == [w for w, _ in levels.values()]
+    assert series["得分"] == [sc.quantize(D("0.01")) for _, sc in levels.values()]
+    assert all("\n得分率" in c for c in cats)
+    assert chart_workbook(out, "word/charts/chart2.xml") == (cats, series)
+
+
+def test_chart_placeholder_inside_a_user_paragraph(tmp_path):
+    """A user's template may print a chart in the middle of a sentence and use its own
+    font: the text around stays, and the chart takes the template's East Asian font."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    rpr = doc.styles["Normal"].element.get_or_add_rPr()
+    rpr.get_or_add_rFonts().set(qn("w:eastAsia"), "微软雅黑")
+    doc.add_paragraph("前面的字{{ scores.chart }}后面的字")
+    doc.add_paragraph("{% if budget.chart %}有预算图{% endif %}")
+    doc.sections[0].header.paragraphs[0].text = "页眉{{ budget.chart }}"
+    tpl = tmp_path / "mine.docx"
+    doc.save(tpl)
+    out = render_report(seed_result(), tmp_path / "o.docx", template=tpl).docx
+    text = docx_text(out)
+    assert "前面的字后面的字" in text and "有预算图" in text and "PERFEVAL" not in text
+    with zipfile.ZipFile(out) as z:
+        assert sorted(n for n in z.namelist() if n.startswith("word/charts/chart")) == [
+            "word/charts/chart1.xml"]
+        chart = z.read("word/charts/chart1.xml").decode()
+        body = z.read("word/document.xml").decode()
+    assert '<a:ea typeface="微软雅黑"/>' in chart and "各一级指标分值与得分" in chart
+    assert Document(str(out)).sections[0].header.paragraphs[0].text == "页眉"
+    assert body.index("前面的字") < body.index("<wp:inline") < body.index("后面的字")
+
+
+def test_cell_text_cannot_place_a_chart(tmp_path):
+    """The placeholder is unguessable: text typed into a cell stays text."""
+    res = seed_result(texts={"text_goals": "PERFEVAL-CHART-0000000000000000-budget"})
+    out = render_report(res, tmp_path / "r.docx").docx
+    assert "PERFEVAL-CHART-0000000000000000-budget" in docx_text(out)
+    with zipfile.ZipFile(out) as z:
+        assert z.read("word/document.xml").decode().count("<wp:inline") == 2
+
+
+def test_indicator_groups_are_merged_down(seed_docx):
+    """一级/二级指标 cells span their group (w:vMerge restart/continue); 小计 rows end it."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(seed_docx.docx))
+    table = next(t for t in doc.tables if t.rows[0].cells[2].text == "三级指标")
+    level1 = []
+    for tr in table._tbl.findall(qn("w:tr"))[1:]:
+        tc = tr.findall(qn("w:tc"))[0]
+        text = "".join(t.text or "" for t in tc.iter(qn("w:t")))
+        if tc.grid_span > 1:
+            assert tc.vMerge is None
+            level1.append(("小计", text))
+        else:
+            level1.append((tc.vMerge, text))
+    groups = [x for x in level1 if x[0] == "restart"]
+    assert [t for _, t in groups] == ["投入", "过程", "产出", "效果"]
+    for n, (merge, text) in enumerate(level1):
+        if merge == "continue":
+            assert text == "" and level1[n - 1][0] in ("restart", "continue")
+        if merge == "小计" and n + 1 < len(level1) and level1[n + 1][1] != "合计":
+            assert level1[n + 1][0] == "restart"
 
 
 def test_body_styles_follow_gbt9704(seed_docx):
@@ -544,6 +701,8 @@ def test_dollar_signs_in_chart_labels(tmp_path):
             i.level1 = "效果$x^2$ $"
     outcome = render_report(res, tmp_path / "r.docx")
     assert "效果$x^2$ $小计" in docx_text(outcome.docx)
+    cats, _ = chart_cache(outcome.docx, "word/charts/chart2.xml")
+    assert cats[-1] == "效果$x^2$ $\n得分率98.00%"
 
 
 def test_very_long_text_renders(tmp_path):
@@ -739,19 +898,11 @@ def test_build_context_without_template_has_no_charts():
 
 def test_import_is_cheap():
     code = ("import sys, perfeval_xl.report; "
-            "bad = [m for m in ('docxtpl', 'matplotlib', 'docx', 'jinja2') if m in sys.modules]; "
+            "bad = [m for m in ('docxtpl', 'matplotlib', 'docx', 'jinja2', 'pptx') "
+            "if m in sys.modules]; "
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_chart_font_fallback_warns(tmp_path, monkeypatch):
-    monkeypatch.setattr(fonts, "chart_font", lambda: None)
-    outcome = render_report(seed_result(), tmp_path / "r.docx")
-    codes = [p.code for p in outcome.problems]
-    assert codes.count("chart-font-fallback") == 1
-    with zipfile.ZipFile(outcome.docx) as z:
-        assert len([n for n in z.namelist() if n.startswith("word/media/")]) == 2
 
 
 def test_fontconfig_file_in_docs_matches_code():
@@ -802,6 +953,10 @@ def test_pdf_of_the_seed_report(tmp_path):
     for s in ("2021年度部门整体支出绩效自评报告", "一、基本情况", "现有干部职工33人",
               "预算完成率98.29%", "七、主要经验及做法、存在问题和建议", "指标计算过程",
               "—1—", "—2—"):
+        assert s in text, s
+    # the native charts were drawn by LibreOffice: their titles, category labels, legends
+    for s in ("2021年度预算资金来源与使用", "资金来源合计747.43", "资金使用合计747.43", "调整后预算",
+              "上年结转结余", "年末结转结余", "各一级指标分值与得分", "得分率96.00%", "分值", "万元"):
         assert s in text, s
     assert 8 <= _pages(outcome.pdf) <= 20
     fonts_used = subprocess.run(["pdffonts", str(outcome.pdf)], capture_output=True,
@@ -867,6 +1022,23 @@ def test_real_sample_report(tmp_path):
     for i in res.indicators:
         assert names[i.name] == (ctxmod.fmt_score(i.score) if i.score is not None else "—")
     assert [p.code for p in outcome.problems] == []
+    # the budget chart's numbers are the workbook's own cells, read here straight from the sheet
+    from openpyxl import load_workbook
+
+    book = load_workbook(SAMPLE)
+    ev = res.evaluation
+
+    def sheet_value(key):
+        loc = ev.inputs[key].location
+        return D(str(book[loc.sheet][loc.cell].value)).quantize(D("0.01"))
+
+    _, series = chart_workbook(out, "word/charts/chart1.xml")
+    for key, label in (("budget_adjusted", "调整后预算"), ("carryover_prior", "上年结转结余"),
+                       ("other_funds", "其他资金")):
+        assert series[label][1] == sheet_value(key), label
+    for key, label in (("spending_basic", "基本支出"), ("spending_project", "项目支出")):
+        assert series[label][0] == sheet_value(key), label
+    assert chart_cache(out, "word/charts/chart1.xml")[1] == series
 
 
 @pytest.mark.parametrize("name", ["blank_mof2013.xlsx", "blank_hunan.xlsx",
@@ -918,6 +1090,229 @@ def test_builtin_template_declares_nothing_the_context_lacks(make):
             res.evaluation.tables[key] = []
     tpl = DocxTemplate(io.BytesIO(load_template()))
     tpl.init_docx()
-    ctx, _ = ctxmod.build(res, charts=True, tpl=tpl)
+    ctx, _, specs = ctxmod.build(res, charts=True)
+    assert len(specs) == 2
     env = Environment(undefined=StrictUndefined, autoescape=True)
     assert tpl.get_undeclared_template_variables(env, context=ctx) == set()
+
+
+# --------------------------------------------------------------------------- untrusted templates
+
+def _cli(*args, cwd=None, timeout=60):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "perfeval_xl", *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _ssti_expressions(flag: Path) -> list[str]:
+    """Classic Jinja template-injection payloads: each would run `id` or create ``flag``
+    under a normal jinja2 Environment."""
+    return [
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ self._TemplateReference__context.joiner.__init__.__globals__.os.system("
+        f"'touch {flag}') }}}}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ namespace.__init__.__globals__['__builtins__']['open']"
+        f"('{flag}', 'w').write('x') }}}}",
+        "{{ unit.__class__.__base__.__subclasses__() }}",
+        "{% set x = cycler.__init__ %}{{ x.__globals__ }}",
+        "{{ (unit|attr('__class__')).__mro__ }}",
+    ]
+
+
+def test_template_injection_runs_nothing_cli(tmp_path):
+    flag = tmp_path / "PWNED"
+    tpl = _user_template(tmp_path, "{{ unit }}" + _ssti_expressions(flag)[0] +
+                         _ssti_expressions(flag)[1])
+    before = tpl.read_bytes()
+    out = tmp_path / "o.docx"
+    proc = _cli("report", SAMPLE, "-o", out, "--template", tpl, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "uid=" not in proc.stdout + proc.stderr
+    assert "不允许的操作" in proc.stderr and "mine.docx" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not flag.exists() and not out.exists()
+    assert tpl.read_bytes() == before
+
+
+@pytest.mark.parametrize("n", range(7))
+def test_template_injection_runs_nothing(tmp_path, n):
+    flag = tmp_path / "PWNED"
+    tpl = _user_template(tmp_path, "前文 " + _ssti_expressions(flag)[n])
+    with pytest.raises(ReportError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", template=tpl)
+    assert "不允许的操作" in exc.value.message, exc.value.message
+    assert "uid=" not in exc.value.message
+    assert not flag.exists() and not (tmp_path / "o.docx").exists()
+
+
+@pytest.mark.parametrize("body, says", [
+    ("{% for i in range(10**9) %}x{% endfor %}", "range()"),
+    ("{% for i in range(9999) %}{% for j in range(9999) %}{{ unit }}{% endfor %}{% endfor %}",
+     "循环合计超过"),
+    ("{{ 'x' * 10**9 }}", "内容过长"),
+    ("{{ unit|center(10**9) }}", "内存不足"),
+])
+def test_runaway_templates_end_quickly_with_a_chinese_error(tmp_path, body, says):
+    import time
+
+    tpl = _user_template(tmp_path, body)
+    start = time.monotonic()
+    with pytest.raises(ReportError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", template=tpl)
+    assert time.monotonic() - start < 15   # generous: a loaded 2-core machine
+    assert says in exc.value.message and "mine.docx" in exc.value.message
+    assert not (tmp_path / "o.docx").exists()
+
+
+def test_a_loop_no_budget_sees_is_killed_at_the_timeout(tmp_path, monkeypatch):
+    """Nested loops over strings pass no range() and print nothing: the separate process
+    is killed at its time limit (shortened here)."""
+    import time
+
+    from perfeval_xl.report import sandbox
+
+    monkeypatch.setattr(sandbox, "PROCESS_SECONDS", 2.0)
+    tpl = _user_template(tmp_path, "{% for a in unit*500 %}{% for b in unit*500 %}"
+                                   "{% for c in unit*500 %}{% endfor %}{% endfor %}{% endfor %}")
+    start = time.monotonic()
+    with pytest.raises(ReportError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", template=tpl)
+    assert time.monotonic() - start < 10
+    assert "超过 2 秒" in exc.value.message and "mine.docx" in exc.value.message
+
+
+def test_template_syntax_error_names_the_paragraph(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("第一段")
+    doc.add_paragraph("总分{{ total ")
+    tpl = tmp_path / "mine.docx"
+    doc.save(tpl)
+    with pytest.raises(ReportError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", template=tpl)
+    msg = exc.value.message
+    assert "语法错误" in msg and "模板第 2 段：“总分{{ total”" in msg, msg
+
+
+def test_output_equal_to_template_is_refused(tmp_path):
+    tpl = _user_template(tmp_path, "{{ unit }}")
+    before = tpl.read_bytes()
+    proc = _cli("report", SAMPLE, "-o", tpl, "--template", tpl)
+    assert proc.returncode == 2 and "就是报告模板本身" in proc.stderr, proc.stderr
+    link = tmp_path / "link.docx"
+    link.symlink_to(tpl)
+    with pytest.raises(ReportError, match="就是报告模板本身"):
+        render_report(seed_result(), link, template=tpl)
+    hard = tmp_path / "hard.docx"
+    os.link(tpl, hard)
+    with pytest.raises(ReportError, match="就是报告模板本身"):
+        render_report(seed_result(), hard, template=tpl)
+    assert tpl.read_bytes() == before and link.is_symlink()
+
+
+def test_output_equal_to_the_input_workbook_is_refused(tmp_path):
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(SAMPLE, book)
+    before = book.read_bytes()
+    alias = tmp_path / "book.docx"
+    os.link(book, alias)
+    proc = _cli("report", book, "-o", alias)
+    assert proc.returncode == 2 and "就是输入的工作簿" in proc.stderr, proc.stderr
+    assert book.read_bytes() == before
+
+
+def test_builtin_template_compiles_once_per_process(tmp_path):
+    from perfeval_xl.report import sandbox
+
+    render_report(seed_result(), tmp_path / "a.docx")
+    env = sandbox.environment()
+    compiled = dict(env._compiled)
+    render_report(seed_result(), tmp_path / "b.docx")
+    assert sandbox.environment() is env
+    assert env._compiled == compiled   # same source -> the same compiled template object
+    assert docx_text(tmp_path / "a.docx") == docx_text(tmp_path / "b.docx")
+
+
+def test_builtin_template_code_is_kept_between_processes(tmp_path, monkeypatch):
+    """The built-in template's compiled code goes to Jinja's file bytecode cache; a damaged
+    cache file only means compiling again. A user's template is never stored."""
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    from perfeval_xl.report import sandbox
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setattr(sandbox, "_bytecode_cache",
+                        FileSystemBytecodeCache(str(cache), "__perfeval_report_%s.cache"))
+    env = sandbox.environment()
+    monkeypatch.setattr(env, "_compiled", {})
+    render_report(seed_result(), tmp_path / "a.docx")
+    files = sorted(cache.iterdir())
+    assert files and max(f.stat().st_size for f in files) > 10000   # the document body
+    for f in files:
+        f.write_bytes(b"garbage")
+    env._compiled.clear()
+    render_report(seed_result(), tmp_path / "b.docx")
+    assert docx_text(tmp_path / "a.docx") == docx_text(tmp_path / "b.docx")
+    assert "预算完成率98.29%" in docx_text(tmp_path / "b.docx")
+    before = sorted(cache.iterdir())
+    tpl = _user_template(tmp_path, "{{ unit }} 的报告")
+    render_report(seed_result(), tmp_path / "c.docx", template=tpl)
+    assert sorted(cache.iterdir()) == before
+
+
+# --------------------------------------------------------------------------- no fonts, no matplotlib
+
+NO_FONT_SCRIPT = r"""
+import sys, zipfile
+from perfeval_xl import engine
+from perfeval_xl.report import render_report
+out = render_report(engine.evaluate(sys.argv[1]), sys.argv[2]).docx
+with zipfile.ZipFile(out) as z:
+    charts = [z.read(n).decode() for n in sorted(z.namelist())
+              if n.startswith("word/charts/chart")]
+    media = [n for n in z.namelist() if n.startswith("word/media/")]
+print(len(charts), len(media), "matplotlib" in sys.modules,
+      "预算资金来源与使用" in charts[0] and "得分率" in charts[1],
+      all('<a:ea typeface="仿宋_GB2312"/>' in c for c in charts))
+"""
+
+
+def test_report_on_a_machine_without_cjk_fonts(tmp_path):
+    """fontconfig sees no font at all, HOME is empty (no font cache): the charts are still
+    complete, with their Chinese text in the document (drawn later by Word/WPS/LibreOffice
+    with the document's fonts), and the report path never imports matplotlib."""
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+                    f"<fontconfig><dir>{tmp_path / 'nofonts'}</dir>"
+                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>",
+                    encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, FONTCONFIG_FILE=str(conf), HOME=str(home), PYTHONPATH=str(ROOT),
+               XDG_CACHE_HOME=str(home / ".cache"), MPLCONFIGDIR=str(home / "mpl"))
+    if shutil.which("fc-list"):
+        fc = subprocess.run(["fc-list", ":lang=zh"], env=env, capture_output=True, text=True)
+        assert fc.stdout.strip() == ""   # really no CJK font visible
+    proc = subprocess.run([sys.executable, "-c", NO_FONT_SCRIPT, str(SAMPLE),
+                           str(tmp_path / "r.docx")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    # 2 charts, no raster image, no matplotlib, Chinese text, all of it in the document font
+    assert proc.stdout.split() == ["2", "0", "False", "True", "True"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses the fork start method")
+def test_a_template_process_that_dies_is_reported(tmp_path, monkeypatch):
+    import time
+
+    from perfeval_xl.report import render
+
+    monkeypatch.setattr(render, "_fill_bytes", lambda *a: os._exit(3))
+    tpl = _user_template(tmp_path, "{{ unit }}")
+    start = time.monotonic()
+    with pytest.raises(ReportError) as exc:
+        render_report(seed_result(), tmp_path / "o.docx", template=tpl)
+    assert time.monotonic() - start < 10
+    assert "进程异常退出" in exc.value.message and "mine.docx" in exc.value.message

@@ -9,8 +9,9 @@ Public API (used by the CLI, the Excel macros and the batch command)::
     convert_to_pdf(docx_path, out_dir=None) -> Path
     PdfUnavailable, ReportError, ReportOutcome
 
-Only this package imports docxtpl and matplotlib, and only inside functions, so importing
-it stays cheap (``perfeval-xl --help`` and Excel UDF calls never pay for them).
+Only this package imports docxtpl and python-pptx (for the native charts), and only inside
+functions, so importing it stays cheap (``perfeval-xl --help`` and Excel UDF calls never pay
+for them). matplotlib is not used: the charts are drawn by Word, WPS or LibreOffice.
 """
 
 from perfeval_xl.report.context import build_context
@@ -24,13 +25,18 @@ from perfeval_xl.report.render import (
 
 
 def preload() -> None:
-    """Import the heavy rendering libraries now (a batch worker calls this once, so each
-    workbook it renders pays only for its own work)."""
+    """Import the rendering libraries, build the sandboxed Jinja environment and read the
+    built-in template now (a batch worker calls this once, so each workbook it renders pays
+    only for its own work; the template compiles on the first render and is kept)."""
     import docxtpl  # noqa: F401
-    import matplotlib
+    import pptx.chart.chart  # noqa: F401
+    import pptx.chart.data  # noqa: F401
+    import pptx.chart.xmlwriter  # noqa: F401
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    from perfeval_xl.report import render, sandbox
+
+    sandbox.environment()
+    render.default_template()
 
 
 __all__ = [

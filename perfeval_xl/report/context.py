@@ -11,14 +11,16 @@ Everything the template prints is decided here, so the template stays a plain Wo
   ``control-chars-removed`` warning naming the cell; lines become paragraphs. Escaping of
   ``& < >`` is left to jinja2 autoescape at render time.
 
-The context holds plain dicts, lists and str (plus docxtpl InlineImage for charts), so a
-user's own template can use any of it; docs/report.md lists the variables.
+The context holds plain dicts, lists and str, so a user's own template can use any of it
+(docs/report.md lists the variables). A chart is a placeholder string (``budget.chart``,
+``scores.chart``) that render.py replaces by a native Word chart after rendering; the chart's
+data (charts.ChartSpec) travels beside the context, not in it.
 """
 
 from __future__ import annotations
 
-import io
 import re
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -55,7 +57,6 @@ OUTLINE: list[tuple[str, str, list[tuple[str, str]]]] = [
 KEY_WORK = "重点工作"
 OTHER_WORK = "其他工作"
 TOP_LOSSES = 5          # 绩效分析 names at most this many indicators that lost points
-CHART_WIDTH_MM = 140
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CN_DIGITS = "零一二三四五六七八九"
@@ -123,29 +124,33 @@ def build_context(result: Result, *, charts: bool = True, tpl=None) -> dict:
 
     Args:
         result: the engine's Result.
-        charts: draw the charts (needs ``tpl``, a docxtpl DocxTemplate, for InlineImage).
-        tpl: the template the context will be rendered into; without it no charts.
+        charts: include chart placeholders (only together with ``tpl``).
+        tpl: the template the context will be rendered into (kept for compatibility: a
+            context meant for rendering elsewhere has ``chart`` None).
     Returns:
         dict of plain values; amounts in 万元 and rates in percent, formatted for display.
     """
-    return build(result, charts=charts, tpl=tpl)[0]
+    return build(result, charts=charts and tpl is not None)[0]
 
 
-def build(result: Result, *, charts: bool = True, tpl=None) -> tuple[dict, list[Problem]]:
+def build(result: Result, *, charts: bool = True
+          ) -> tuple[dict, list[Problem], dict[str, Any]]:
     """Like build_context, plus the warnings found while building (control characters
-    removed, chart font fallback)."""
-    b = _Builder(result, charts=charts and tpl is not None, tpl=tpl)
-    return b.context(), b.clean.problems + b.chart_problems
+    removed) and the charts: {placeholder text: charts.ChartSpec}."""
+    b = _Builder(result, charts=charts)
+    return b.context(), b.clean.problems, b.chart_specs
 
 
 class _Builder:
-    def __init__(self, result: Result, *, charts: bool, tpl):
+    def __init__(self, result: Result, *, charts: bool):
         self.r = result
         self.ev = result.evaluation
         self.charts = charts
-        self.tpl = tpl
         self.clean = _Cleaner()
-        self.chart_problems: list[Problem] = []
+        self.chart_specs: dict[str, Any] = {}
+        # Unguessable, so no cell text can place a chart where the template did not.
+        self.chart_token = secrets.token_hex(8)
+        self._level1: list | None = None
         y = self.ev.eval_year
         self.year = str(y) if y else ""
         self.yr = f"{y}年" if y else "本年"
@@ -432,16 +437,15 @@ class _Builder:
                 uses.append(("年末结转结余", closing))
             from perfeval_xl.report import charts
 
-            out["chart"] = self.image(charts.budget_chart(sources, uses))
+            out["chart"] = self.chart("budget", charts.budget_chart(
+                sources, uses, title=out["chart_title"].removesuffix("（万元）")))
         return out
 
-    def image(self, chart) -> Any:
-        from docx.shared import Mm
-        from docxtpl import InlineImage
-
-        self.chart_problems.extend(p for p in chart.problems
-                                   if p.code not in {q.code for q in self.chart_problems})
-        return InlineImage(self.tpl, io.BytesIO(chart.png), width=Mm(CHART_WIDTH_MM))
+    def chart(self, key: str, spec) -> str:
+        """Register a chart and return the placeholder the template prints for it."""
+        marker = f"PERFEVAL-CHART-{self.chart_token}-{key}"
+        self.chart_specs[marker] = spec
+        return marker
 
     # ---- 二、实际工作绩效
     def performance(self) -> dict:
@@ -535,9 +539,7 @@ class _Builder:
             l2 = _ordered({(i.level1, i.level2) for i in inds},
                           [(i.level1, i.level2) for i in inds])
             total = sum((i.weight for i in inds), Decimal(0))
-            weights = "、".join(
-                f"{self.clean.line(g)}{fmt_score(sum((i.weight for i in inds if i.level1 == g), Decimal(0)))}分"
-                for g in l1)
+            weights = "、".join(f"{name}{fmt_score(w)}分" for name, w, _ in self.level1_totals())
             custom = sum(1 for i in inds if i.kind == "custom")
             title = self.preset_title()
             s = f"本次评价{'依据' + title + '设置指标，' if title else ''}"
@@ -658,6 +660,14 @@ class _Builder:
         return {"paragraphs": paras}
 
     def level1_totals(self) -> list[tuple[str, Decimal, Decimal]]:
+        """(一级指标, weight, score) sums of the engine's indicator results, in table order;
+        summed once (the Result has no subtotals) and shared by the analysis, the score
+        table and the chart."""
+        if self._level1 is None:
+            self._level1 = self._sum_level1()
+        return self._level1
+
+    def _sum_level1(self) -> list[tuple[str, Decimal, Decimal]]:
         out: dict[str, list[Decimal]] = {}
         for i in self.r.indicators:
             if i.weight is None:
@@ -732,7 +742,7 @@ class _Builder:
         if self.charts and groups:
             from perfeval_xl.report import charts
 
-            out["chart"] = self.image(charts.score_chart(groups))
+            out["chart"] = self.chart("scores", charts.score_chart(groups, out["chart_title"]))
         return out
 
     # ---- 七、问题与建议

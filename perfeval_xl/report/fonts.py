@@ -1,5 +1,6 @@
 """Fonts of the report: the GB/T 9704-2012 font names the template asks for, what they map
-to where those fonts are not installed (LibreOffice on Linux), and the CJK font the charts use.
+to where those fonts are not installed (LibreOffice on Linux). The charts are native Word
+charts drawn with the document's own font (charts.py), so no font is needed to build a report.
 
 The template names the fonts a county office has (仿宋_GB2312, 黑体, 楷体_GB2312, 方正小标宋简体).
 Word on such a machine uses them directly. LibreOffice on Debian has none of them, so PDF
@@ -52,15 +53,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "SimSun": ("Noto Serif CJK SC", "FandolSong"),
 }
 
-# Charts: first family found wins (Debian names first, then Windows/macOS ones).
-CHART_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Noto Serif CJK JP",
-    "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "DengXian",
-    "PingFang SC", "Heiti SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "FandolHei",
-    "AR PL UKai CN", "AR PL KaitiM GB", "SimSun",
-)
-
-
 def fontconfig_aliases() -> str:
     """The fontconfig file (UTF-8 XML) with the aliases above; see docs/fonts/."""
     lines = [
@@ -103,10 +95,3 @@ def write_fontconfig(folder: Path) -> Path:
         encoding="utf-8")
     return main
 
-
-def chart_font() -> str | None:
-    """A CJK-capable font family matplotlib can use, or None (charts then warn)."""
-    from matplotlib import font_manager
-
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in CHART_FONTS if n in names), None)

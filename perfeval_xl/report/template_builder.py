@@ -17,8 +17,7 @@ import io
 from pathlib import Path
 
 from perfeval_xl.report import fonts
-
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "templates" / "report_template.docx"
+from perfeval_xl.report.render import TEMPLATE_PATH  # noqa: F401  (defined once, used here)
 
 # GB/T 9704-2012: 3号 = 16 pt, 2号 = 22 pt, 4号 = 14 pt, 小四 = 12 pt.
 BODY_PT = 16
