@@ -80,8 +80,45 @@ _BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
 _ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
 _DEDUCT_RE = (
     r"(?P<pre>.*?)每(?P<verb>[\u4e00-\u9fff]{0,8}?)(?P<size>\d+(?:\.\d+)?)?"
-    rf"(?P<unit>{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的|部分)?"
+    rf"(?P<unit>个单位|单位|个点|{_UNIT_WORDS}|点)?"
+    # What is counted may follow the unit ("每有1项填写不完整的"); only a count reading
+    # accepts it (checked in _std_deduct).
+    r"(?P<subj>[^\d,;。]*?)(?:的|者|部分)?"
     r"(?:扣|扣减|减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+)
+
+# ---- counts: the value is how many times something happened (family "每发现1例扣3.6分").
+# Units a count is made of; a rate's units (%, 百分点) never are.
+_COUNT_UNITS = (
+    "人次|个工作日|工作日|个月|个|项|次|例|起|处|户|人|名|家|件|篇|份|所|座|台|辆|条|笔|批|张"
+    "|天|日|周|月|年"
+)
+# Verbs that name occurrences or missing items; the count itself is the value.
+_COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺失|缺少|缺|少|漏|错|不符合|未"
+# A deduction without 每 for one occurrence: "发现1例扣3.6分", "未开展的1次扣4.5分".
+_ONE_COUNT_RE = (
+    rf"(?P<pre>[^\d]*?)(?P<verb>(?:{_COUNT_VERBS})?)(?P<size>1)(?P<unit>{_COUNT_UNITS})"
+    r"(?P<subj>[^\d,;。]*?)(?:的|者)?(?:扣|扣减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+)
+# What is counted may be two things at the same rate: "每缺失1项内容或重复1个部分".
+_COUNT_SUBJECT_RE = rf"[^\d]*?(?:或[\u4e00-\u9fff]*?[1一](?:{_COUNT_UNITS})[^\d]*)?"
+# A clause with no number and no score: what is assessed ("开展季度检查工作"). Accepted
+# only around a count deduction, where it names what is counted.
+_NO_SCORE_RE = r"[^\d]*"
+_SCORE_WORDS_RE = r"扣|每|否则|得分|满分|不得|不计|计分|记分|给分|赋分"
+# Findings that make a zero-tolerance text a count: "未发现任何违规违纪行为，得10分，否则不得分".
+_FINDING_WORDS = (
+    "违规|违纪|违法|问题|投诉|事故|案件|差错|失误|错误|挪用|截留|挤占|滞留|虚报|冒领|套取"
+    "|安全事故|质量事故|信访|举报"
+)
+_NONE_FOUND_RE = (
+    rf"(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)(?:任何)?"
+    rf"[^\d]*?(?:{_FINDING_WORDS})[^\d]*?"
+)
+# Clauses that only restate the finding-free state beside it ("资金使用规范").
+_COMPLIANT_RE = r"[^\d分扣得每]*(?:规范|合规|合法|专款专用)[^\d分扣得每]*"
+_NONE_FOUND_FULL_RE = (
+    rf"(?P<body>{_NONE_FOUND_RE})(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
 )
 _ROUND_UP_RE = (
     rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
@@ -130,11 +167,19 @@ _NOT_APPLICABLE_RE = (
 _ZERO_PTS = r"(?:得|计|为|记)?(?:0分|零分|不得分|不计分|不给分)"
 _ELSE_ZERO_RES = (
     rf"(?:否则|反之|其他情况|其余情况|其余)(?:的)?{_ZERO_PTS}",
+    # "未全部完成不得分", "没有足额到位的不得分"
+    r"(?:未|没有|不能)(?:全部|足额|全面|按时)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)"
+    rf"(?:目标|任务|计划)?(?:的|者|时)?(?:该项|本项|此项)?{_ZERO_PTS}",
     # "达不到的，该项不得分": the subject, if any, must be one the bands already name;
     # "项目未完成验收的不得分" brings a new condition and is no else-clause.
     r"(?P<subject>.*?)(?:达不到|未达到|没有达到|不达标|未达标|未完成|没有完成)"
     r"(?:目标|标准|要求|任务|指标)?(?:的|者|时)?"
     rf"(?:该项|本项|此项|本项指标|该指标)?{_ZERO_PTS}",
+)
+# "全部完成得5分", "足额到位的得满分": the whole target met, a completion rate of 100 %.
+_WHOLE_DONE_RE = (
+    r"[^\d,]*?(?:全部|足额|全面)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)[^\d,]*?"
+    rf"(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
 )
 _CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
 _RATE_FORMULA_RES = (
@@ -207,6 +252,14 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"(?<=[每过于出扣得计减降增少多足到高低差])([一二两三四五六七八九十])"
         r"(?=个|%|分|点|项|次|天|日|年|月|例|起|处|人|户|家|件)",
+        lambda m: _CN_NUMERALS[m.group(1)],
+        s,
+    )
+    # "发现一起…扣1分", "每缺失一项": a count in a deduction; elsewhere ("有一项关键指标
+    # 未完成(5分)") the words are a tier's label and stay as written.
+    s = re.sub(
+        r"(?<=[现生缺失有漏错])([一二两三四五六七八九十])"
+        r"(?=(?:个|项|次|天|日|年|例|起|处|人|户|家|件)[^;。]*?扣)",
         lambda m: _CN_NUMERALS[m.group(1)],
         s,
     )
@@ -423,13 +476,14 @@ def _direction_of(cond) -> str | None:
     return BELOW if low is not None else ABOVE
 
 
-def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
+def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = None) -> Rule | None:
     bases: set[Decimal] = set()
     directions: set[str] = set()
     found = None
     step_mark = continuous_mark = round_up = False
     floors: list = []
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
+    clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
@@ -447,7 +501,7 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
         elif re.fullmatch(_FULL_AMOUNT_RE, c):
             bases.add(_HUNDRED)  # "足额配套的为满分": 100 %
             full_base = True
-        elif m := re.fullmatch(_DEDUCT_RE, c):
+        elif m := re.fullmatch(_DEDUCT_RE, c) or re.fullmatch(_ONE_COUNT_RE, c):
             if found is not None:
                 return None  # two deduction rates cannot be one rule
             found = m
@@ -462,6 +516,13 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
                 # "超过100%的每…" / ">0每…": the losing side starts at the number.
                 bases.add(cond[0] if cond[0] is not None else cond[1])
                 directions.add(ABOVE if cond[0] is not None else BELOW)
+        elif m := re.fullmatch(_CLEAN_STATE_RE, c):
+            pts = re.sub(r"^满分为?(?=\d)|^为", "", m["pts"])  # "进度满分8分"
+            if re.search(_SCORE_WORDS_RE, m["body"]) or _std_points(pts, weight) != weight:
+                return None
+            clean += 1  # full marks for a state without a number: the count is 0
+        elif re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c):
+            described += 1
         elif band := _std_band_clause(c, weight):
             cond, points = band
             if points == 0 and weight > 0 and _direction_of(cond) in (ABOVE, BELOW):
@@ -475,7 +536,26 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
                 directions.add(d)
         else:
             return None
-    if found is None or len(bases) != 1:
+    if found is None:
+        return None
+    count = _count_unit(found, bases, clean)
+    if count is None and (clean or described):
+        return None  # unnumbered states belong to counts only
+    if count is not None:
+        if floors or step_mark or continuous_mark or round_up or full_base:
+            return None
+        size = Decimal(found["size"] or 1)
+        per = Decimal(found["pts"])
+        if size <= 0 or per <= 0:
+            return None
+        if size > 1:
+            return DeductPerStep(_ZERO, ABOVE, size, per, unit=count)
+        return DeductPerPoint(_ZERO, ABOVE, per, unit=count)
+    if found.re.pattern == _ONE_COUNT_RE or found["subj"]:
+        return None  # "(每)…1项…的" without a count reading: what is counted is unclear
+    if not bases and target is not None:
+        bases.add(Decimal(target))  # "每低5%扣1分": from the row's 目标值
+    if len(bases) != 1:
         return None
     verb = found["verb"]
     if verb:
@@ -514,6 +594,33 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
         if _raw_deduction(rule, edge) < weight:
             return None
     return rule
+
+
+_CLEAN_STATE_RE = (
+    r"(?P<body>[^\d]+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?"
+    rf"{_GIVE}(?P<pts>满分|(?:满分)?(?:为)?{_N}分)"
+)
+
+
+def _count_unit(found, bases: set, clean: int) -> str | None:
+    """The unit when a deduction counts occurrences from 0 ("每发现1例", "每滞后1年",
+    "要素齐全的计2分…每少1项"), else None. Never with a base in numbers: then the value is
+    a distance from it."""
+    unit = found["unit"] or ""
+    if bases or not re.fullmatch(_COUNT_UNITS, unit):
+        return None
+    subj = found["subj"] or ""
+    if not re.fullmatch(_COUNT_SUBJECT_RE, subj) or re.match(r"百分点|点|单位|%", subj):
+        return None
+    verb = found["verb"] or ""
+    if not verb or re.search(_LAG_VERBS, verb):
+        return unit  # "每起扣3分", "每延迟拨付1天": counted from none / from on time
+    lead = re.match(rf"(?:{_COUNT_VERBS})", verb)
+    if lead is None:
+        return None  # 超过/低于/相差 need a base
+    if lead.group() in ("缺失", "缺少", "缺", "少") and not clean:
+        return None  # "每少1人" may be short of a target; "…齐全的计2分，每少1项" is a count
+    return unit
 
 
 def _verb_direction(verb: str) -> str | None:
@@ -658,18 +765,35 @@ def _std_linear(targets, fulls_below, zeros, spans, markers, lower) -> Rule | No
     return Proportional(target, zero > target, zero)
 
 
-def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
+def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rule | None:
     bands = []
     uses_abs = False
     else_zero = False
+    whole = none_found = compliant = 0
+    one_short = False  # "净完成数有1人不达标，该项不得分": anything short of 100 % scores 0
     for c in clauses:
         band = _std_band_clause(c, weight)
+        if band is None and (m := re.fullmatch(_WHOLE_DONE_RE, c)):
+            if _std_points(m["pts"], weight) != weight:
+                return None
+            whole += 1  # "全部完成得5分": the completion rate is 100 %
+            band = (_HUNDRED, None, True, False, False), weight
+        if band is None and (m := re.fullmatch(_NONE_FOUND_FULL_RE, c)):
+            if _std_points(m["pts"], weight) != weight:
+                return None
+            none_found += 1  # "未发现任何违规行为，得10分": the number found is 0
+            band = (_ZERO, _ZERO, True, True, False), weight
         if band is None:
             if m := next((m for p in _ELSE_ZERO_RES if (m := re.fullmatch(p, c))), None):
                 subject = (m.groupdict().get("subject") or "").lstrip("如若")
-                if subject and not any(subject in other for other in clauses if other != c):
+                if re.fullmatch(rf".*(?:有|差|少|缺)1(?:{_COUNT_UNITS})", subject):
+                    one_short = True
+                elif subject and not any(subject in other for other in clauses if other != c):
                     return None
                 else_zero = True  # "否则不得分": what no band covers scores 0 anyway
+                continue
+            if re.fullmatch(_COMPLIANT_RE, c):
+                compliant += 1  # "资金使用规范": said again by "未发现违规…" only
                 continue
             if _is_aside(c):
                 continue
@@ -682,6 +806,24 @@ def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
         bands.append(Band(low, high, low_inc, high_inc, points))
     if not bands:
         return None
+    if whole or none_found:
+        # Either stands for one value only: with other bands the value would be two things.
+        if len(bands) != 1 or (none_found and not else_zero) or (compliant and not none_found):
+            return None
+        return Bands(tuple(bands), unit="次" if none_found else "")
+    if compliant:
+        return None
+    if one_short:
+        full = [b for b in bands if b.points == weight]
+        if len(full) != 1 or full[0].low != _HUNDRED or (
+            full[0].high is not None and full[0].high != _HUNDRED
+        ):
+            return None  # a shortfall of one is "below 100 %" only beside a 100 % band
+    if count_unit:
+        b = bands[0]
+        if len(bands) != 1 or (b.low, b.high) != (_ZERO, _ZERO) or b.points != weight:
+            return None
+        return Bands(tuple(bands), unit=count_unit)
     anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
     if len(anchors) > 1:
         return None  # "完成95%得3分，完成90%得2分": is 97 % "完成95%"? The text does not say.
@@ -823,23 +965,54 @@ def _has_bonus(s: str) -> bool:
     return False
 
 
-def _read_clauses(s: str, weight: Decimal) -> Rule | None:
+def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rule | None:
+    # A heading with the item's points ("作风建设(18分):") must agree with the 分值.
+    if m := re.match(rf"[\u4e00-\u9fff、“”]{{1,24}}\(({_N})分\):", s):
+        if Decimal(m.group(1)) != weight:
+            return None
+        s = s[m.end() :]
     # A lead like "评分标准：" or "按绝对值计：" heads the whole text; only 绝对值 matters.
     lead = r"([\u4e00-\u9fff]{0,8}(?:标准|规则|方法|办法|计分|评分|评定|说明|绝对值)[\u4e00-\u9fff]{0,4}):"
     if m := re.match(lead, s):
         s = ("绝对值" if "绝对值" in m.group(1) else "") + s[m.end() :]
+    count_unit = ""
+    if m := re.match(rf"按({_COUNT_UNITS})数计:", s):  # describe_rule's lead for counts
+        count_unit, s = m.group(1), s[m.end() :]
     clauses = _std_clauses(s)
     if not clauses:
         return None
-    for reader in (_std_deduct, _std_proportional, _std_bands, _std_tiers):
-        rule = reader(clauses, weight)
+    if count_unit:
+        rule = _std_bands(clauses, weight, count_unit)
+        return rule if rule is not None and len(rule.bands) == 1 else None
+    rule = _std_deduct(clauses, weight, target)
+    for reader in (_std_proportional, _std_bands, _std_tiers):
         if rule is not None:
             return rule
-    return None
+        rule = reader(clauses, weight)
+    return rule
 
 
-def _reading(text, weight):
-    """(rule or None, why-manual or "", stated weight or None) for one text."""
+# "达到年度目标值", "小于或等于年度目标值", "大于目标值": a comparison with the row's 目标值
+# (or a reference amount the 目标值 holds) instead of a number.
+_TARGET_NOUNS = (
+    "目标值|目标|计划值|计划数|计划|任务数|任务|指标值|指标|基数|面积|总量|数量|人数|户数|金额"
+)
+_TARGET_CMP_RE = (
+    rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)"
+    rf"(?P<obj>[^,;。:\d<>≤≥=]*?(?:{_TARGET_NOUNS})(?:\([^()\d]*\))?)"
+    r"(?=(?:的|时|者)?(?:[,;。:]|$|得|计|记|为|不得|不计|扣|\())"
+)
+
+
+def _with_target(s: str, target: Decimal) -> str:
+    """The comparisons with the target written with the row's target as a number."""
+    t = format(Decimal(target).normalize(), "f")
+    return re.sub(_TARGET_CMP_RE, lambda m: m["op"] + t, s)
+
+
+def _reading(text, weight, target=None):
+    """(rule or None, why-manual or "", stated weight or None) for one text; ``target`` is
+    the row's 目标值, for texts that compare with it without writing it."""
     if not isinstance(text, str) or not text.strip():
         return None, "为空", None
     try:
@@ -849,11 +1022,18 @@ def _reading(text, weight):
     if weight <= 0:
         return None, "所在行的分值不是正数", None
     s = _std_normalize(text)
+    if target is not None:
+        try:
+            target = _to_target(target)
+        except RuleError:
+            target = None
+    if target is not None:
+        s = _with_target(s, target)
     ranged = re.search(_SCORE_RANGE_RE, s) is not None
     if _has_bonus(s):
         return None, "含加分项，得分可能超出分值，需评价人核定", None
     discretion = re.search(_DISCRETION_RE, s) is not None
-    rule = _read_clauses(s, weight)
+    rule = _read_clauses(s, weight, target)
     if rule is not None and not isinstance(rule, Manual) and (ranged or discretion):
         rule = None  # a range or a discretionary clause leaves the score to the evaluator
     stated = None
@@ -867,7 +1047,7 @@ def _reading(text, weight):
             if other > 0 and other != weight:
                 # Only kinds whose full marks are written as points: tiers or bands read at
                 # a sub-item's points ("①…得0.5分") would pass items that add up for tiers.
-                rule = _read_clauses(s, other)
+                rule = _read_clauses(s, other, target)
                 if isinstance(rule, Proportional | DeductPerPoint | DeductPerStep):
                     stated = other
                     break
@@ -881,14 +1061,23 @@ def _reading(text, weight):
         return None, "写的是分数区间，需评价人在区间内评定", None
     if discretion:
         return None, "含酌情或视情况扣分，需评价人评定", None
+    if target is None and re.search(_TARGET_CMP_RE, s):
+        return None, "与目标值比较，但未写出目标值的数字，需要目标值（在目标值栏填写后可自动评分）", None
     points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
     adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight
     if adds_up or re.search(_COMPOSITE_RE, s):
         return None, "含多项评分条件（复合条件，或分项计分后相加），无法归为一条规则", None
     rest = re.sub(rf"每[^,;。]*?扣{_N}分|{_N}分|扣完{_N}分", "", s)
     if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
-        return None, "按次数或差距扣分，但未写明从多少开始扣（基准）", None
+        return None, "按次数或差距扣分，但未写明从多少开始扣（基准），需要目标值", None
     return None, "无法自动识别", None
+
+
+def _to_target(target) -> Decimal | None:
+    from perfeval_xl.rules import _as_number
+
+    t = _as_number(target, "目标值")
+    return t if t.is_finite() else None
 
 
 def parse(text: str, weight: Decimal) -> Rule | None:
@@ -914,9 +1103,9 @@ def read(text: str, weight, *, target: Decimal | None = None):
     """``rules.read_standard_text``: the reading with why a text is left manual."""
     from perfeval_xl.rules import StandardReading
 
-    # ``target`` needs no reading of its own: a proportional rule without a target of its
-    # own keeps target=None and score_rule takes the row's target.
-    rule, why, stated = _reading(text, weight)
+    # A proportional rule without a target of its own keeps target=None and score_rule
+    # takes the row's target; ``target`` is read only where the text compares with it.
+    rule, why, stated = _reading(text, weight, target)
     if rule is not None:
         return StandardReading(text, rule, "", stated)
     raw = text if isinstance(text, str) else ""
