@@ -112,7 +112,7 @@ _FINDING_WORDS = (
     "|安全事故|质量事故|信访|举报"
 )
 _NONE_FOUND_RE = (
-    rf"(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)(?:任何)?"
+    rf"[^\d且并和及与]{{0,10}}?(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)(?:任何)?"
     rf"[^\d]*?(?:{_FINDING_WORDS})[^\d]*?"
 )
 # Clauses that only restate the finding-free state beside it ("资金使用规范").
@@ -193,6 +193,7 @@ _DISCRETION_RE = (
     r"酌情|视情况?|综合(?:评定|评价|打分)|(?:专家|评价人|评价组)(?:直接)?(?:评分|打分|评定)"
 )
 
+_GRADE_WORDS = r"优秀|优|良好|良|较好|好|中等|中|一般|合格|及格|较差|差|不合格|不及格"
 _CN_NUMERALS = {
     "零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
     "六": "6", "七": "7", "八": "8", "九": "9", "十": "10",
@@ -218,8 +219,9 @@ def _join_lines(text: str) -> str:
     """In-cell line breaks end a clause; a line that is only a score (a table's score
     column pasted into the cell: "…100%\\n| 4\\n| …") gives its points to the line before."""
     out: list[str] = []
-    for raw in text.splitlines():
-        line = raw.strip().strip("|").strip()
+    # A box-drawn row pasted on one line ("…100% | 4 | …80-99% | 3") breaks like lines do.
+    for raw in re.split(r"[\r\n|]+", text):
+        line = raw.strip()
         if not line:
             continue
         m = _SCORE_LINE_RE.fullmatch(line)
@@ -255,10 +257,16 @@ def _std_normalize(text: str) -> str:
         lambda m: _CN_NUMERALS[m.group(1)],
         s,
     )
+    s = re.sub(
+        r"(每[\u4e00-\u9fff]{0,4}?)([一二两三四五六七八九十])"
+        r"(?=个|项|次|天|日|年|月|周|例|起|处|人|户|家|件)",
+        lambda m: m.group(1) + _CN_NUMERALS[m.group(2)],
+        s,
+    )
     # "发现一起…扣1分", "每缺失一项": a count in a deduction; elsewhere ("有一项关键指标
     # 未完成(5分)") the words are a tier's label and stay as written.
     s = re.sub(
-        r"(?<=[现生缺失有漏错])([一二两三四五六七八九十])"
+        r"(?<=[现生缺失有漏错后迟期误])([一二两三四五六七八九十])"
         r"(?=(?:个|项|次|天|日|年|例|起|处|人|户|家|件)[^;。]*?扣)",
         lambda m: _CN_NUMERALS[m.group(1)],
         s,
@@ -872,6 +880,13 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
     shares: list[tuple[Decimal | None, Decimal]] = []
     if clauses and "是否" in clauses[0] and not re.search(r"\d", clauses[0]):
         clauses = clauses[1:]  # "目标设置是否合理。合理：2分；…": the question heads the tiers
+    single = len(clauses) > 1 and all(
+        not re.search(r"\d", c) and not re.search(_SCORE_WORDS_RE, c) for c in clauses[:-1]
+    )
+    if single or len(clauses) == 1:
+        # "做到专款专用，不存在挪用…现象的15分", "严格按项目批复内容建设的。15分": one state
+        # in several clauses, and its points; the evaluator says whether it holds.
+        clauses = ["、".join(clauses[:-1] + [clauses[-1]])] if single else clauses
     for c in clauses:
         # "不健全的扣10分" in a row of 10 分: the whole 分值 is lost.
         if (k := re.fullmatch(rf"(.+?)(?:的|者)?扣({_N})分", c)) and Decimal(k[2]) == weight:
@@ -879,6 +894,8 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
         m = next((m for p in _TIER_RES if (m := re.fullmatch(p, c))), None)
         if m is None or re.search(r"每|扣|比例|[()]", m["label"]):
             return None
+        if re.search(_TARGET_CMP_RE, m["label"]):
+            return None  # "小于或等于年度目标值": a number to compare, once the target is known
         labels.append(m["label"])
         if m["lo"] is not None:
             values.append(tuple(sorted((Decimal(m["lo"]), Decimal(m["hi"])))))
@@ -888,6 +905,12 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
             shares.append(tuple(sorted((Decimal(m["plo"]), Decimal(m["phi"])))))
         else:
             shares.append((None, Decimal(m["pct"])))
+    if len(labels) == 1 and values == [(None, weight)]:
+        # One state: met is full marks. A grade alone ("优秀得满分") is one tier of a scale
+        # the text does not give, so half a rule.
+        if re.fullmatch(_GRADE_WORDS, labels[0]):
+            return None
+        return Manual((Tier(labels[0], _HUNDRED),))
     labels = _clean_labels(labels)
     if len(labels) < 2 or len(set(labels)) != len(labels) or (values and shares):
         return None  # tiers in points and in percent mixed: not one scale
@@ -1000,7 +1023,7 @@ _TARGET_NOUNS = (
 _TARGET_CMP_RE = (
     rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)"
     rf"(?P<obj>[^,;。:\d<>≤≥=]*?(?:{_TARGET_NOUNS})(?:\([^()\d]*\))?)"
-    r"(?=(?:的|时|者)?(?:[,;。:]|$|得|计|记|为|不得|不计|扣|\())"
+    r"(?=(?:的|时|者)?(?:[,;。:]|$|得|计|记|为|不得|不计|扣|\((?:得|计)?\d))"
 )
 
 
