@@ -6,6 +6,7 @@ Pure standard library, imported lazily by ``rules`` so that ``import perfeval_xl
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
@@ -141,7 +142,8 @@ _STOP_RES = (
     r"不得负分|不计负分|不倒扣分?|最多扣完(?:本项)?(?:分值)?",
 )
 _STEP_MARK_RE = (
-    r"不足(?:\d+(?:\.\d+)?)?(?:个百分点|百分点|个点|%|点)?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
+    r"不足(?:\d+(?:\.\d+)?)?(?:个百分点|百分点|个点|%|点"
+    rf"|{_COUNT_UNITS})?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
 )
 _CAP_RES = (
     r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
@@ -274,7 +276,7 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
-    s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%)", "1", s)
+    s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%|个|项|次|天|日|年|月|周|例|起|处|人|户|家|件)", "1", s)
     s = re.sub(r"(?<=[为于是])零", "0", s)
     # describe_rule's own parentheticals: "得满分（8分）", "扣完为止（不足5个百分点不扣分）".
     s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
@@ -550,23 +552,17 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     if count is None and (clean or described):
         return None  # unnumbered states belong to counts only
     if count is not None:
-        if floors or step_mark or continuous_mark or round_up or full_base:
-            return None
-        size = Decimal(found["size"] or 1)
-        per = Decimal(found["pts"])
-        if size <= 0 or per <= 0:
-            return None
-        if size > 1:
-            return DeductPerStep(_ZERO, ABOVE, size, per, unit=count)
-        return DeductPerPoint(_ZERO, ABOVE, per, unit=count)
-    if found.re.pattern == _ONE_COUNT_RE or found["subj"]:
+        if floors or full_base:
+            return None  # a floor or 足额 is about another quantity than the count
+        bases, directions = {_ZERO}, {ABOVE}  # none found is full marks
+    elif found.re.pattern == _ONE_COUNT_RE or found["subj"]:
         return None  # "(每)…1项…的" without a count reading: what is counted is unclear
     if not bases and target is not None:
         bases.add(Decimal(target))  # "每低5%扣1分": from the row's 目标值
     if len(bases) != 1:
         return None
     verb = found["verb"]
-    if verb:
+    if verb and count is None:
         d = _verb_direction(verb)
         if d is None and not re.search(_NEUTRAL_VERBS, verb):
             return None  # "每发现一处…": a count, not a distance from the base
@@ -601,6 +597,9 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
             return None
         if _raw_deduction(rule, edge) < weight:
             return None
+    if base == 0 and direction == ABOVE and re.fullmatch(_COUNT_UNITS, unit):
+        # "0例得满分，每多1例扣3.6分" (describe_rule's own text): a count after all.
+        rule = dataclasses.replace(rule, unit=unit)
     return rule
 
 
