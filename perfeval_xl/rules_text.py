@@ -603,6 +603,50 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     return rule
 
 
+# Points for every one counted, up to the 分值: "每开展1次培训得1分，最高3分", "1个部门0.5分，
+# 满分2分". The verb must count something done, not something missing (那是扣分).
+_PER_COUNT_RE = (
+    rf"(?P<pre>[^\d]*?)(?:每(?P<verb>[\u4e00-\u9fff]{{0,6}}?)(?P<size>{_N})?|(?P<one>1))"
+    rf"(?P<unit>{_COUNT_UNITS})(?P<subj>[^\d,;。扣加减]*?)(?:的)?(?:得|计|给|记|可得)?(?P<pts>{_N})分"
+)
+_PER_COUNT_CAP_RE = (
+    rf"(?:本项|该项)?(?:满分|最高|最多)(?:为|得|计)?({_N})分(?:为止|封顶)?|以({_N})分为限"
+    rf"|(?:得|计)?({_N})分为止"
+    rf"|[^\d得计给记为]*?({_N})分"  # the item's own points after its name: "…政策(2分)"
+)
+
+
+def _std_per_count(clauses: list[str], weight: Decimal) -> Rule | None:
+    """"每开展1次得1分，最高3分": score = points × count, capped at the 分值, which is
+    按比例 with the count that earns the whole 分值 as its target."""
+    found = None
+    capped = False
+    for c in clauses:
+        if m := re.fullmatch(_PER_COUNT_RE, c):
+            verb = m["verb"] or ""
+            if found is not None or re.search(r"少|缺|低|减|降|差|未|不|超|扣|漏|错", verb + m["pre"]):
+                return None
+            found = m
+        elif m := re.fullmatch(_PER_COUNT_CAP_RE, c):
+            if Decimal(next(g for g in m.groups() if g)) != weight:
+                return None
+            capped = True
+        elif any(re.fullmatch(p, c) for p in _CAP_RES):
+            capped = True
+        elif not (re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c)):
+            return None
+    if found is None or not capped:
+        return None  # without a cap the points could pass the 分值: a bonus, not this rule
+    size, per = Decimal(found["size"] or 1), Decimal(found["pts"])
+    if size <= 0 or per <= 0 or per >= weight:
+        return None
+    target = weight * size / per
+    if target * per != weight * size or target != target.quantize(Decimal("0.0001")):
+        return None
+    return Proportional(target.normalize() if target != target.to_integral() else
+                        target.quantize(Decimal(1)))
+
+
 _CLEAN_STATE_RE = (
     r"(?P<body>[^\d]+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?"
     rf"{_GIVE}(?P<pts>满分|(?:满分)?(?:为)?{_N}分)"
@@ -1000,6 +1044,9 @@ def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rul
     count_unit = ""
     if m := re.match(rf"按({_COUNT_UNITS})数计:", s):  # describe_rule's lead for counts
         count_unit, s = m.group(1), s[m.end() :]
+    # A closing bracket that holds a list of scoring notes ("…政策。(2分,1个部门0.5分,满分2分)")
+    # is more clauses, not a parenthetical.
+    s = re.sub(r"\(([^()]*,[^()]*分[^()]*)\)。?$", r";\1", s)
     clauses = _std_clauses(s)
     if not clauses:
         return None
@@ -1007,7 +1054,7 @@ def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rul
         rule = _std_bands(clauses, weight, count_unit)
         return rule if rule is not None and len(rule.bands) == 1 else None
     rule = _std_deduct(clauses, weight, target)
-    for reader in (_std_proportional, _std_bands, _std_tiers):
+    for reader in (_std_proportional, _std_per_count, _std_bands, _std_tiers):
         if rule is not None:
             return rule
         rule = reader(clauses, weight)
