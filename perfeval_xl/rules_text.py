@@ -113,7 +113,8 @@ _FINDING_WORDS = (
     "|安全事故|质量事故|信访|举报"
 )
 _NONE_FOUND_RE = (
-    rf"[^\d且并和及与]{{0,10}}?(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)(?:任何)?"
+    # A short lead ("全年") may stand before it, never a second condition ("资料齐全、").
+    rf"[^\d且并和及与、,]{{0,10}}?(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)(?:任何)?"
     rf"[^\d]*?(?:{_FINDING_WORDS})[^\d]*?"
 )
 # Clauses that only restate the finding-free state beside it ("资金使用规范").
@@ -180,7 +181,8 @@ _ELSE_ZERO_RES = (
 )
 # "全部完成得5分", "足额到位的得满分": the whole target met, a completion rate of 100 %.
 _WHOLE_DONE_RE = (
-    r"[^\d,]*?(?:全部|足额|全面)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)[^\d,]*?"
+    r"[^\d,且并和及与同]*?(?:全部|足额|全面)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)"
+    r"[^\d,且并和及与同]*?"
     rf"(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
 )
 _CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
@@ -558,7 +560,11 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     elif found.re.pattern == _ONE_COUNT_RE or found["subj"]:
         return None  # "(每)…1项…的" without a count reading: what is counted is unclear
     if not bases and target is not None:
-        bases.add(Decimal(target))  # "每低5%扣1分": from the row's 目标值
+        # "每低5%扣1分": from the row's 目标值, when the verb says which side loses; "每滞后
+        # 1个百分点" of a progress rate names no side of a target.
+        if _verb_direction(found["verb"] or "") is None or re.search(_LAG_VERBS, found["verb"]):
+            return None
+        bases.add(Decimal(target))
     if len(bases) != 1:
         return None
     verb = found["verb"]

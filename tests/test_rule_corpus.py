@@ -431,6 +431,7 @@ MANUAL_PHRASINGS = [
     ("发现违规问题的每起扣2分；非贫困户纳入比例5%以上的不得分", 6, "人工评分"),
     ("按时拨付的得3分；每延迟1天扣1分；未按国库制度拨付的，不得分", 3, "人工评分"),
     ("资料齐全，未发现违规问题，得10分，否则不得分", 10, "人工评分"),
+    ("进度每滞后1个百分点扣0.5分，扣完为止", 5, "基准"),
     ("计划全部落实得8分；整合资金占比20%以上得6分", 14, "人工评分"),
     ("每完成1项得2分", 10, "人工评分"),
     ("每少1项得1分，最高3分", 3, "人工评分"),
@@ -458,6 +459,22 @@ def test_own_phrasings_read_as_their_rule(text, weight, canonical, cases):
         got = score_rule(reading.rule, value if isinstance(value, str) else Decimal(str(value)),
                          Decimal(weight), target=ROW_TARGET)
         assert abs(got - Decimal(str(score))) <= TOLERANCE, (text, value, got)
+
+
+# A second condition beside the value: the evaluator may get the states as tiers, never a
+# numeric rule that would ignore the second condition.
+NEVER_NUMERIC = [
+    ("资料齐全、未发现违规问题的得10分，否则不得分", 10),
+    ("按时全部完成且质量合格的得5分，否则不得分", 5),
+    ("全部完成的得5分，部分完成的得3分，未完成的不得分", 5),
+    ("提供正式发票，年施肥1000公斤以上，每少于100公斤扣5分", 25),
+]
+
+
+@pytest.mark.parametrize("text, weight", NEVER_NUMERIC)
+def test_second_conditions_are_never_read_as_numbers(text, weight):
+    rule = read_standard_text(text, Decimal(weight), target=ROW_TARGET).rule
+    assert rule is None or isinstance(rule, Manual), (text, rule)
 
 
 @pytest.mark.parametrize("text, weight, target, canonical, cases", TARGET_PHRASINGS)
