@@ -76,7 +76,7 @@ _NEGATIONS = ("未", "不", "没", "没有", "无", "非")
 # Verbs after 每, by the side of the base they walk to. Matched anywhere in the words
 # between 每 and the number ("每少落实1个百分点"), neutral and lag words first.
 _NEUTRAL_VERBS = "相差|偏离|偏差|变动|浮动"
-_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时"
+_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时|迟报|迟交|迟到|晚报|晚交"
 _BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
 _ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
 _DEDUCT_RE = (
@@ -106,7 +106,11 @@ _COUNT_SUBJECT_RE = rf"[^\d]*?(?:或[\u4e00-\u9fff]*?[1一](?:{_COUNT_UNITS})[^\
 # A clause with no number and no score: what is assessed ("开展季度检查工作"). Accepted
 # only around a count deduction, where it names what is counted.
 _NO_SCORE_RE = r"[^\d]*"
-_SCORE_WORDS_RE = r"扣|每|否则|得分|满分|不得|不计|计分|记分|给分|赋分"
+# Words that score, or veto a score ("一票否决"), so a clause with one is never a mere
+# description.
+_SCORE_WORDS_RE = (
+    r"扣|每|否则|得分|满分|不得|不计|计分|记分|给分|赋分|否决|取消|清零|零分|不予|加分"
+)
 # Findings that make a zero-tolerance text a count: "未发现任何违规违纪行为，得10分，否则不得分".
 _FINDING_WORDS = (
     "违规|违纪|违法|问题|投诉|事故|案件|差错|失误|错误|挪用|截留|挤占|滞留|虚报|冒领|套取"
@@ -1144,6 +1148,8 @@ def _reading(text, weight, target=None):
         return None, "含多项评分条件（复合条件，或分项计分后相加），无法归为一条规则", None
     rest = re.sub(rf"每[^,;。]*?扣{_N}分|{_N}分|扣完{_N}分", "", s)
     if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
+        if re.search(r"否决|取消|不得分|不计分|零分", rest):
+            return None, "含多项评分条件（按次数扣分之外另有否决条件），无法归为一条规则", None
         return None, "按次数或差距扣分，但未写明从多少开始扣（基准），需要目标值", None
     return None, "无法自动识别", None
 
