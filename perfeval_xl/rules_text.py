@@ -110,6 +110,7 @@ _NO_SCORE_RE = r"[^\d]*"
 # description.
 _SCORE_WORDS_RE = (
     r"扣|每|否则|得分|满分|不得|不计|计分|记分|给分|赋分|否决|取消|清零|零分|不予|加分"
+    r"|从重|加倍|另行|处理"
 )
 # Findings that make a zero-tolerance text a count: "未发现任何违规违纪行为，得10分，否则不得分".
 _FINDING_WORDS = (
@@ -567,6 +568,10 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
         # "每低5%扣1分": from the row's 目标值, when the verb says which side loses; "每滞后
         # 1个百分点" of a progress rate names no side of a target.
         if _verb_direction(found["verb"] or "") is None or re.search(_LAG_VERBS, found["verb"]):
+            return None
+        # Percent steps from a target are percentage points of a rate; a target outside
+        # (1, 100] is a coefficient or an amount, of which "5%" would be another thing.
+        if found["unit"] in ("%", "个百分点", "百分点") and not 1 < target <= _HUNDRED:
             return None
         bases.add(Decimal(target))
     if len(bases) != 1:

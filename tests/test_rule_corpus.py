@@ -481,6 +481,15 @@ def test_second_conditions_are_never_read_as_numbers(text, weight):
     assert rule is None or isinstance(rule, Manual), (text, rule)
 
 
+def test_percent_steps_need_a_percent_target():
+    # "每低5%" of a coefficient (0.55) or an amount (500万元) is not 5 units below it.
+    for target in ("0.55", "500"):
+        reading = read_standard_text("每低5%扣1分，扣完为止", Decimal(5), target=Decimal(target))
+        assert reading.rule is None, (target, reading.rule)
+    rule = read_standard_text("每少1项扣1分，扣完为止", Decimal(5), target=Decimal(12)).rule
+    assert rule == parse_rule("逐点扣分(基准=12,方向=低于,每点=1)")
+
+
 @pytest.mark.parametrize("text, weight, target, canonical, cases", TARGET_PHRASINGS)
 def test_own_phrasings_read_against_the_rows_target(text, weight, target, canonical, cases):
     target = Decimal(target)
