@@ -636,6 +636,8 @@ def _std_per_count(clauses: list[str], weight: Decimal) -> Rule | None:
     按比例 with the count that earns the whole 分值 as its target."""
     found = None
     capped = False
+    if any(re.search(r"以上(?:指标|各项|几项|内容)|上述", c) for c in clauses):
+        return None  # "以上指标，每项1分": listed items that add up, each its own measure
     for c in clauses:
         if m := re.fullmatch(_PER_COUNT_RE, c):
             verb = m["verb"] or ""
