@@ -110,7 +110,7 @@ _NO_SCORE_RE = r"[^\d]*"
 # description.
 _SCORE_WORDS_RE = (
     r"扣|每|否则|得分|满分|不得|不计|计分|记分|给分|赋分|否决|取消|清零|零分|不予|加分"
-    r"|从重|加倍|另行|处理"
+    r"|从重|加倍|另行"
 )
 # Findings that make a zero-tolerance text a count: "未发现任何违规违纪行为，得10分，否则不得分".
 _FINDING_WORDS = (
@@ -268,7 +268,7 @@ def _std_normalize(text: str) -> str:
     )
     s = re.sub(
         r"(每[\u4e00-\u9fff]{0,4}?)([一二两三四五六七八九十])"
-        r"(?=个|项|次|天|日|年|月|周|例|起|处|人|户|家|件)",
+        r"(?=个|项|次|天|日|年|月|周|例|起|处|人|户|家|件|份|篇|条|张|名)",
         lambda m: m.group(1) + _CN_NUMERALS[m.group(2)],
         s,
     )
@@ -276,7 +276,7 @@ def _std_normalize(text: str) -> str:
     # 未完成(5分)") the words are a tier's label and stay as written.
     s = re.sub(
         r"(?<=[现生缺失有漏错后迟期误])([一二两三四五六七八九十])"
-        r"(?=(?:个|项|次|天|日|年|例|起|处|人|户|家|件)[^;。]*?扣)",
+        r"(?=(?:个|项|次|天|日|年|例|起|处|人|户|家|件|份|篇|条|张|名)[^;。]*?扣)",
         lambda m: _CN_NUMERALS[m.group(1)],
         s,
     )
@@ -670,6 +670,9 @@ _CLEAN_STATE_RE = (
 )
 
 
+_ITEM_UNITS = ("项", "份", "篇", "条", "处", "件", "次")  # missing items, never a target's amount
+
+
 def _count_unit(found, bases: set, clean: int) -> str | None:
     """The unit when a deduction counts occurrences from 0 ("每发现1例", "每滞后1年",
     "要素齐全的计2分…每少1项"), else None. Never with a base in numbers: then the value is
@@ -686,8 +689,8 @@ def _count_unit(found, bases: set, clean: int) -> str | None:
     lead = re.match(rf"(?:{_COUNT_VERBS})", verb)
     if lead is None:
         return None  # 超过/低于/相差 need a base
-    if lead.group() in ("缺失", "缺少", "缺", "少") and not clean:
-        return None  # "每少1人" may be short of a target; "…齐全的计2分，每少1项" is a count
+    if lead.group() in ("缺失", "缺少", "缺", "少") and not clean and unit not in _ITEM_UNITS:
+        return None  # "每少1人" may be short of a target; "每少1项", "…齐全的计2分，每少1个" count
     return unit
 
 
@@ -1090,6 +1093,16 @@ _TARGET_CMP_RE = (
 )
 
 
+def _stated_target(s: str) -> str:
+    """"达到批准任务(100%)得满分": the number in brackets is the comparison."""
+    return re.sub(
+        rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)[^,;。:\d<>≤≥=]*?(?:{_TARGET_NOUNS})的?"
+        rf"\((?P<n>{_N}%?)\)",
+        lambda m: m["op"] + m["n"],
+        s,
+    )
+
+
 def _with_target(s: str, target: Decimal) -> str:
     """The comparisons with the target written with the row's target as a number."""
     t = format(Decimal(target).normalize(), "f")
@@ -1107,7 +1120,7 @@ def _reading(text, weight, target=None):
         return None, "所在行的分值为空或不是数字", None
     if weight <= 0:
         return None, "所在行的分值不是正数", None
-    s = _std_normalize(text)
+    s = _stated_target(_std_normalize(text))
     if target is not None:
         try:
             target = _to_target(target)

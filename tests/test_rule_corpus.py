@@ -365,6 +365,9 @@ READ_PHRASINGS = [
     ("出台配套制度。(4分, 1项制度1分, 满分4分)", 4, "按比例(目标=4)", [(2, 2), (6, 4)]),
     ("按时报送得2分，每迟报1天扣0.5分", 2, "逐点扣分(基准=0,方向=高于,每点=0.5,单位=天)",
      [(0, 2), (3, 0.5), (5, 0)]),
+    ("每缺一份资料扣0.5分", 3, "逐点扣分(基准=0,方向=高于,每点=0.5,单位=份)", [(0, 3), (2, 2)]),
+    ("每少一项扣1分，扣完为止", 4, "逐点扣分(基准=0,方向=高于,每点=1,单位=项)", [(0, 4), (3, 1)]),
+    ("达到年度计划（100%）的得满分，达不到的不得分", 5, "分档(≥100:5)", [(100, 5), (99.5, 0)]),
     # zero tolerance: the value is the number found
     ("资金使用合规，未发现任何挪用、截留资金问题的，得8分，否则不得分", 8, "分档(单位=次; =0:8)",
      [(0, 8), (1, 0), (4, 0)]),
@@ -487,7 +490,7 @@ def test_percent_steps_need_a_percent_target():
     for target in ("0.55", "500"):
         reading = read_standard_text("每低5%扣1分，扣完为止", Decimal(5), target=Decimal(target))
         assert reading.rule is None, (target, reading.rule)
-    rule = read_standard_text("每少1项扣1分，扣完为止", Decimal(5), target=Decimal(12)).rule
+    rule = read_standard_text("每少1人扣1分，扣完为止", Decimal(5), target=Decimal(12)).rule
     assert rule == parse_rule("逐点扣分(基准=12,方向=低于,每点=1)")
 
 
