@@ -84,7 +84,7 @@ _DEDUCT_RE = (
     rf"(?P<unit>个单位|单位|个点|{_UNIT_WORDS}|点)?"
     # What is counted may follow the unit ("每有1项填写不完整的"); only a count reading
     # accepts it (checked in _std_deduct).
-    r"(?P<subj>[^\d,;。]*?)(?:的|者|部分)?"
+    r"(?P<subj>[^\d,;。]{0,30}?)(?:的|者|部分)?"
     r"(?:扣|扣减|减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
 )
 
@@ -99,7 +99,7 @@ _COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺�
 # A deduction without 每 for one occurrence: "发现1例扣3.6分", "未开展的1次扣4.5分".
 _ONE_COUNT_RE = (
     rf"(?P<pre>[^\d]*?)(?P<verb>(?:{_COUNT_VERBS})?)(?P<size>1)(?P<unit>{_COUNT_UNITS})"
-    r"(?P<subj>[^\d,;。]*?)(?:的|者)?(?:扣|扣减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+    r"(?P<subj>[^\d,;。]{0,30}?)(?:的|者)?(?:扣|扣减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
 )
 # What is counted may be two things at the same rate: "每缺失1项内容或重复1个部分".
 _COUNT_SUBJECT_RE = rf"[^\d]*?(?:或[\u4e00-\u9fff]*?[1一](?:{_COUNT_UNITS})[^\d]*)?"
@@ -117,16 +117,24 @@ _FINDING_WORDS = (
     "违规|违纪|违法|问题|投诉|事故|案件|差错|失误|错误|挪用|截留|挤占|滞留|虚报|冒领|套取"
     "|安全事故|质量事故|信访|举报"
 )
+# A short lead ("全年") may stand before it, never a second condition ("资料齐全、").
 _NONE_FOUND_RE = (
-    # A short lead ("全年") may stand before it, never a second condition ("资料齐全、").
-    rf"[^\d且并和及与、,]{{0,10}}?(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)(?:任何)?"
-    rf"[^\d]*?(?:{_FINDING_WORDS})[^\d]*?"
+    r"[^\d且并和及与、,]{0,10}?(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)"
 )
 # Clauses that only restate the finding-free state beside it ("资金使用规范").
-_COMPLIANT_RE = r"[^\d分扣得每]*(?:规范|合规|合法|专款专用)[^\d分扣得每]*"
+_COMPLIANT_RE = r"[^\d分扣得每]{0,30}?(?:规范|合规|合法|专款专用)[^\d分扣得每]{0,30}"
 _NONE_FOUND_FULL_RE = (
-    rf"(?P<body>{_NONE_FOUND_RE})(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
+    rf"(?P<body>[^\d]+?)(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
 )
+
+
+def _none_found(c: str):
+    """"未发现任何违规违纪行为，得10分" as its match (points in ``pts``), else None. The
+    findings are searched apart from the match, which keeps long cells linear."""
+    m = re.fullmatch(_NONE_FOUND_FULL_RE, c)
+    if m and re.match(_NONE_FOUND_RE, m["body"]) and re.search(_FINDING_WORDS, m["body"]):
+        return m
+    return None
 _ROUND_UP_RE = (
     rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
     rf"(?P<b>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:计算|计|算)?(?:扣分)?"
@@ -186,8 +194,8 @@ _ELSE_ZERO_RES = (
 )
 # "全部完成得5分", "足额到位的得满分": the whole target met, a completion rate of 100 %.
 _WHOLE_DONE_RE = (
-    r"[^\d,且并和及与同]*?(?:全部|足额|全面)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)"
-    r"[^\d,且并和及与同]*?"
+    r"[^\d,且并和及与同]{0,30}?(?:全部|足额|全面)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)"
+    r"[^\d,且并和及与同]{0,30}?"
     rf"(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
 )
 _CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
@@ -622,7 +630,7 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
 # 满分2分". The verb must count something done, not something missing (那是扣分).
 _PER_COUNT_RE = (
     rf"(?P<pre>[^\d]*?)(?:每(?P<verb>[\u4e00-\u9fff]{{0,6}}?)(?P<size>{_N})?|(?P<one>1))"
-    rf"(?P<unit>{_COUNT_UNITS})(?P<subj>[^\d,;。扣加减]*?)(?:的)?(?:得|计|给|记|可得)?(?P<pts>{_N})分"
+    rf"(?P<unit>{_COUNT_UNITS})(?P<subj>[^\d,;。扣加减]{{0,30}}?)(?:的)?(?:得|计|给|记|可得)?(?P<pts>{_N})分"
 )
 _PER_COUNT_CAP_RE = (
     rf"(?:本项|该项)?(?:满分|最高|最多)(?:为|得|计)?({_N})分(?:为止|封顶)?|以({_N})分为限"
@@ -849,7 +857,7 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
                 return None
             whole += 1  # "全部完成得5分": the completion rate is 100 %
             band = (_HUNDRED, None, True, False, False), weight
-        if band is None and (m := re.fullmatch(_NONE_FOUND_FULL_RE, c)):
+        if band is None and (m := _none_found(c)):
             if _std_points(m["pts"], weight) != weight:
                 return None
             none_found += 1  # "未发现任何违规行为，得10分": the number found is 0
@@ -1088,7 +1096,7 @@ _TARGET_NOUNS = (
 )
 _TARGET_CMP_RE = (
     rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)"
-    rf"(?P<obj>[^,;。:\d<>≤≥=]*?(?:{_TARGET_NOUNS})(?:\([^()\d]*\))?)"
+    rf"(?P<obj>[^,;。:\d<>≤≥=]{{0,30}}?(?:{_TARGET_NOUNS})(?:\([^()\d]{{0,20}}\))?)"
     r"(?=(?:的|时|者)?(?:[,;。:]|$|得|计|记|为|不得|不计|扣|\((?:得|计)?\d))"
 )
 
@@ -1096,7 +1104,7 @@ _TARGET_CMP_RE = (
 def _stated_target(s: str) -> str:
     """"达到批准任务(100%)得满分": the number in brackets is the comparison."""
     return re.sub(
-        rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)[^,;。:\d<>≤≥=]*?(?:{_TARGET_NOUNS})的?"
+        rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)[^,;。:\d<>≤≥=]{{0,30}}?(?:{_TARGET_NOUNS})的?"
         rf"\((?P<n>{_N}%?)\)",
         lambda m: m["op"] + m["n"],
         s,
