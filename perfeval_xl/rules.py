@@ -90,12 +90,16 @@ class DeductPerPoint:
         direction: "above" (高于: values over base lose points) or "below" (低于).
         per_point: points deducted per ``point`` units beyond base.
         point: size of one point, default 1 (one percentage point for rates).
+        unit: ``单位``: the unit the value is counted in when the text names one and the
+            value is a count ("每发现1例" → 例, value = cases found); "" otherwise. Only the
+            texts use it (describe_rule, deduction_text); scoring does not.
     """
 
     base: Decimal
     direction: str
     per_point: Decimal
     point: Decimal = _ONE
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class DeductPerStep:
         per_step: points deducted per full step.
         round_up: ``取整=向上``: every step begun counts as a whole one ("不足一个百分点的按
             一个百分点计算"), so 99.5 vs base 100 with step 1 is one step.
+        unit: ``单位``, as for ``DeductPerPoint``.
     """
 
     base: Decimal
@@ -117,6 +122,7 @@ class DeductPerStep:
     step: Decimal
     per_step: Decimal
     round_up: bool = False
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,10 +166,13 @@ class Bands:
     Attributes:
         bands: the bands, in the order written.
         use_abs: ``绝对值;`` option: bands test |value| (e.g. 预算调整率 of either sign).
+        unit: ``单位=次;`` option: the value's unit when it is a count ("未发现违规…得满分":
+            the value is the number found), as for ``DeductPerPoint``; "" otherwise.
     """
 
     bands: tuple[Band, ...]
     use_abs: bool = False
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,9 +243,12 @@ _ALL_EXAMPLES = "、".join(_EXAMPLE.values())
 # Parameter spelling -> field name, per kind; the Chinese name is canonical.
 _PARAMS = {
     "proportional": {"目标": "target", "方向": "direction", "零分": "zero"},
-    "deduct_per_point": {"基准": "base", "方向": "direction", "每点": "per_point", "点": "point"},
+    "deduct_per_point": {
+        "基准": "base", "方向": "direction", "每点": "per_point", "点": "point", "单位": "unit",
+    },
     "deduct_per_step": {
         "基准": "base", "方向": "direction", "步长": "step", "每步": "per_step", "取整": "round_up",
+        "单位": "unit",
     },
 }
 _REQUIRED = {
@@ -256,6 +268,8 @@ _DEDUCT_DIRECTIONS = {
 }
 _ABS_OPTIONS = {"绝对值", "abs"}
 _ROUNDINGS = {"向下": False, "down": False, "向上": True, "up": True}
+# ``单位=例``: a unit is a short word, not a number or syntax.
+_UNIT_RE = re.compile(r"[\u4e00-\u9fff%‰A-Za-z]{1,6}")
 
 # Full-width and look-alike characters workbooks contain, mapped to the syntax's own.
 _WIDTH = str.maketrans(
@@ -387,11 +401,14 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
     direction = _DEDUCT_DIRECTIONS.get(raw.lower())
     if direction is None:
         raise _err(src, f"的方向“{raw}”无法识别，可用：高于、低于", kind)
+    unit = values.get("unit", "")
+    if unit and not _UNIT_RE.fullmatch(unit):
+        raise _err(src, f"的单位“{unit}”无效（应为单位文字，如 例、天、项）", kind)
     if kind == "deduct_per_point":
         point = number("point", positive=True) if "point" in values else _ONE
         return DeductPerPoint(
             base=number("base"), direction=direction,
-            per_point=number("per_point", positive=True), point=point,
+            per_point=number("per_point", positive=True), point=point, unit=unit,
         )
     round_up = False
     if "round_up" in values:
@@ -402,7 +419,7 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
     return DeductPerStep(
         base=number("base"), direction=direction,
         step=number("step", positive=True), per_step=number("per_step", positive=True),
-        round_up=round_up,
+        round_up=round_up, unit=unit,
     )
 
 
@@ -414,8 +431,15 @@ _POINTS_RE = re.compile(rf"({_NUM})(%|分)?")
 def _parse_bands(src: str, body: str) -> Bands:
     items = _split_items(body, ";")
     use_abs = False
-    if items and items[0].lower() in _ABS_OPTIONS:
-        use_abs = True
+    unit = ""
+    # Options lead the bands, in any order: "绝对值;" and "单位=次;".
+    while items and (items[0].lower() in _ABS_OPTIONS or items[0].startswith("单位=")):
+        if items[0].lower() in _ABS_OPTIONS:
+            use_abs = True
+        else:
+            unit = items[0][len("单位="):]
+            if not _UNIT_RE.fullmatch(unit):
+                raise _err(src, f"的单位“{unit}”无效（应为单位文字，如 次、例）", "bands")
         items = items[1:]
     if not items:
         raise _err(src, "没有任何档位", "bands")
@@ -433,7 +457,7 @@ def _parse_bands(src: str, body: str) -> Bands:
         if points < 0:
             raise _err(src, f"的档位“{item}”的得分不能为负", "bands")
         bands.append(_parse_condition(src, item, cond, points, percent))
-    return Bands(bands=tuple(bands), use_abs=use_abs)
+    return Bands(bands=tuple(bands), use_abs=use_abs, unit=unit)
 
 
 def _parse_condition(src: str, item: str, cond: str, points: Decimal, percent: bool) -> Band:
@@ -518,16 +542,19 @@ def format_rule(rule: Rule) -> str:
         text = f"逐点扣分(基准={_fmt(rule.base)},方向={direction},每点={_fmt(rule.per_point)}"
         if rule.point != 1:
             text += f",点={_fmt(rule.point)}"
-        return text + ")"
+        return text + (f",单位={rule.unit})" if rule.unit else ")")
     if isinstance(rule, DeductPerStep):
         direction = "高于" if rule.direction == ABOVE else "低于"
         return (
             f"阶梯扣分(基准={_fmt(rule.base)},方向={direction},"
             f"步长={_fmt(rule.step)},每步={_fmt(rule.per_step)}"
-            + (",取整=向上)" if rule.round_up else ")")
+            + (",取整=向上" if rule.round_up else "")
+            + (f",单位={rule.unit})" if rule.unit else ")")
         )
     if isinstance(rule, Bands):
         items = ["绝对值"] if rule.use_abs else []
+        if rule.unit:
+            items.append(f"单位={rule.unit}")
         for b in rule.bands:
             items.append(f"{_format_condition(b)}:{_fmt(b.points)}{'%' if b.percent else ''}")
         return f"分档({'; '.join(items)})"
@@ -766,6 +793,21 @@ def describe_rule(
     """
     weight = _as_weight(weight)
     w = _fmt(weight)
+    unit = getattr(rule, "unit", "") or unit  # a count's own unit ("例") wins
+    if (
+        isinstance(rule, DeductPerPoint | DeductPerStep)
+        and rule.unit and rule.base == 0 and rule.direction == ABOVE
+    ):
+        # A count ("每发现1例扣3.6分"): none is full marks, every one found deducts.
+        size = rule.point if isinstance(rule, DeductPerPoint) else rule.step
+        per = rule.per_point if isinstance(rule, DeductPerPoint) else rule.per_step
+        each = f"{_fmt(size)}{unit}"
+        partial = ""
+        if isinstance(rule, DeductPerStep):
+            partial = f"（不足{each}按{each}计算）" if rule.round_up else f"（不足{each}不扣分）"
+        elif size != 1:
+            partial = f"（不足{each}按比例扣分）"
+        return f"0{unit}得满分（{w}分），每多{each}扣{_fmt(per)}分，扣完为止{partial}。"
     if isinstance(rule, Proportional) and rule.zero is not None:
         t, z = _unit_value(rule.target, unit), _unit_value(rule.zero, unit)
         full, none = ("≤", "≥") if rule.lower_is_better else ("≥", "≤")
@@ -804,6 +846,8 @@ def describe_rule(
             earned = "不得分" if points == 0 else f"得{_fmt(points, 4)}分"
             parts.append(f"{_describe_condition(b, unit)}{earned}")
         prefix = "按绝对值计：" if rule.use_abs else ""
+        if rule.unit:
+            prefix += f"按{rule.unit}数计："
         return prefix + "；".join(parts) + "。"
     if isinstance(rule, Manual):
         if not rule.tiers:
@@ -857,6 +901,7 @@ def deduction_text(
         unit: "%" for rates, "" for plain numbers.
     """
     weight = _as_weight(weight)
+    unit = getattr(rule, "unit", "") or unit
     score = _as_number(score, "得分")
     if score >= weight:
         return ""

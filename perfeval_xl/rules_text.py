@@ -6,6 +6,7 @@ Pure standard library, imported lazily by ``rules`` so that ``import perfeval_xl
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
@@ -75,14 +76,65 @@ _NEGATIONS = ("未", "不", "没", "没有", "无", "非")
 # Verbs after 每, by the side of the base they walk to. Matched anywhere in the words
 # between 每 and the number ("每少落实1个百分点"), neutral and lag words first.
 _NEUTRAL_VERBS = "相差|偏离|偏差|变动|浮动"
-_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时"
+_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时|迟报|迟交|迟到|晚报|晚交"
 _BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
 _ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
 _DEDUCT_RE = (
     r"(?P<pre>.*?)每(?P<verb>[\u4e00-\u9fff]{0,8}?)(?P<size>\d+(?:\.\d+)?)?"
-    rf"(?P<unit>{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的|部分)?"
+    rf"(?P<unit>个单位|单位|个点|{_UNIT_WORDS}|点)?"
+    # What is counted may follow the unit ("每有1项填写不完整的"); only a count reading
+    # accepts it (checked in _std_deduct).
+    r"(?P<subj>[^\d,;。]{0,30}?)(?:的|者|部分)?"
     r"(?:扣|扣减|减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
 )
+
+# ---- counts: the value is how many times something happened (family "每发现1例扣3.6分").
+# Units a count is made of; a rate's units (%, 百分点) never are.
+_COUNT_UNITS = (
+    "人次|个工作日|工作日|个月|个|项|次|例|起|处|户|人|名|家|件|篇|份|所|座|台|辆|条|笔|批|张"
+    "|天|日|周|月|年"
+)
+# Verbs that name occurrences or missing items; the count itself is the value.
+_COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺失|缺少|缺|少|漏|错|不符合|未"
+# A deduction without 每 for one occurrence: "发现1例扣3.6分", "未开展的1次扣4.5分".
+_ONE_COUNT_RE = (
+    rf"(?P<pre>[^\d]*?)(?P<verb>(?:{_COUNT_VERBS})?)(?P<size>1)(?P<unit>{_COUNT_UNITS})"
+    r"(?P<subj>[^\d,;。]{0,30}?)(?:的|者)?(?:扣|扣减|扣除)(?P<pts>\d+(?:\.\d+)?)分(?P<post>.*)"
+)
+# What is counted may be two things at the same rate: "每缺失1项内容或重复1个部分".
+_COUNT_SUBJECT_RE = rf"[^\d]*?(?:或[\u4e00-\u9fff]*?[1一](?:{_COUNT_UNITS})[^\d]*)?"
+# A clause with no number and no score: what is assessed ("开展季度检查工作"). Accepted
+# only around a count deduction, where it names what is counted.
+_NO_SCORE_RE = r"[^\d]*"
+# Words that score, or veto a score ("一票否决"), so a clause with one is never a mere
+# description.
+_SCORE_WORDS_RE = (
+    r"扣|每|否则|得分|满分|不得|不计|计分|记分|给分|赋分|否决|取消|清零|零分|不予|加分"
+    r"|从重|加倍|另行"
+)
+# Findings that make a zero-tolerance text a count: "未发现任何违规违纪行为，得10分，否则不得分".
+_FINDING_WORDS = (
+    "违规|违纪|违法|问题|投诉|事故|案件|差错|失误|错误|挪用|截留|挤占|滞留|虚报|冒领|套取"
+    "|安全事故|质量事故|信访|举报"
+)
+# A short lead ("全年") may stand before it, never a second condition ("资料齐全、").
+_NONE_FOUND_RE = (
+    r"[^\d且并和及与、,]{0,10}?(?:未发现|没有发现|未发生|没有发生|未出现|没有出现|不存在|没有|无)"
+)
+# Clauses that only restate the finding-free state beside it ("资金使用规范").
+_COMPLIANT_RE = r"[^\d分扣得每]{0,30}?(?:规范|合规|合法|专款专用)[^\d分扣得每]{0,30}"
+_NONE_FOUND_FULL_RE = (
+    rf"(?P<body>[^\d]+?)(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
+)
+
+
+def _none_found(c: str):
+    """"未发现任何违规违纪行为，得10分" as its match (points in ``pts``), else None. The
+    findings are searched apart from the match, which keeps long cells linear."""
+    m = re.fullmatch(_NONE_FOUND_FULL_RE, c)
+    if m and re.match(_NONE_FOUND_RE, m["body"]) and re.search(_FINDING_WORDS, m["body"]):
+        return m
+    return None
 _ROUND_UP_RE = (
     rf"不足(?P<a>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:的)?(?:部分)?(?:按照?|以|算)"
     rf"(?P<b>{_N})?(?:{_UNIT_WORDS}|个单位|单位|个点|点)?(?:计算|计|算)?(?:扣分)?"
@@ -104,7 +156,8 @@ _STOP_RES = (
     r"不得负分|不计负分|不倒扣分?|最多扣完(?:本项)?(?:分值)?",
 )
 _STEP_MARK_RE = (
-    r"不足(?:\d+(?:\.\d+)?)?(?:个百分点|百分点|个点|%|点)?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
+    r"不足(?:\d+(?:\.\d+)?)?(?:个百分点|百分点|个点|%|点"
+    rf"|{_COUNT_UNITS})?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
 )
 _CAP_RES = (
     r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
@@ -130,11 +183,20 @@ _NOT_APPLICABLE_RE = (
 _ZERO_PTS = r"(?:得|计|为|记)?(?:0分|零分|不得分|不计分|不给分)"
 _ELSE_ZERO_RES = (
     rf"(?:否则|反之|其他情况|其余情况|其余)(?:的)?{_ZERO_PTS}",
+    # "未全部完成不得分", "没有足额到位的不得分"
+    r"(?:未|没有|不能)(?:全部|足额|全面|按时)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)"
+    rf"(?:目标|任务|计划)?(?:的|者|时)?(?:该项|本项|此项)?{_ZERO_PTS}",
     # "达不到的，该项不得分": the subject, if any, must be one the bands already name;
     # "项目未完成验收的不得分" brings a new condition and is no else-clause.
     r"(?P<subject>.*?)(?:达不到|未达到|没有达到|不达标|未达标|未完成|没有完成)"
     r"(?:目标|标准|要求|任务|指标)?(?:的|者|时)?"
     rf"(?:该项|本项|此项|本项指标|该指标)?{_ZERO_PTS}",
+)
+# "全部完成得5分", "足额到位的得满分": the whole target met, a completion rate of 100 %.
+_WHOLE_DONE_RE = (
+    r"[^\d,且并和及与同]{0,30}?(?:全部|足额|全面)(?:完成|到位|落实|达标|实现|兑现|拨付|发放)"
+    r"[^\d,且并和及与同]{0,30}?"
+    rf"(?:的|时|者)?(?:本项|该项|此项)?{_GIVE}(?P<pts>满分|{_N}分)"
 )
 _CAP_NOTE_RE = r"\((?:超过|超出|高于|大于)100%(?:的)?(?:以|按)100%(?:计算|计)\)"
 _RATE_FORMULA_RES = (
@@ -148,6 +210,7 @@ _DISCRETION_RE = (
     r"酌情|视情况?|综合(?:评定|评价|打分)|(?:专家|评价人|评价组)(?:直接)?(?:评分|打分|评定)"
 )
 
+_GRADE_WORDS = r"优秀|优|良好|良|较好|好|中等|中|一般|合格|及格|较差|差|不合格|不及格"
 _CN_NUMERALS = {
     "零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
     "六": "6", "七": "7", "八": "8", "九": "9", "十": "10",
@@ -173,8 +236,9 @@ def _join_lines(text: str) -> str:
     """In-cell line breaks end a clause; a line that is only a score (a table's score
     column pasted into the cell: "…100%\\n| 4\\n| …") gives its points to the line before."""
     out: list[str] = []
-    for raw in text.splitlines():
-        line = raw.strip().strip("|").strip()
+    # A box-drawn row pasted on one line ("…100% | 4 | …80-99% | 3") breaks like lines do.
+    for raw in re.split(r"[\r\n|]+", text):
+        line = raw.strip()
         if not line:
             continue
         m = _SCORE_LINE_RE.fullmatch(line)
@@ -211,9 +275,23 @@ def _std_normalize(text: str) -> str:
         s,
     )
     s = re.sub(
+        r"(每[\u4e00-\u9fff]{0,4}?)([一二两三四五六七八九十])"
+        r"(?=个|项|次|天|日|年|月|周|例|起|处|人|户|家|件|份|篇|条|张|名)",
+        lambda m: m.group(1) + _CN_NUMERALS[m.group(2)],
+        s,
+    )
+    # "发现一起…扣1分", "每缺失一项": a count in a deduction; elsewhere ("有一项关键指标
+    # 未完成(5分)") the words are a tier's label and stay as written.
+    s = re.sub(
+        r"(?<=[现生缺失有漏错后迟期误])([一二两三四五六七八九十])"
+        r"(?=(?:个|项|次|天|日|年|例|起|处|人|户|家|件|份|篇|条|张|名)[^;。]*?扣)",
+        lambda m: _CN_NUMERALS[m.group(1)],
+        s,
+    )
+    s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
-    s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%)", "1", s)
+    s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%|个|项|次|天|日|年|月|周|例|起|处|人|户|家|件)", "1", s)
     s = re.sub(r"(?<=[为于是])零", "0", s)
     # describe_rule's own parentheticals: "得满分（8分）", "扣完为止（不足5个百分点不扣分）".
     s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
@@ -423,13 +501,14 @@ def _direction_of(cond) -> str | None:
     return BELOW if low is not None else ABOVE
 
 
-def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
+def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = None) -> Rule | None:
     bases: set[Decimal] = set()
     directions: set[str] = set()
     found = None
     step_mark = continuous_mark = round_up = False
     floors: list = []
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
+    clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
@@ -447,7 +526,7 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
         elif re.fullmatch(_FULL_AMOUNT_RE, c):
             bases.add(_HUNDRED)  # "足额配套的为满分": 100 %
             full_base = True
-        elif m := re.fullmatch(_DEDUCT_RE, c):
+        elif m := re.fullmatch(_DEDUCT_RE, c) or re.fullmatch(_ONE_COUNT_RE, c):
             if found is not None:
                 return None  # two deduction rates cannot be one rule
             found = m
@@ -462,6 +541,13 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
                 # "超过100%的每…" / ">0每…": the losing side starts at the number.
                 bases.add(cond[0] if cond[0] is not None else cond[1])
                 directions.add(ABOVE if cond[0] is not None else BELOW)
+        elif m := re.fullmatch(_CLEAN_STATE_RE, c):
+            pts = re.sub(r"^满分为?(?=\d)|^为", "", m["pts"])  # "进度满分8分"
+            if re.search(_SCORE_WORDS_RE, m["body"]) or _std_points(pts, weight) != weight:
+                return None
+            clean += 1  # full marks for a state without a number: the count is 0
+        elif re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c):
+            described += 1
         elif band := _std_band_clause(c, weight):
             cond, points = band
             if points == 0 and weight > 0 and _direction_of(cond) in (ABOVE, BELOW):
@@ -475,10 +561,31 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
                 directions.add(d)
         else:
             return None
-    if found is None or len(bases) != 1:
+    if found is None:
+        return None
+    count = _count_unit(found, bases, clean)
+    if count is None and (clean or described):
+        return None  # unnumbered states belong to counts only
+    if count is not None:
+        if floors or full_base:
+            return None  # a floor or 足额 is about another quantity than the count
+        bases, directions = {_ZERO}, {ABOVE}  # none found is full marks
+    elif found.re.pattern == _ONE_COUNT_RE or found["subj"]:
+        return None  # "(每)…1项…的" without a count reading: what is counted is unclear
+    if not bases and target is not None:
+        # "每低5%扣1分": from the row's 目标值, when the verb says which side loses; "每滞后
+        # 1个百分点" of a progress rate names no side of a target.
+        if _verb_direction(found["verb"] or "") is None or re.search(_LAG_VERBS, found["verb"]):
+            return None
+        # Percent steps from a target are percentage points of a rate; a target outside
+        # (1, 100] is a coefficient or an amount, of which "5%" would be another thing.
+        if found["unit"] in ("%", "个百分点", "百分点") and not 1 < target <= _HUNDRED:
+            return None
+        bases.add(Decimal(target))
+    if len(bases) != 1:
         return None
     verb = found["verb"]
-    if verb:
+    if verb and count is None:
         d = _verb_direction(verb)
         if d is None and not re.search(_NEUTRAL_VERBS, verb):
             return None  # "每发现一处…": a count, not a distance from the base
@@ -513,7 +620,86 @@ def _std_deduct(clauses: list[str], weight: Decimal) -> Rule | None:
             return None
         if _raw_deduction(rule, edge) < weight:
             return None
+    if base == 0 and direction == ABOVE and re.fullmatch(_COUNT_UNITS, unit):
+        # "0例得满分，每多1例扣3.6分" (describe_rule's own text): a count after all.
+        rule = dataclasses.replace(rule, unit=unit)
     return rule
+
+
+# Points for every one counted, up to the 分值: "每开展1次培训得1分，最高3分", "1个部门0.5分，
+# 满分2分". The verb must count something done, not something missing (那是扣分).
+_PER_COUNT_RE = (
+    rf"(?P<pre>[^\d]*?)(?:每(?P<verb>[\u4e00-\u9fff]{{0,6}}?)(?P<size>{_N})?|(?P<one>1))"
+    rf"(?P<unit>{_COUNT_UNITS})(?P<subj>[^\d,;。扣加减]{{0,30}}?)(?:的)?(?:得|计|给|记|可得)?(?P<pts>{_N})分"
+)
+_PER_COUNT_CAP_RE = (
+    rf"(?:本项|该项)?(?:满分|最高|最多)(?:为|得|计)?({_N})分(?:为止|封顶)?|以({_N})分为限"
+    rf"|(?:得|计)?({_N})分为止"
+    rf"|[^\d得计给记为]*?({_N})分"  # the item's own points after its name: "…政策(2分)"
+)
+
+
+def _std_per_count(clauses: list[str], weight: Decimal) -> Rule | None:
+    """"每开展1次得1分，最高3分": score = points × count, capped at the 分值, which is
+    按比例 with the count that earns the whole 分值 as its target."""
+    found = None
+    capped = False
+    if any(re.search(r"以上(?:指标|各项|几项|内容)|上述", c) for c in clauses):
+        return None  # "以上指标，每项1分": listed items that add up, each its own measure
+    for c in clauses:
+        if m := re.fullmatch(_PER_COUNT_RE, c):
+            verb = m["verb"] or ""
+            if found is not None or re.search(r"少|缺|低|减|降|差|未|不|超|扣|漏|错", verb + m["pre"]):
+                return None
+            found = m
+        elif m := re.fullmatch(_PER_COUNT_CAP_RE, c):
+            if Decimal(next(g for g in m.groups() if g)) != weight:
+                return None
+            capped = True
+        elif any(re.fullmatch(p, c) for p in _CAP_RES):
+            capped = True
+        elif not (re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c)):
+            return None
+    if found is None or not capped:
+        return None  # without a cap the points could pass the 分值: a bonus, not this rule
+    size, per = Decimal(found["size"] or 1), Decimal(found["pts"])
+    if size <= 0 or per <= 0 or per >= weight:
+        return None
+    target = weight * size / per
+    if target * per != weight * size or target != target.quantize(Decimal("0.0001")):
+        return None
+    return Proportional(target.normalize() if target != target.to_integral() else
+                        target.quantize(Decimal(1)))
+
+
+_CLEAN_STATE_RE = (
+    r"(?P<body>[^\d]+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?"
+    rf"{_GIVE}(?P<pts>满分|(?:满分)?(?:为)?{_N}分)"
+)
+
+
+_ITEM_UNITS = ("项", "份", "篇", "条", "处", "件", "次")  # missing items, never a target's amount
+
+
+def _count_unit(found, bases: set, clean: int) -> str | None:
+    """The unit when a deduction counts occurrences from 0 ("每发现1例", "每滞后1年",
+    "要素齐全的计2分…每少1项"), else None. Never with a base in numbers: then the value is
+    a distance from it."""
+    unit = found["unit"] or ""
+    if bases or not re.fullmatch(_COUNT_UNITS, unit):
+        return None
+    subj = found["subj"] or ""
+    if not re.fullmatch(_COUNT_SUBJECT_RE, subj) or re.match(r"百分点|点|单位|%", subj):
+        return None
+    verb = found["verb"] or ""
+    if not verb or re.search(_LAG_VERBS, verb):
+        return unit  # "每起扣3分", "每延迟拨付1天": counted from none / from on time
+    lead = re.match(rf"(?:{_COUNT_VERBS})", verb)
+    if lead is None:
+        return None  # 超过/低于/相差 need a base
+    if lead.group() in ("缺失", "缺少", "缺", "少") and not clean and unit not in _ITEM_UNITS:
+        return None  # "每少1人" may be short of a target; "每少1项", "…齐全的计2分，每少1个" count
+    return unit
 
 
 def _verb_direction(verb: str) -> str | None:
@@ -658,18 +844,35 @@ def _std_linear(targets, fulls_below, zeros, spans, markers, lower) -> Rule | No
     return Proportional(target, zero > target, zero)
 
 
-def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
+def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rule | None:
     bands = []
     uses_abs = False
     else_zero = False
+    whole = none_found = compliant = 0
+    one_short = False  # "净完成数有1人不达标，该项不得分": anything short of 100 % scores 0
     for c in clauses:
         band = _std_band_clause(c, weight)
+        if band is None and (m := re.fullmatch(_WHOLE_DONE_RE, c)):
+            if _std_points(m["pts"], weight) != weight:
+                return None
+            whole += 1  # "全部完成得5分": the completion rate is 100 %
+            band = (_HUNDRED, None, True, False, False), weight
+        if band is None and (m := _none_found(c)):
+            if _std_points(m["pts"], weight) != weight:
+                return None
+            none_found += 1  # "未发现任何违规行为，得10分": the number found is 0
+            band = (_ZERO, _ZERO, True, True, False), weight
         if band is None:
             if m := next((m for p in _ELSE_ZERO_RES if (m := re.fullmatch(p, c))), None):
                 subject = (m.groupdict().get("subject") or "").lstrip("如若")
-                if subject and not any(subject in other for other in clauses if other != c):
+                if re.fullmatch(rf".*(?:有|差|少|缺)1(?:{_COUNT_UNITS})", subject):
+                    one_short = True
+                elif subject and not any(subject in other for other in clauses if other != c):
                     return None
                 else_zero = True  # "否则不得分": what no band covers scores 0 anyway
+                continue
+            if re.fullmatch(_COMPLIANT_RE, c):
+                compliant += 1  # "资金使用规范": said again by "未发现违规…" only
                 continue
             if _is_aside(c):
                 continue
@@ -682,6 +885,24 @@ def _std_bands(clauses: list[str], weight: Decimal) -> Rule | None:
         bands.append(Band(low, high, low_inc, high_inc, points))
     if not bands:
         return None
+    if whole or none_found:
+        # Either stands for one value only: with other bands the value would be two things.
+        if len(bands) != 1 or (none_found and not else_zero) or (compliant and not none_found):
+            return None
+        return Bands(tuple(bands), unit="次" if none_found else "")
+    if compliant:
+        return None
+    if one_short:
+        full = [b for b in bands if b.points == weight]
+        if len(full) != 1 or full[0].low != _HUNDRED or (
+            full[0].high is not None and full[0].high != _HUNDRED
+        ):
+            return None  # a shortfall of one is "below 100 %" only beside a 100 % band
+    if count_unit:
+        b = bands[0]
+        if len(bands) != 1 or (b.low, b.high) != (_ZERO, _ZERO) or b.points != weight:
+            return None
+        return Bands(tuple(bands), unit=count_unit)
     anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
     if len(anchors) > 1:
         return None  # "完成95%得3分，完成90%得2分": is 97 % "完成95%"? The text does not say.
@@ -730,6 +951,13 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
     shares: list[tuple[Decimal | None, Decimal]] = []
     if clauses and "是否" in clauses[0] and not re.search(r"\d", clauses[0]):
         clauses = clauses[1:]  # "目标设置是否合理。合理：2分；…": the question heads the tiers
+    single = len(clauses) > 1 and all(
+        not re.search(r"\d", c) and not re.search(_SCORE_WORDS_RE, c) for c in clauses[:-1]
+    )
+    if single or len(clauses) == 1:
+        # "做到专款专用，不存在挪用…现象的15分", "严格按项目批复内容建设的。15分": one state
+        # in several clauses, and its points; the evaluator says whether it holds.
+        clauses = ["、".join(clauses[:-1] + [clauses[-1]])] if single else clauses
     for c in clauses:
         # "不健全的扣10分" in a row of 10 分: the whole 分值 is lost.
         if (k := re.fullmatch(rf"(.+?)(?:的|者)?扣({_N})分", c)) and Decimal(k[2]) == weight:
@@ -737,6 +965,8 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
         m = next((m for p in _TIER_RES if (m := re.fullmatch(p, c))), None)
         if m is None or re.search(r"每|扣|比例|[()]", m["label"]):
             return None
+        if re.search(_TARGET_CMP_RE, m["label"]):
+            return None  # "小于或等于年度目标值": a number to compare, once the target is known
         labels.append(m["label"])
         if m["lo"] is not None:
             values.append(tuple(sorted((Decimal(m["lo"]), Decimal(m["hi"])))))
@@ -746,6 +976,12 @@ def _std_tiers(clauses: list[str], weight: Decimal) -> Rule | None:
             shares.append(tuple(sorted((Decimal(m["plo"]), Decimal(m["phi"])))))
         else:
             shares.append((None, Decimal(m["pct"])))
+    if len(labels) == 1 and values == [(None, weight)]:
+        # One state: met is full marks. A grade alone ("优秀得满分") is one tier of a scale
+        # the text does not give, so half a rule.
+        if re.fullmatch(_GRADE_WORDS, labels[0]):
+            return None
+        return Manual((Tier(labels[0], _HUNDRED),))
     labels = _clean_labels(labels)
     if len(labels) < 2 or len(set(labels)) != len(labels) or (values and shares):
         return None  # tiers in points and in percent mixed: not one scale
@@ -823,23 +1059,67 @@ def _has_bonus(s: str) -> bool:
     return False
 
 
-def _read_clauses(s: str, weight: Decimal) -> Rule | None:
+def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rule | None:
+    # A heading with the item's points ("作风建设(18分):") must agree with the 分值.
+    if m := re.match(rf"[\u4e00-\u9fff、“”]{{1,24}}\(({_N})分\):", s):
+        if Decimal(m.group(1)) != weight:
+            return None
+        s = s[m.end() :]
     # A lead like "评分标准：" or "按绝对值计：" heads the whole text; only 绝对值 matters.
     lead = r"([\u4e00-\u9fff]{0,8}(?:标准|规则|方法|办法|计分|评分|评定|说明|绝对值)[\u4e00-\u9fff]{0,4}):"
     if m := re.match(lead, s):
         s = ("绝对值" if "绝对值" in m.group(1) else "") + s[m.end() :]
+    count_unit = ""
+    if m := re.match(rf"按({_COUNT_UNITS})数计:", s):  # describe_rule's lead for counts
+        count_unit, s = m.group(1), s[m.end() :]
+    # A closing bracket that holds a list of scoring notes ("…政策。(2分,1个部门0.5分,满分2分)")
+    # is more clauses, not a parenthetical.
+    s = re.sub(r"\(([^()]*,[^()]*分[^()]*)\)。?$", r";\1", s)
     clauses = _std_clauses(s)
     if not clauses:
         return None
-    for reader in (_std_deduct, _std_proportional, _std_bands, _std_tiers):
-        rule = reader(clauses, weight)
+    if count_unit:
+        rule = _std_bands(clauses, weight, count_unit)
+        return rule if rule is not None and len(rule.bands) == 1 else None
+    rule = _std_deduct(clauses, weight, target)
+    for reader in (_std_proportional, _std_per_count, _std_bands, _std_tiers):
         if rule is not None:
             return rule
-    return None
+        rule = reader(clauses, weight)
+    return rule
 
 
-def _reading(text, weight):
-    """(rule or None, why-manual or "", stated weight or None) for one text."""
+# "达到年度目标值", "小于或等于年度目标值", "大于目标值": a comparison with the row's 目标值
+# (or a reference amount the 目标值 holds) instead of a number.
+_TARGET_NOUNS = (
+    "目标值|目标|计划值|计划数|计划|任务数|任务|指标值|指标|基数|面积|总量|数量|人数|户数|金额"
+)
+_TARGET_CMP_RE = (
+    rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)"
+    rf"(?P<obj>[^,;。:\d<>≤≥=]{{0,30}}?(?:{_TARGET_NOUNS})(?:\([^()\d]{{0,20}}\))?)"
+    r"(?=(?:的|时|者)?(?:[,;。:]|$|得|计|记|为|不得|不计|扣|\((?:得|计)?\d))"
+)
+
+
+def _stated_target(s: str) -> str:
+    """"达到批准任务(100%)得满分": the number in brackets is the comparison."""
+    return re.sub(
+        rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)[^,;。:\d<>≤≥=]{{0,30}}?(?:{_TARGET_NOUNS})的?"
+        rf"\((?P<n>{_N}%?)\)",
+        lambda m: m["op"] + m["n"],
+        s,
+    )
+
+
+def _with_target(s: str, target: Decimal) -> str:
+    """The comparisons with the target written with the row's target as a number."""
+    t = format(Decimal(target).normalize(), "f")
+    return re.sub(_TARGET_CMP_RE, lambda m: m["op"] + t, s)
+
+
+def _reading(text, weight, target=None):
+    """(rule or None, why-manual or "", stated weight or None) for one text; ``target`` is
+    the row's 目标值, for texts that compare with it without writing it."""
     if not isinstance(text, str) or not text.strip():
         return None, "为空", None
     try:
@@ -848,12 +1128,19 @@ def _reading(text, weight):
         return None, "所在行的分值为空或不是数字", None
     if weight <= 0:
         return None, "所在行的分值不是正数", None
-    s = _std_normalize(text)
+    s = _stated_target(_std_normalize(text))
+    if target is not None:
+        try:
+            target = _to_target(target)
+        except RuleError:
+            target = None
+    if target is not None:
+        s = _with_target(s, target)
     ranged = re.search(_SCORE_RANGE_RE, s) is not None
     if _has_bonus(s):
         return None, "含加分项，得分可能超出分值，需评价人核定", None
     discretion = re.search(_DISCRETION_RE, s) is not None
-    rule = _read_clauses(s, weight)
+    rule = _read_clauses(s, weight, target)
     if rule is not None and not isinstance(rule, Manual) and (ranged or discretion):
         rule = None  # a range or a discretionary clause leaves the score to the evaluator
     stated = None
@@ -867,7 +1154,7 @@ def _reading(text, weight):
             if other > 0 and other != weight:
                 # Only kinds whose full marks are written as points: tiers or bands read at
                 # a sub-item's points ("①…得0.5分") would pass items that add up for tiers.
-                rule = _read_clauses(s, other)
+                rule = _read_clauses(s, other, target)
                 if isinstance(rule, Proportional | DeductPerPoint | DeductPerStep):
                     stated = other
                     break
@@ -881,14 +1168,25 @@ def _reading(text, weight):
         return None, "写的是分数区间，需评价人在区间内评定", None
     if discretion:
         return None, "含酌情或视情况扣分，需评价人评定", None
+    if target is None and re.search(_TARGET_CMP_RE, s):
+        return None, "与目标值比较，但未写出目标值的数字，需要目标值（在目标值栏填写后可自动评分）", None
     points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
     adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight
     if adds_up or re.search(_COMPOSITE_RE, s):
         return None, "含多项评分条件（复合条件，或分项计分后相加），无法归为一条规则", None
     rest = re.sub(rf"每[^,;。]*?扣{_N}分|{_N}分|扣完{_N}分", "", s)
     if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
-        return None, "按次数或差距扣分，但未写明从多少开始扣（基准）", None
+        if re.search(r"否决|取消|不得分|不计分|零分", rest):
+            return None, "含多项评分条件（复合条件：按次数扣分之外另有否决条件），无法归为一条规则", None
+        return None, "按次数或差距扣分，但未写明从多少开始扣（基准），需要目标值", None
     return None, "无法自动识别", None
+
+
+def _to_target(target) -> Decimal | None:
+    from perfeval_xl.rules import _as_number
+
+    t = _as_number(target, "目标值")
+    return t if t.is_finite() else None
 
 
 def parse(text: str, weight: Decimal) -> Rule | None:
@@ -914,9 +1212,9 @@ def read(text: str, weight, *, target: Decimal | None = None):
     """``rules.read_standard_text``: the reading with why a text is left manual."""
     from perfeval_xl.rules import StandardReading
 
-    # ``target`` needs no reading of its own: a proportional rule without a target of its
-    # own keeps target=None and score_rule takes the row's target.
-    rule, why, stated = _reading(text, weight)
+    # A proportional rule without a target of its own keeps target=None and score_rule
+    # takes the row's target; ``target`` is read only where the text compares with it.
+    rule, why, stated = _reading(text, weight, target)
     if rule is not None:
         return StandardReading(text, rule, "", stated)
     raw = text if isinstance(text, str) else ""

@@ -102,3 +102,22 @@ def test_weight_is_required(capsys):
         main(["rule", "按比例得分"])
     assert e.value.code == 2
     assert "缺少必填参数" in capsys.readouterr().err
+
+
+def test_a_count_is_read_with_its_unit(capsys):
+    code, out, _ = rule(capsys, "作风建设(18分):遵纪守法。发现1例扣3.6分,扣完为止。", "--weight", 18,
+                        "--value", 2, "--unit", "例")
+    assert code == 0
+    assert "规则：逐点扣分(基准=0,方向=高于,每点=3.6,单位=例)" in out
+    assert "生成的评分标准：0例得满分（18分），每多1例扣3.6分，扣完为止。" in out
+    assert "得 10.8 分" in out and "扣分原因：实际值2例，超过0共2例，扣7.2分" in out
+
+
+def test_a_text_compared_with_the_target_needs_it(capsys):
+    text = "农田灌溉水有效利用系数达到年度目标值,得 6 分;小于目标值,不得分。"
+    code, out, _ = rule(capsys, text, "--weight", 6, "--value", "0.56", "--target", "0.55",
+                        "--unit", "")
+    assert code == 0
+    assert "规则：分档(≥0.55:6; <0.55:0)" in out and "得 6 分" in out
+    code, out, _ = rule(capsys, text, "--weight", 6, "--value", "0.56")
+    assert code == 1 and "需要目标值" in out and "规则：" not in out

@@ -752,7 +752,7 @@ UNREADABLE_TEXTS = [
     (None, 8),
     ("详见附件", 8),
     ("根据实际情况填写", 8),
-    ("每发现一处问题扣0.5分", 8),
+    ("每超过一处问题扣0.5分", 8),
     ("每超过1个百分点扣0.5分，扣完为止", 8),
     ("≤100%计6分；每超过一个百分点扣0.5分", 8),
     ("≤100%得满分，每低于1个百分点扣0.5分", 8),
@@ -823,6 +823,11 @@ SAME_AFTER_DESCRIBE = [
     ("阶梯扣分(基准=3,方向=高于,步长=2,每步=1,取整=向上)", 4, ""),
     ("按比例(目标=25,零分=50,方向=越低越好)", 6, ""),
     ("按比例(目标=95,零分=60)", 5, "%"),
+    # counts from 0 with their own unit
+    ("逐点扣分(基准=0,方向=高于,每点=3.6,单位=例)", 18, "%"),
+    ("逐点扣分(基准=0,方向=高于,每点=1,单位=天)", 3, ""),
+    ("阶梯扣分(基准=0,方向=高于,步长=3,每步=1,单位=次)", 3, "%"),
+    ("分档(单位=次; =0:10)", 10, "%"),
 ]
 
 
@@ -887,3 +892,69 @@ def test_proportional_with_a_zero_point_is_linear():
         with pytest.raises(RuleError) as e:
             parse_rule(bad)
         assert words in e.value.message
+
+
+# --------------------------------------------------------------------------- 单位 (counts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "逐点扣分(基准=0,方向=高于,每点=3.6,单位=例)",
+        "逐点扣分(基准=90,方向=低于,每点=0.5,点=2,单位=人)",
+        "阶梯扣分(基准=0,方向=高于,步长=3,每步=1,单位=次)",
+        "阶梯扣分(基准=0,方向=高于,步长=1,每步=1,取整=向上,单位=个月)",
+        "分档(单位=次; =0:10)",
+        "分档(绝对值; 单位=天; ≤3:2; >3:0)",
+    ],
+)
+def test_unit_option_round_trips(text):
+    rule = parse_rule(text)
+    assert rule.unit
+    assert format_rule(rule) == text
+    assert parse_rule(format_rule(rule)) == rule
+
+
+def test_rules_without_unit_are_unchanged():
+    # The option is new and optional: old rule texts parse and format exactly as before.
+    assert parse_rule(PER_POINT).unit == "" and format_rule(parse_rule(PER_POINT)) == PER_POINT
+    assert format_rule(parse_rule(HUNAN_BANDS)) == HUNAN_BANDS.replace("；", "; ")
+    assert parse_rule("分档(单位=次; =0:10)") != parse_rule("分档(=0:10)")
+
+
+def test_unit_only_names_the_value_it_does_not_change_the_score():
+    with_unit = parse_rule("逐点扣分(基准=0,方向=高于,每点=3.6,单位=例)")
+    plain = parse_rule("逐点扣分(基准=0,方向=高于,每点=3.6)")
+    for v in ("0", "1", "4", "6"):
+        assert score_rule(with_unit, D(v), D(18)) == score_rule(plain, D(v), D(18))
+    assert score_rule(with_unit, D(1), D(18)) == D("14.4")
+    assert score_rule(with_unit, D(6), D(18)) == 0
+
+
+def test_count_rules_say_what_is_counted():
+    rule = parse_rule("逐点扣分(基准=0,方向=高于,每点=3.6,单位=例)")
+    assert describe_rule(rule, D(18)) == "0例得满分（18分），每多1例扣3.6分，扣完为止。"
+    assert deduction_text(rule, D(2), D(18), D("10.8")) == "实际值2例，超过0共2例，扣7.2分"
+    step = parse_rule("阶梯扣分(基准=0,方向=高于,步长=3,每步=1,单位=次)")
+    assert describe_rule(step, D(3)) == "0次得满分（3分），每多3次扣1分，扣完为止（不足3次不扣分）。"
+    zero = parse_rule("分档(单位=次; =0:10)")
+    assert describe_rule(zero, D(10)) == "按次数计：=0得10分。"
+    assert deduction_text(zero, D(1), D(10), D(0)) == "实际值1次，不在任何档位内，不得分"
+    # A base other than 0 keeps the usual wording, in the rule's unit.
+    rule = parse_rule("逐点扣分(基准=50,方向=低于,每点=1,单位=人)")
+    assert describe_rule(rule, D(5)) == "以50人为标准，≥50人得满分（5分）；每低于1人扣1分，扣完为止。"
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("逐点扣分(基准=0,方向=高于,每点=1,单位=1)", "单位"),
+        ("逐点扣分(基准=0,方向=高于,每点=1,单位=)", "没有值"),
+        ("分档(单位=3; =0:10)", "单位"),
+        ("分档(=0:10; 单位=次)", "缺少得分"),
+    ],
+)
+def test_bad_unit_is_a_rule_error(text, word):
+    with pytest.raises(RuleError) as e:
+        parse_rule(text)
+    assert word in e.value.message
