@@ -492,7 +492,7 @@ def cmd_rule(args) -> int:
         print("解读：人工评分（不自动计分）")
         print(f"原因：{reading.reason}")
         return EXIT_PROBLEMS
-    unit = args.unit
+    unit = getattr(rule, "unit", "") or args.unit  # a count rule names its own unit (次, 天)
     code = EXIT_OK
     if reading.stated_weight is not None:
         # Shown and scored as written; adopt reports the same contradiction at the cell.
