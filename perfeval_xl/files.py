@@ -239,3 +239,22 @@ def keep_ribbon(original: bytes, saved: bytes) -> bytes:
         for name in parts:
             dst.writestr(zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME), src.read(name))
     return out.getvalue()
+
+
+def open_with_system(path: Path) -> bool:
+    """Open a file or folder with the system's default program (the ribbon's and the
+    assistant's 打开…); False if that failed."""
+    import subprocess
+    import sys
+
+    try:
+        if sys.platform.startswith("win"):
+            os.startfile(str(path))  # noqa: S606 - the user's own output
+        elif sys.platform == "darwin":
+            subprocess.Popen(["open", str(path)])
+        else:
+            subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        return True
+    except Exception:
+        return False

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import subprocess
 import sys
 import tempfile
 import traceback
@@ -316,18 +315,9 @@ def _help(book, ui) -> None:
 
 
 def _open_path(path: Path) -> bool:
-    """Open a file or folder with the system's default program; False if that failed."""
-    try:
-        if sys.platform.startswith("win"):
-            os.startfile(str(path))  # noqa: S606 - the user's own output
-        elif sys.platform == "darwin":
-            subprocess.Popen(["open", str(path)])
-        else:
-            subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        return True
-    except Exception:
-        return False
+    from perfeval_xl.files import open_with_system
+
+    return open_with_system(path)
 
 
 if __name__ == "__main__":

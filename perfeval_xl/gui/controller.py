@@ -531,17 +531,7 @@ def output_folder(workbook: Path, report_dir) -> Path:
 
 def open_path(path: Path) -> bool:
     """Open a file or folder with the system's default program; False if that failed."""
-    import subprocess
+    from perfeval_xl.files import open_with_system
 
-    try:
-        if sys.platform.startswith("win"):
-            os.startfile(str(path))  # noqa: S606 - the user's own output
-        elif sys.platform == "darwin":
-            subprocess.Popen(["open", str(path)])
-        else:
-            subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        return True
-    except Exception:
-        return False
+    return open_with_system(path)
 

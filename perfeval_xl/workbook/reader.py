@@ -69,7 +69,26 @@ def parse_ref(text: str) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- openpyxl source
 
 
-class OpenpyxlSource:
+class FormulaCells:
+    """What a file source gives the formula evaluator: cell values with errors and
+    unevaluated formulas as the evaluator expects them, and each sheet's real data extent.
+    Subclasses provide ``value`` and ``data_extent``."""
+
+    def _get_for_formula(self, sheet: str, coord: str) -> Any:
+        v = self.value(sheet, coord)
+        if isinstance(v, Unevaluated):
+            raise UnsupportedFormula(v.message, v.formula)
+        if isinstance(v, str) and v in ERROR_CODES:
+            return ExcelError(v)
+        return v
+
+    def _extent(self, sheet: str) -> tuple[int, int]:
+        # Whole-column references (E:E) end at the real data, not at the formatted range.
+        rows, cols = self.data_extent(sheet)
+        return max(rows, 1), max(cols, 1)
+
+
+class OpenpyxlSource(FormulaCells):
     """CellSource over an openpyxl workbook loaded with formulas (``data_only=False``).
 
     Formula cells are evaluated by formula.py; only when that fails is the file opened a
@@ -159,19 +178,6 @@ class OpenpyxlSource:
             return cached if cached is not None else Unevaluated(f, exc.message)
         finally:
             self._busy.discard(key)
-
-    def _get_for_formula(self, sheet: str, coord: str) -> Any:
-        v = self.value(sheet, coord)
-        if isinstance(v, Unevaluated):
-            raise UnsupportedFormula(v.message, v.formula)
-        if isinstance(v, str) and v in ERROR_CODES:
-            return ExcelError(v)
-        return v
-
-    def _extent(self, sheet: str) -> tuple[int, int]:
-        # Whole-column references (E:E) end at the real data, not at the formatted range.
-        rows, cols = self.data_extent(sheet)
-        return max(rows, 1), max(cols, 1)
 
     def _cached(self, sheet: str, coord: str) -> Any:
         """Excel's cached result of a formula, read lazily (a second load) and only once."""

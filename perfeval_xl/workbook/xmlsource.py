@@ -15,12 +15,11 @@ from typing import Any
 
 from perfeval_xl.workbook import ooxml
 from perfeval_xl.workbook.formula import (
-    ERROR_CODES,
     ExcelError,
     UnsupportedFormula,
     evaluate,
 )
-from perfeval_xl.workbook.reader import Unevaluated
+from perfeval_xl.workbook.reader import FormulaCells, Unevaluated
 
 _M = "{" + ooxml.MAIN_NS + "}"
 _ROW, _C, _V, _F, _IS = _M + "row", _M + "c", _M + "v", _M + "f", _M + "is"
@@ -63,7 +62,7 @@ class _Sheet:
         self.data_col = 0
 
 
-class XmlSource:
+class XmlSource(FormulaCells):
     """CellSource over the bytes of an .xlsx/.xlsm package (already safety-checked)."""
 
     def __init__(self, data: bytes, path: str = ""):
@@ -146,19 +145,6 @@ class XmlSource:
             return cached if cached is not None else Unevaluated(f, exc.message)
         finally:
             self._busy.discard(key)
-
-    def _get_for_formula(self, sheet: str, coord: str) -> Any:
-        v = self.value(sheet, coord)
-        if isinstance(v, Unevaluated):
-            raise UnsupportedFormula(v.message, v.formula)
-        if isinstance(v, str) and v in ERROR_CODES:
-            return ExcelError(v)
-        return v
-
-    def _extent(self, sheet: str) -> tuple[int, int]:
-        # Whole-column references (E:E) end at the real data, not at the formatted range.
-        rows, cols = self.data_extent(sheet)
-        return max(rows, 1), max(cols, 1)
 
     # ------------------------------------------------------------------ parts
 
