@@ -30,7 +30,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from perfeval_xl import catalogue
 from perfeval_xl.adopt.finder import AdoptError, Table
-from perfeval_xl.adopt.matcher import Planned
+from perfeval_xl.adopt.matcher import Planned, describe_reading
 from perfeval_xl.workbook import builder
 from perfeval_xl.workbook import layout as L
 
@@ -112,7 +112,7 @@ def check_room(wb) -> None:
             f"“{clash[0]}（县表）”）后再接管。")
     ours = (set(catalogue.inputs()) | set(L.TEXTS) | set(L.TABLES) | set(L.ADOPT_TABLES)
             | {L.OUT_TOTAL, L.OUT_GRADE, L.PRESET_NAME, L.WORKBOOK_KIND, L.REPORT_DIR,
-               L.COUNTY_TOTAL, L.COUNTY_GRADE})
+               L.COUNTY_TOTAL, L.COUNTY_GRADE, L.READING_TABLE})
     taken = sorted(ours & set(wb.defined_names))
     if taken:
         raise AdoptError(
@@ -299,25 +299,11 @@ def _map_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned], source: s
 
 
 def reading_text(p: Planned) -> tuple[str, str]:
-    """(解读, 生成的评分标准) of one row: the canonical rule and the 评分标准 text generated
-    from it, or 人工评分 and why."""
-    from perfeval_xl.rules import Manual, RuleError, describe_rule, format_rule, tier_labels
-
-    rule = p.rule
-    if isinstance(rule, Manual) and not tier_labels(rule):
-        if p.reading is not None and p.reading.reason:
-            why = p.reading.reason
-        elif p.row.text("standard"):
-            why = "评分标准未能识别"
-        else:
-            why = "县表没有评分标准"
-        return f"人工评分：{why}", "由评价人填写得分"
-    target = p.target if not isinstance(p.target, str) else None
-    try:
-        generated = describe_rule(rule, p.weight, p.unit, target) if p.weight is not None else ""
-    except RuleError:  # a proportional rule whose target the department still fills in
-        generated = "按完成比例得分：得分 = 分值 × 实际值 ÷ 目标值（目标值取自县表或“个性指标”表）"
-    return format_rule(rule), generated
+    """(解读, 生成的评分标准) of one row (``matcher.describe_reading``)."""
+    return describe_reading(
+        p.rule, p.weight, reason=p.reading.reason if p.reading is not None else "",
+        has_text=bool(p.row.text("standard")), unit=p.unit,
+        target=p.target if not isinstance(p.target, str) else None)
 
 
 def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
@@ -357,6 +343,8 @@ def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
             link.hyperlink = Hyperlink(ref=link.coordinate,
                                        location=f"{quote_sheet(table.sheet)}!{coord}",
                                        display=str(link.value))
+    # Found by ``score`` to show a reading made again after a county edit (reader.py).
+    b.name(L.READING_TABLE, ws, f"A{top}", f"{get_column_letter(n)}{max(r, top + 1)}")
     ws.freeze_panes = f"A{top + 1}"
     ws.print_title_rows = f"{top}:{top}"
     ws.page_setup.orientation = "landscape"

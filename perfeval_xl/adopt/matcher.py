@@ -42,7 +42,7 @@ from perfeval_xl.rules import (
 from perfeval_xl.workbook.formula import ExcelError
 from perfeval_xl.workbook.reader import Unevaluated
 
-__all__ = ["Planned", "match_code", "normalize_name", "plan_rows", "read_county_standard"]
+__all__ = ["Planned", "describe_reading", "match_code", "normalize_name", "plan_rows", "read_county_standard"]
 
 _QUOTES = str.maketrans("", "", "“”\"'‘’「」『』《》〈〉")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.、]|\(\d+\)|[①-⑳]|[一二三四五六七八九十]+[、.])")
@@ -212,6 +212,28 @@ def _preset_rule(code: str | None, weight: Decimal, preset: str | None) -> Rule 
     except RuleError:
         return None
     return rule if full_marks(rule, weight) == weight else None
+
+
+def describe_reading(rule: Rule, weight: Decimal | None, *, reason: str = "",
+                     has_text: bool = True, unit: str = "", target: Decimal | None = None
+                     ) -> tuple[str, str]:
+    """(解读, 生成的评分标准) of one row, as the 评分标准解读 sheet shows it: the canonical rule
+    and the 评分标准 text generated from it at ``weight``, or 人工评分 and why (``reason``, the
+    reader's own when it gave one). Used by ``adopt`` and by ``score`` for a row read again.
+    """
+    if isinstance(rule, Manual) and not tier_labels(rule):
+        if reason:
+            why = reason
+        elif has_text:
+            why = "评分标准未能识别"
+        else:
+            why = "县表没有评分标准"
+        return f"人工评分：{why}", "由评价人填写得分"
+    try:
+        generated = describe_rule(rule, weight, unit, target) if weight is not None else ""
+    except RuleError:  # a proportional rule whose target the department still fills in
+        generated = "按完成比例得分：得分 = 分值 × 实际值 ÷ 目标值（目标值取自县表或“个性指标”表）"
+    return format_rule(rule), generated
 
 
 def read_county_standard(text: str, weight: Decimal, *, name: str, loc: Location | None,

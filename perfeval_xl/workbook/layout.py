@@ -92,3 +92,7 @@ ADOPT_TABLES: dict[str, tuple[str, list[str]]] = {
 }
 COUNTY_TOTAL = "county_total"   # optional: the county table's own 总分 cell
 COUNTY_GRADE = "county_grade"   # optional: the county table's own 等级 cell
+# The visible 评分标准解读 sheet of an adopted workbook: header row plus one row per county
+# indicator, in tbl_targets' row order. ``score`` rewrites a row whose county 评分标准 or
+# 分值 was read again; workbooks adopted without this name keep the sheet as it was.
+READING_TABLE = "tbl_reading"

@@ -812,6 +812,43 @@ def _cell_text(v: Any) -> str:
     return str(v).strip()
 
 
+# Put before a 解读 on the 评分标准解读 sheet that ``score`` read again after a county edit.
+REREAD_MARK = "（评分时重新识别）"
+_READING_COLS = ("序号", "县表单元格", "分值", "原文", "解读", "生成的评分标准")
+
+
+def _reading_rows(rd: Reader, names: dict[str, str], targets: dict) -> dict | None:
+    """The 评分标准解读 sheet's rows, by tbl_targets code (both list the county rows in the
+    order adopt planned them), or None when the sheet cannot be matched row by row: no
+    ``tbl_reading`` name (adopted by an earlier version), a header changed, a different row
+    count, or a row whose 县表单元格 is not that code's county cell. Never guessed."""
+    area = _table_area(names, layout.READING_TABLE)
+    if area is None:
+        return None
+    sheet, r0, c0, r1, c1 = area
+    if sheet not in rd.src.sheet_names():
+        return None
+    cols = {_cell_text(rd.src.value(sheet, f"{get_column_letter(c)}{r0}")): get_column_letter(c)
+            for c in range(c0, c1 + 1)}
+    if any(h not in cols for h in _READING_COLS):
+        return None
+    lines = [r for r in range(r0 + 1, r1 + 1)
+             if _cell_text(rd.src.value(sheet, f"{cols['序号']}{r}"))]
+    codes = list(targets)
+    if len(lines) != len(codes):
+        return None
+    rows, marked = {}, {}
+    for code, r in zip(codes, lines, strict=True):
+        where = targets[code] or {}
+        ref = where.get("评分标准位置") or where.get("指标名称位置")
+        cell = f"{ref[0]}!{ref[1].split(':')[0]}" if ref else ""
+        if _cell_text(rd.src.value(sheet, f"{cols['县表单元格']}{r}")) != cell:
+            return None
+        rows[code] = r
+        marked[code] = rd.src.value(sheet, f"{cols['解读']}{r}")
+    return {"sheet": sheet, "columns": cols, "rows": rows, "marked": marked, "new": {}}
+
+
 def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[ScoreRow],
                              anchors: dict) -> None:
     """Read a county 评分标准 again when its text or its row's 分值 changed after adopting.
@@ -821,17 +858,42 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
     differ, the county's current text is read with ``rules.read_standard_text`` at the
     current 分值, exactly as ``adopt`` reads it, and the change is reported at the cell.
     """
-    from perfeval_xl.adopt.matcher import read_county_standard
-    from perfeval_xl.rules import Manual, Proportional, format_rule, tier_labels
+    from perfeval_xl.adopt.matcher import describe_reading, read_county_standard
+    from perfeval_xl.rules import (
+        Manual,
+        Proportional,
+        RuleError,
+        format_rule,
+        parse_rule,
+        read_standard_text,
+        tier_labels,
+    )
 
     extras = _target_extras(rd, names)
     targets = anchors["targets"]
+    shown = _reading_rows(rd, names, targets)
+    if shown is not None:
+        anchors[layout.READING_TABLE] = shown
+
+    def show(code: str, rule, text: str, weight: Decimal, reason: str, unit: str,
+             target) -> None:
+        """What the 评分标准解读 row of ``code`` shows: the reading used for this score."""
+        if shown is None or code not in shown["rows"]:
+            return
+        reading, generated = describe_reading(rule, weight, reason=reason, has_text=bool(text),
+                                              unit=unit, target=target)
+        shown["new"][code] = {"分值": int(weight) if weight == int(weight) else float(weight),
+                              "原文": text or "（无）",
+                              "解读": reading, "生成的评分标准": generated}
+
     for row in rows:
-        where = targets.get(row.code) or {}
-        snap = extras.get(row.code)
+        code = row.code
+        where = targets.get(code) or {}
+        snap = extras.get(code)
         ref = where.get("评分标准位置")
         if snap is None or not ref:
             continue
+        target = row.target if row.kind == "custom" else None
         loc = Location(ref[0], ref[1].split(":")[0])
         # As adopt read it: the cell as written ("=0计8分…" is text a county typed, which
         # Excel keeps as a formula).
@@ -841,21 +903,36 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
         old_weight = _to_decimal(snap.get("原分值"))
         if text == before and (row.weight is None or old_weight is None
                                or abs(row.weight - old_weight) < Decimal("1e-9")):
-            continue  # (a shared 分值's share is a float division: compare loosely)
+            # (a shared 分值's share is a float division: compare loosely). Edited back as
+            # adopted after an earlier score showed a new reading: show the adopted one.
+            if shown is not None and code in shown["rows"] and row.weight is not None and \
+                    _cell_text(shown["marked"].get(code)).startswith(REREAD_MARK):
+                try:
+                    rule = parse_rule(row.rule_text)
+                except RuleError:
+                    continue
+                reason = read_standard_text(text, row.weight, target=target).reason \
+                    if text else ""
+                show(code, rule, text, row.weight, reason, row.unit, target)
+            continue
         if row.weight is None:
             continue  # the 分值 problem says what to fix
+        reason = ""
         if not text:
             rule = Manual()
             rd.problem("warning", "standard-missing",
                        f"县表中“{row.name}”的评分标准已被清空，按人工评分处理：请评价人在“得分”栏"
                        "直接填写得分。", loc)
         else:
-            target = row.target if row.kind == "custom" else None
-            rule, _, found = read_county_standard(text, row.weight, name=row.name, loc=loc,
-                                                  target=target)
+            rule, reading, found = read_county_standard(text, row.weight, name=row.name,
+                                                        loc=loc, target=target)
+            reason = reading.reason or ""
             rd.problems.extend(found)
         if row.kind == "rate" and isinstance(rule, Proportional) and rule.target is None:
             rule = dataclasses.replace(rule, target=Decimal(100))
+        show(code, rule, text, row.weight, reason, row.unit, target)
+        if shown is not None and code in shown["new"]:
+            shown["new"][code]["解读"] = REREAD_MARK + shown["new"][code]["解读"]
         manual = isinstance(rule, Manual) and not tier_labels(rule)
         changed = "评分标准" if text != before else "分值"
         rd.problem("info", "standard-reread",

@@ -64,6 +64,7 @@ def plan_writes(result: Result) -> WritePlan:
             put("得分", _num(r.score), SCORE_FORMAT)
             put("扣分原因", r.note)
     _plan_targets(result, plan)
+    _plan_reading(result, plan)
     for name, value, fmt in ((layout.OUT_TOTAL, _num(result.total), SCORE_FORMAT),
                              (layout.OUT_GRADE, result.grade, None),
                              (layout.COUNTY_TOTAL, _num(result.total), SCORE_FORMAT),
@@ -88,6 +89,19 @@ def _plan_targets(result: Result, plan: WritePlan) -> None:
             ref = t.get(header)
             if ref and not (header == "实际值位置" and r.kind == "qualitative"):
                 plan.writes.append(CellWrite(ref[0], ref[1].split(":")[0], v, f))
+
+
+def _plan_reading(result: Result, plan: WritePlan) -> None:
+    """Adopted workbooks: the 评分标准解读 rows of county texts read again at this score
+    (reader._reread_county_standards) show the reading that was used."""
+    shown = result.evaluation.anchors.get(layout.READING_TABLE)
+    if not shown:
+        return
+    cols, sheet = shown["columns"], shown["sheet"]
+    for code, values in shown["new"].items():
+        row = shown["rows"][code]
+        for header, value in values.items():
+            plan.writes.append(CellWrite(sheet, f"{cols[header]}{row}", value))
 
 
 def _plan_checks(result: Result, plan: WritePlan) -> None:
