@@ -26,7 +26,7 @@ from perfeval_xl.model import Location
 from perfeval_xl.workbook import layout
 from perfeval_xl.workbook.builder import build
 from perfeval_xl.workbook.reader import OpenpyxlSource, parse_ref
-from perfeval_xl.workbook.writer import write_scored
+from perfeval_xl.workbook.writer import apply_plan_openpyxl, plan_writes, write_scored
 
 
 def sha(path: Path) -> str:
@@ -780,6 +780,89 @@ def test_county_edits_after_adopting_are_read_at_score_time(tmp_path):
     assert ("standard-unparsed", f"'自评表'!{county.cell(F.ASSETS, 'standard')}") in codes
     expected = F.EXPECTED_TOTAL + 10 - 0 - 6 + 4
     assert got[county.total].value == pytest.approx(expected)
+
+
+def reading_rows(path: Path) -> dict[str, tuple]:
+    """The 评分标准解读 sheet's rows by indicator name."""
+    ws = load_workbook(path)["评分标准解读"]
+    return {r[1]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[1]}
+
+
+READ_AGAIN = "（评分时重新识别）"
+
+
+def test_reading_sheet_shows_the_reading_used_at_score_time(tmp_path, capsys):
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    adopted_rows = reading_rows(filled)
+    wb = load_workbook(filled)
+    ws = wb[county.sheet]
+    ws[county.cell(F.CONTROL, "standard")] = "≤100%计满分；超过部分每1个百分点扣0.5分"  # readable
+    ws[county.cell(F.ASSETS, "standard")] = "由评价组综合评定"  # unreadable: by hand
+    ws[county.cell(F.ASSETS, "score")] = 4
+    ws[county.cell(F.COMPLETION, "weight")] = 10  # 分值 only
+    wb.save(filled)
+    before = sha(filled)
+
+    # check reads the edits but writes nothing
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    cli.main(["check", str(filled)])
+    assert sha(filled) == before and sorted(p.name for p in tmp_path.iterdir()) == listing
+
+    assert cli.main(["score", str(filled), "-o", str(tmp_path / "cli.xlsx")]) in (0, 1)
+    capsys.readouterr()
+    _, out = score(filled, tmp_path / "engine.xlsx")
+    assert sha(filled) == before
+    rows = reading_rows(tmp_path / "cli.xlsx")
+    assert rows == reading_rows(out)
+    # the openpyxl applier (the writer's fallback) writes the same cells
+    wb = load_workbook(filled)
+    apply_plan_openpyxl(wb, plan_writes(engine.evaluate(filled)))
+    wb.save(tmp_path / "openpyxl.xlsx")
+    assert reading_rows(tmp_path / "openpyxl.xlsx") == rows
+
+    control = rows[F.CONTROL]
+    assert control[3] == f"自评表!{county.cell(F.CONTROL, 'standard')}"
+    assert control[4] == 8 and control[5] == "≤100%计满分；超过部分每1个百分点扣0.5分"
+    assert control[6] == READ_AGAIN + "逐点扣分(基准=100,方向=高于,每点=0.5)"
+    assert control[7] == "以100%为标准，≤100%得满分（8分）；每超过1个百分点扣0.5分，扣完为止。"
+    assets = rows[F.ASSETS]
+    assert assets[5] == "由评价组综合评定"
+    assert assets[6].startswith(READ_AGAIN + "人工评分：") and "由评价组综合评定" in assets[6]
+    assert assets[7] == "由评价人填写得分"
+    completion = rows[F.COMPLETION]
+    assert completion[4] == 10 and completion[5] == adopted_rows[F.COMPLETION][5]
+    assert completion[6] == READ_AGAIN + adopted_rows[F.COMPLETION][6]
+    assert "（10分）" in completion[7] and "（8分）" in adopted_rows[F.COMPLETION][7]
+    for name, row in rows.items():  # every other row as adopt wrote it
+        if name not in (F.CONTROL, F.ASSETS, F.COMPLETION):
+            assert row == adopted_rows[name], name
+
+    # scoring the scored copy again changes nothing further on the sheet
+    _, again = score(out, tmp_path / "again.xlsx")
+    assert reading_rows(again) == rows
+
+    # the county puts its text back: the sheet shows the adopted reading again
+    wb = load_workbook(again)
+    wb[county.sheet][county.cell(F.CONTROL, "standard")] = adopted_rows[F.CONTROL][5]
+    wb.save(tmp_path / "back.xlsx")
+    _, back = score(tmp_path / "back.xlsx", tmp_path / "back_scored.xlsx")
+    assert reading_rows(back)[F.CONTROL] == adopted_rows[F.CONTROL]
+
+
+def test_reading_sheet_of_an_earlier_adoption_is_left_alone(tmp_path):
+    """No tbl_reading name (adopted before score rewrote the sheet): never guess cells."""
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    wb = load_workbook(filled)
+    del wb.defined_names[layout.READING_TABLE]
+    wb[county.sheet][county.cell(F.CONTROL, "standard")] = "≤100%计满分；超过部分每1个百分点扣0.5分"
+    wb.save(filled)
+    result, out = score(filled, tmp_path / "scored.xlsx")
+    assert "standard-reread" in [p.code for p in result.problems]
+    assert reading_rows(out) == reading_rows(filled)
 
 
 def test_target_cell_merged_after_adopting_gets_the_top_left(tmp_path):
