@@ -851,6 +851,44 @@ def test_reading_sheet_shows_the_reading_used_at_score_time(tmp_path, capsys):
     assert reading_rows(back)[F.CONTROL] == adopted_rows[F.CONTROL]
 
 
+def test_reading_sheet_through_the_excel_door(tmp_path, monkeypatch):
+    """The Excel door applies the same plan through xlwings (its remote engine here, as
+    tests/test_excel.py does): the 评分标准解读 cells of a row read again are written."""
+    import json
+
+    xw = pytest.importorskip("xlwings")
+    from test_excel import grid, payload_from
+
+    from perfeval_xl.excel.xlsource import apply_plan
+
+    county = F.basic()
+    _, report = adopted(county, tmp_path)
+    filled = fill(report.output, county, report, tmp_path / "filled.xlsx")
+    wb = load_workbook(filled)
+    wb[county.sheet][county.cell(F.CONTROL, "standard")] = "≤100%计满分；超过部分每1个百分点扣0.5分"
+    wb.save(filled)
+    plan = plan_writes(engine.evaluate(filled))
+    reading = {(w.sheet, w.cell): w.value for w in plan.writes if w.sheet == "评分标准解读"}
+    assert READ_AGAIN + "逐点扣分(基准=100,方向=高于,每点=0.5)" in reading.values()
+
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    added = None
+    if "remote" not in xw.engines.engines_by_name:
+        from xlwings.pro import _xlremote
+
+        added = xw.Engine(impl=_xlremote.engine)
+        xw.engines.add(added)
+    try:
+        book = xw.Book(json=json.loads(json.dumps(payload_from(filled))))
+        apply_plan(book, plan)
+        written = grid(book, book.json()["actions"])
+    finally:
+        if added is not None:
+            xw.engines.engines.remove(added)
+            del xw.engines.engines_by_name["remote"]
+    assert {k: v for k, v in written.items() if k[0] == "评分标准解读"} == reading
+
+
 def test_reading_sheet_of_an_earlier_adoption_is_left_alone(tmp_path):
     """No tbl_reading name (adopted before score rewrote the sheet): never guess cells."""
     county = F.basic()
