@@ -889,6 +889,34 @@ def test_reading_sheet_through_the_excel_door(tmp_path, monkeypatch):
     assert {k: v for k, v in written.items() if k[0] == "评分标准解读"} == reading
 
 
+@pytest.mark.parametrize("shape", sorted({**F.GOOD_SHAPES, **F.HEADER_CASES}))
+def test_reading_sheet_is_matched_row_by_row_in_every_shape(shape, tmp_path):
+    """score finds each county row's 评分标准解读 row (by tbl_reading, checked against the
+    row's county cell) in every table shape adopt takes."""
+    county = {**F.GOOD_SHAPES, **F.HEADER_CASES}[shape]()
+    _, report = adopted(county, tmp_path)
+    shown = engine.evaluate(report.output).evaluation.anchors[layout.READING_TABLE]
+    assert list(shown["rows"]) == [p.code for p in report.rows]
+    assert shown["new"] == {}  # nothing edited: nothing rewritten
+
+
+def test_shared_text_edited_after_adopting_shows_on_each_row_at_its_share(tmp_path):
+    county = F.merged_pairs()
+    _, report = adopted(county, tmp_path)
+    cell = county.cell(F.PUBLIC, "standard")
+    wb = load_workbook(report.output)
+    wb[county.sheet][cell] = "≤100%计满分；超过部分每1个百分点扣1分"
+    wb[county.sheet][county.cell(F.PUBLIC, "weight")] = 10  # shared by two rows: 5 each
+    wb.save(tmp_path / "edited.xlsx")
+    _, out = score(tmp_path / "edited.xlsx", tmp_path / "scored.xlsx")
+    pair = [r for r in reading_rows(out).values() if r[3] == f"自评表!{cell}"]
+    assert len(pair) == 2
+    for row in pair:
+        assert row[4:] == (5, "≤100%计满分；超过部分每1个百分点扣1分",
+                           READ_AGAIN + "逐点扣分(基准=100,方向=高于,每点=1)",
+                           "以100%为标准，≤100%得满分（5分）；每超过1个百分点扣1分，扣完为止。")
+
+
 def test_reading_sheet_of_an_earlier_adoption_is_left_alone(tmp_path):
     """No tbl_reading name (adopted before score rewrote the sheet): never guess cells."""
     county = F.basic()
