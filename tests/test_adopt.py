@@ -802,6 +802,7 @@ def test_reading_sheet_shows_the_reading_used_at_score_time(tmp_path, capsys):
     ws[county.cell(F.ASSETS, "standard")] = "由评价组综合评定"  # unreadable: by hand
     ws[county.cell(F.ASSETS, "score")] = 4
     ws[county.cell(F.COMPLETION, "weight")] = 10  # 分值 only
+    ws[county.cell(F.KEY_TASKS, "standard")] = None  # cleared: by hand
     wb.save(filled)
     before = sha(filled)
 
@@ -835,8 +836,10 @@ def test_reading_sheet_shows_the_reading_used_at_score_time(tmp_path, capsys):
     assert completion[4] == 10 and completion[5] == adopted_rows[F.COMPLETION][5]
     assert completion[6] == READ_AGAIN + adopted_rows[F.COMPLETION][6]
     assert "（10分）" in completion[7] and "（8分）" in adopted_rows[F.COMPLETION][7]
+    cleared = rows[F.KEY_TASKS]
+    assert cleared[5:] == ("（无）", READ_AGAIN + "人工评分：县表中的评分标准已被清空", "由评价人填写得分")
     for name, row in rows.items():  # every other row as adopt wrote it
-        if name not in (F.CONTROL, F.ASSETS, F.COMPLETION):
+        if name not in (F.CONTROL, F.ASSETS, F.COMPLETION, F.KEY_TASKS):
             assert row == adopted_rows[name], name
 
     # scoring the scored copy again changes nothing further on the sheet

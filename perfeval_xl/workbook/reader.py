@@ -857,6 +857,8 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
     may carry adopt-time choices: a preset rule for a blank text, a hand edit); once they
     differ, the county's current text is read with ``rules.read_standard_text`` at the
     current 分值, exactly as ``adopt`` reads it, and the change is reported at the cell.
+    The reading used is also put in ``anchors[layout.READING_TABLE]["new"]`` for the writer
+    to show on the 评分标准解读 sheet (``_reading_rows``).
     """
     from perfeval_xl.adopt.matcher import describe_reading, read_county_standard
     from perfeval_xl.rules import (
@@ -876,7 +878,7 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
         anchors[layout.READING_TABLE] = shown
 
     def show(code: str, rule, text: str, weight: Decimal, reason: str, unit: str,
-             target) -> None:
+             target, mark: str) -> None:
         """What the 评分标准解读 row of ``code`` shows: the reading used for this score."""
         if shown is None or code not in shown["rows"]:
             return
@@ -884,7 +886,7 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
                                               unit=unit, target=target)
         shown["new"][code] = {"分值": int(weight) if weight == int(weight) else float(weight),
                               "原文": text or "（无）",
-                              "解读": reading, "生成的评分标准": generated}
+                              "解读": mark + reading, "生成的评分标准": generated}
 
     for row in rows:
         code = row.code
@@ -913,13 +915,13 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
                     continue
                 reason = read_standard_text(text, row.weight, target=target).reason \
                     if text else ""
-                show(code, rule, text, row.weight, reason, row.unit, target)
+                show(code, rule, text, row.weight, reason, row.unit, target, "")
             continue
         if row.weight is None:
             continue  # the 分值 problem says what to fix
         reason = ""
         if not text:
-            rule = Manual()
+            rule, reason = Manual(), "县表中的评分标准已被清空"
             rd.problem("warning", "standard-missing",
                        f"县表中“{row.name}”的评分标准已被清空，按人工评分处理：请评价人在“得分”栏"
                        "直接填写得分。", loc)
@@ -930,9 +932,7 @@ def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[Score
             rd.problems.extend(found)
         if row.kind == "rate" and isinstance(rule, Proportional) and rule.target is None:
             rule = dataclasses.replace(rule, target=Decimal(100))
-        show(code, rule, text, row.weight, reason, row.unit, target)
-        if shown is not None and code in shown["new"]:
-            shown["new"][code]["解读"] = REREAD_MARK + shown["new"][code]["解读"]
+        show(code, rule, text, row.weight, reason, row.unit, target, REREAD_MARK)
         manual = isinstance(rule, Manual) and not tier_labels(rule)
         changed = "评分标准" if text != before else "分值"
         rd.problem("info", "standard-reread",
