@@ -1532,3 +1532,44 @@ def test_tmp_dirs_are_not_leaked():
     before = set(Path(tempfile.gettempdir()).glob("perfeval-xlsm-*"))
     xlsm._with_vba((WORKBOOKS / "blank_mof2013.xlsx").read_bytes())
     assert set(Path(tempfile.gettempdir()).glob("perfeval-xlsm-*")) == before
+
+
+class _FakeRange:
+    """What xl_merges asks of an xlwings Range: merge_cells and merge_area's corners."""
+
+    def __init__(self, coord: str, merges: list[str]):
+        from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+
+        col, row = coordinate_to_tuple(coord)[::-1]
+        self.merge_cells = False
+        for ref in merges:
+            c0, r0, c1, r1 = range_boundaries(ref)
+            if c0 <= col <= c1 and r0 <= row <= r1:
+                self.merge_cells = True
+                self.column, self.row = c0, r0
+                self.last_cell = types.SimpleNamespace(column=c1, row=r1)
+        self.merge_area = self
+
+
+def test_excel_door_writes_merged_targets_into_the_top_left(tmp_path):
+    """The ribbon's 计算得分 resolves merges as the file writers do: a target inside a merge
+    goes to its top-left cell; a second target in the same merge is an error at its cell."""
+    from perfeval_xl.workbook.plan import CellWrite, WritePlan, resolve_merges
+
+    merges = {"自评表": ["F7:H7", "J9:K10"]}
+    sheets = {name: types.SimpleNamespace(range=lambda c, m=m: _FakeRange(c, m))
+              for name, m in merges.items()}
+    book = types.SimpleNamespace(sheets=sheets)
+    plan = WritePlan(writes=[CellWrite("自评表", "F7", 59.73), CellWrite("自评表", "G7", 0),
+                             CellWrite("自评表", "K10", "优"), CellWrite("自评表", "B2", 1),
+                             CellWrite("没有的表", "A1", 1)])
+    found = xlsource.xl_merges(book, plan)
+    assert found == {"自评表": [(6, 7, 8, 7), (10, 9, 11, 10)]}
+    resolved, problems = resolve_merges(plan, found)
+    assert [(w.cell, w.value) for w in resolved.writes] == [
+        ("F7", 59.73), ("J9", "优"), ("B2", 1), ("A1", 1)]
+    assert [(p.code, str(p.location)) for p in problems] == [("merged-target", "'自评表'!G7")]
+    # An engine that cannot read merges (xlwings' remote engine) gives none: plan unchanged.
+    broken = types.SimpleNamespace(sheets={"自评表": types.SimpleNamespace(
+        range=lambda c: (_ for _ in ()).throw(NotImplementedError()))})
+    assert xlsource.xl_merges(broken, plan) == {}

@@ -187,11 +187,13 @@ def _fmt(d: Decimal | None) -> str:
 
 
 def _calculate(book, ui) -> None:
-    from perfeval_xl.workbook.writer import plan_writes
+    from perfeval_xl.excel.xlsource import xl_merges
+    from perfeval_xl.workbook.writer import final_plan
 
     result = _evaluate(book, ui)
     ui.status("正在写入结果…")
-    apply_plan(book, plan_writes(result))
+    # Targets inside a merge go to its top-left cell, as in the file writers.
+    apply_plan(book, final_plan(result, lambda plan: xl_merges(book, plan)))
     ui.restore()
     lines = ["计算完成。",
              f"总分：{_fmt(result.total)} 分    评价等级：{result.grade or '—'}"]

@@ -314,6 +314,25 @@ def _set_name(book, name: str, ref: str) -> None:
         book.names.add(name, refers_to)
 
 
+def xl_merges(book, plan: WritePlan) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Merged ranges around the plan's target cells, as ``plan.resolve_merges`` takes them
+    ((min_col, min_row, max_col, max_row) per sheet). Asked only for target cells (one COM
+    call each); an engine that cannot tell (xlwings' remote engine) gives none."""
+    merges: dict[str, list[tuple[int, int, int, int]]] = {}
+    for w in plan.writes:
+        try:
+            rng = book.sheets[w.sheet].range(w.cell)
+            if not rng.merge_cells:
+                continue
+            area = rng.merge_area
+            bounds = (area.column, area.row, area.last_cell.column, area.last_cell.row)
+        except Exception:  # no sheet, or the engine cannot read merges
+            continue
+        if bounds not in merges.setdefault(w.sheet, []):
+            merges[w.sheet].append(bounds)
+    return merges
+
+
 def apply_plan(book, plan: WritePlan) -> None:
     """Write ``plan`` into the open ``book`` through xlwings.
 

@@ -191,7 +191,7 @@ def workbook_to_bytes(wb) -> bytes:
     return buf.getvalue()
 
 
-def _final_plan(result: Result, merges_of) -> WritePlan:
+def final_plan(result: Result, merges_of) -> WritePlan:
     """The plan with merged targets resolved; a merge conflict becomes a problem of the
     result (so the CLI, the batch summary and the 校验结果 sheet all list it)."""
     plan = plan_writes(result)
@@ -246,7 +246,7 @@ def scored_bytes(wb, result: Result, out: Path, source: Path | None = None) -> b
     in_place = src_path is not None and _same_file(src_path, Path(out))
     if data is not None:
         try:
-            plan = _final_plan(result, lambda p: xmlwriter.merged_ranges(
+            plan = final_plan(result, lambda p: xmlwriter.merged_ranges(
                 data, {w.sheet for w in p.writes}))
             return xmlwriter.apply_plan_xml(data, plan)
         except xmlwriter.NotSurgical as exc:
@@ -267,7 +267,7 @@ def scored_bytes(wb, result: Result, out: Path, source: Path | None = None) -> b
             pass  # a damaged part: let openpyxl try (it raises its own clear error)
     if isinstance(wb, WorkbookFile):
         wb = wb.openpyxl()
-    plan = _final_plan(result, lambda p: openpyxl_merges(wb, p))
+    plan = final_plan(result, lambda p: openpyxl_merges(wb, p))
     apply_plan_openpyxl(wb, plan)
     saved = workbook_to_bytes(wb)
     if data is not None and src_path is not None and src_path.suffix.lower() == ".xlsm":
