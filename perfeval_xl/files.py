@@ -37,6 +37,11 @@ def name_fits(name: str) -> bool:
             and len(name.encode("utf-16-le", "surrogatepass")) // 2 <= NAME_MAX_UNITS)
 
 
+# Windows' MAX_PATH (260 including the terminating NUL) for a full path.
+WINDOWS_PATHS = os.name == "nt"
+WINDOWS_PATH_MAX = 259
+
+
 def write_target(path: str | os.PathLike) -> Path:
     """Where writing ``path`` really lands, refusing links that lead out of its folder.
 
@@ -53,6 +58,15 @@ def write_target(path: str | os.PathLike) -> Path:
         raise OutputError(
             f"输出文件名过长（{size} 字节，上限 {NAME_MAX_BYTES} 字节）：{_clip_name(path.name)}。"
             "请换一个较短的文件名。")
+    if WINDOWS_PATHS:
+        full = len(str(path.absolute()))
+        if full > WINDOWS_PATH_MAX:
+            # Without the LongPathsEnabled policy (off by default, needs admin) Windows
+            # programs, Word and Excel among them, cannot open a longer path.
+            raise OutputError(
+                f"输出路径过长（{full} 个字符，Windows 上限 {WINDOWS_PATH_MAX} 个字符）："
+                f"{_clip_name(path.name)}。请把输出文件夹放在较浅的位置（如 D:\\绩效评价），"
+                "或换一个较短的文件名。")
     if not path.is_symlink():
         return path
     place = (path.parent if str(path.parent) else Path(".")).resolve()

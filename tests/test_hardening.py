@@ -165,6 +165,24 @@ def test_safe_filename_shortens_uniquely_and_keeps_windows_rules():
     assert safe_filename("\ufeff单位\u200b名称\u3000甲") == "单位名称 甲"
 
 
+def test_a_path_past_windows_limit_is_refused_there_in_chinese(tmp_path, monkeypatch):
+    """On Windows a full output path over 259 characters cannot be opened by Word or Excel:
+    refused before anything is written, with what to do."""
+    from perfeval_xl import files
+
+    monkeypatch.setattr(files, "WINDOWS_PATHS", True)
+    deep = tmp_path / ("很深的文件夹" * 10) / ("再深一层" * 10) / ("还有一层" * 10) / ("第四层" * 10)
+    deep.mkdir(parents=True)
+    target = deep / ("报告" * 20 + ".docx")
+    assert len(str(target)) > 259
+    with pytest.raises(files.OutputError) as exc:
+        files.atomic_write(target, b"x")
+    assert "输出路径过长" in exc.value.message and "较浅的位置" in exc.value.message
+    assert list(deep.iterdir()) == []
+    files.atomic_write(tmp_path / "短.docx", b"x")  # a short path is written as before
+    assert (tmp_path / "短.docx").read_bytes() == b"x"
+
+
 def test_scored_and_backup_names_of_a_long_input_fit(tmp_path):
     stem = "自评表" * 27 + "x"  # 244 bytes + .xlsx = 249: legal, but no room for _已评分
     src = tmp_path / f"{stem}.xlsx"
