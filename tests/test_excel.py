@@ -1534,7 +1534,7 @@ def test_tmp_dirs_are_not_leaked():
     assert set(Path(tempfile.gettempdir()).glob("perfeval-xlsm-*")) == before
 
 
-class _FakeRange:
+class _MergedRange:
     """What xl_merges asks of an xlwings Range: merge_cells and merge_area's corners."""
 
     def __init__(self, coord: str, merges: list[str]):
@@ -1557,7 +1557,7 @@ def test_excel_door_writes_merged_targets_into_the_top_left(tmp_path):
     from perfeval_xl.workbook.plan import CellWrite, WritePlan, resolve_merges
 
     merges = {"自评表": ["F7:H7", "J9:K10"]}
-    sheets = {name: types.SimpleNamespace(range=lambda c, m=m: _FakeRange(c, m))
+    sheets = {name: types.SimpleNamespace(range=lambda c, m=m: _MergedRange(c, m))
               for name, m in merges.items()}
     book = types.SimpleNamespace(sheets=sheets)
     plan = WritePlan(writes=[CellWrite("自评表", "F7", 59.73), CellWrite("自评表", "G7", 0),
