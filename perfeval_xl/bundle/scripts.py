@@ -57,15 +57,17 @@ rem --- 1. 64-bit Windows 10 or later.
 set "ARCH=%PROCESSOR_ARCHITECTURE%"
 if defined PROCESSOR_ARCHITEW6432 set "ARCH=%PROCESSOR_ARCHITEW6432%"
 if /i not "%ARCH%"=="AMD64" goto :not_64bit
+rem The major version is the last word before the first dot of "ver": "Microsoft Windows
+rem [Version 10.0.19045]", "[版本 10.0.x]" and Wine's "Microsoft Windows 10.0.18362" all give 10.
 set "WINMAJOR=0"
-for /f "tokens=4 delims=[]. " %%v in ('ver') do set "WINMAJOR=%%v"
+for /f "tokens=1 delims=." %%v in ('ver') do call :last_word %%v
 if %WINMAJOR% LSS 10 goto :old_windows
 
 rem --- 2. Every file against SHA256SUMS.txt BEFORE anything is installed.
 echo 正在核对安装文件的 SHA-256 校验值……
 set "BAD=0"
 for /f "usebackq tokens=1,* delims= " %%a in ("%HERE%SHA256SUMS.txt") do call :verify "%%a" "%%b"
-for %%f in ("%HERE%wheels\*.whl") do call :listed "%%~nxf"
+for /f "delims=" %%f in ('dir /b /a-d "%HERE%wheels\*.whl" 2^>nul') do call :listed "%%f"
 if %BAD% NEQ 0 goto :corrupt
 echo 安装文件完整。
 echo.
@@ -150,6 +152,12 @@ pause
 exit /b 0
 
 rem ---------------------------------------------------------------- subroutines
+:last_word
+if "%~1"=="" exit /b 0
+set "WINMAJOR=%~1"
+shift
+goto :last_word
+
 :verify
 set "WANT=%~1"
 set "REL=%~2"
@@ -167,8 +175,10 @@ set "BAD=1"
 exit /b 0
 
 :listed
-findstr /i /l /c:"%~1" "%HERE%SHA256SUMS.txt" >nul
-if %errorlevel% EQU 0 exit /b 0
+rem An exact match of the manifest's path column (no findstr: a substring would also match).
+set "FOUND="
+for /f "usebackq tokens=1,* delims= " %%a in ("%HERE%SHA256SUMS.txt") do if /i "%%b"=="wheels\%~1" set "FOUND=1"
+if defined FOUND exit /b 0
 echo   [清单中没有的文件] wheels\%~1
 set "BAD=1"
 exit /b 0
