@@ -2,7 +2,8 @@
 
 Wine has no Windows Python and no python.org embeddable zip can be fetched here, so these
 tests run install.bat's steps 0-4 only: the unzipped check, the Windows version check, the
-SHA-256 check of every file and the refusal when no 64-bit Python 3.11 is found. Wine's
+SHA-256 check of every file, the refusal when no 64-bit Python 3.11 is found and (embedded
+variant) when the interpreter did not unzip. Wine's
 ``certutil.exe`` is a stub that prints nothing, so the hash tests put a stand-in
 ``certutil.bat`` on Wine's PATH that prints certutil's ``-hashfile`` output computed by the
 host's ``sha256sum``; one test runs Wine's own stub to show an empty answer never passes.
@@ -92,11 +93,13 @@ def tiny_wheel(name: str) -> bytes:
     return buf.getvalue()
 
 
-def unzipped_bundle(folder: Path) -> Path:
-    """A venv-variant bundle laid out by the builder's own functions, with two tiny wheels."""
+def unzipped_bundle(folder: Path, embedded: bool = False) -> Path:
+    """A bundle laid out by the builder's own functions, with two tiny wheels."""
     members = {f"wheels/{n}": tiny_wheel(n) for n in (PIP_WHEEL, DEMO_WHEEL)}
+    if embedded:
+        members["python/python-embed.zip"] = tiny_wheel("python.exe")
     members["requirements.txt"] = requirements_text([Path(DEMO_WHEEL)]).encode("ascii")
-    members["install.bat"] = scripts.install_bat(__version__, "3.11", PIP_WHEEL, False)
+    members["install.bat"] = scripts.install_bat(__version__, "3.11", PIP_WHEEL, embedded)
     members["SHA256SUMS.txt"] = manifest_text(members).encode("ascii")
     for name, data in members.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -178,3 +181,16 @@ def test_windows_7_is_refused(wine, tmp_path):
     assert "错误：本安装包需要 Windows 10 或更高版本。" in out
     assert "SHA-256" not in out
     assert not (tmp_path / "root").exists()
+
+
+def test_embedded_python_that_did_not_unzip_is_an_error(wine, tmp_path):
+    # Wine 8 has no tar.exe and its powershell.exe is a stub that exits 0 having done nothing:
+    # install.bat must notice that python.exe is missing instead of going on.
+    if (Path(wine["WINEPREFIX"]) / "drive_c/windows/system32/tar.exe").exists():
+        pytest.skip("this Wine has tar.exe: the stub-PowerShell path is not reached")
+    bundle = unzipped_bundle(tmp_path / "b", embedded=True)
+    rc, out = run_install(wine, bundle, tmp_path / "root")
+    assert rc == 1
+    assert "安装文件完整。" in out
+    assert "错误：解压 Python 失败" in out and "pip" not in out
+    assert not (tmp_path / "root" / "python" / "python311._pth").exists()

@@ -86,6 +86,8 @@ echo 正在解压 Python @@PYVER@@ 到 %ROOT%\python ……
 mkdir "%ROOT%\python" >nul 2>&1
 call :unzip "%HERE%python\python-embed.zip" "%ROOT%\python"
 if %errorlevel% NEQ 0 goto :fail_extract
+rem An unzip tool may report success and extract nothing (Wine's powershell stub does).
+if not exist "%PY%" goto :fail_extract
 rem The embeddable Python reads site-packages only when its ._pth file imports site.
 > "%ROOT%\python\@@PYTAG@@._pth" echo @@PYTAG@@.zip
 >> "%ROOT%\python\@@PYTAG@@._pth" echo .
