@@ -272,3 +272,25 @@ def open_with_system(path: Path) -> bool:
         return True
     except Exception:
         return False
+
+
+def log_traceback(exc: BaseException, log_name: str) -> tuple[Path | None, str]:
+    """Append ``exc``'s traceback to ``log_name`` in the temp folder, for support (the doors
+    show users a Chinese message, never a traceback).
+
+    Returns:
+        (the log file, or None when it could not be written; a Chinese sentence saying
+        where the details are).
+    """
+    import datetime
+    import traceback
+
+    log = Path(tempfile.gettempdir()) / log_name
+    try:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    except OSError:
+        return None, "请记下操作步骤并联系技术支持。"
+    return log, f"详细信息已记录在 {log}，请将该文件发给技术支持。"
+

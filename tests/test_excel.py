@@ -1043,7 +1043,7 @@ def test_protected_sheets_are_lifted_and_restored(remote, sample_payload, comman
 
 def test_unexpected_error_is_a_chinese_alert_with_a_log(remote, sample_payload, commands,
                                                         monkeypatch, tmp_path):
-    monkeypatch.setattr(macros.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
 
     def boom(*a, **k):
         raise ZeroDivisionError("deep inside")

@@ -15,11 +15,8 @@ Every macro can run from Python for debugging: see the ``__main__`` block at the
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
-import tempfile
-import traceback
 from decimal import Decimal
 from pathlib import Path
 
@@ -148,14 +145,9 @@ def _run(action) -> None:
 
 def _unexpected(exc: BaseException) -> str:
     """Log the traceback to a file; the alert names the file, never shows the traceback."""
-    log = Path(tempfile.gettempdir()) / LOG_NAME
-    try:
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.datetime.now():%Y-%m-%d %H:%M:%S}\n")
-            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        where = f"详细信息已记录在 {log}，请将该文件发给技术支持。"
-    except OSError:
-        where = "请记下操作步骤并联系技术支持。"
+    from perfeval_xl.files import log_traceback
+
+    _, where = log_traceback(exc, LOG_NAME)
     return (f"操作未完成：程序内部出错（{type(exc).__name__}）。工作簿未被改动或只写入了部分结果，"
             f"请检查后重试。{where}")
 

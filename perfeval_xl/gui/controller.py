@@ -11,13 +11,10 @@ file in the temp folder for unexpected errors (as the macros keep one).
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import sys
-import tempfile
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,14 +244,9 @@ def remember(path: Path, folder: Path | None = None) -> list[Path]:
 
 def log_unexpected(exc: BaseException) -> tuple[str, Path | None]:
     """Append the traceback to the log in the temp folder; the message names the log only."""
-    log = Path(tempfile.gettempdir()) / LOG_NAME
-    try:
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.datetime.now():%Y-%m-%d %H:%M:%S}\n")
-            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        where = f"详细信息已记录在 {log}，请将该文件发给技术支持。"
-    except OSError:
-        log, where = None, "请记下操作步骤并联系技术支持。"
+    from perfeval_xl.files import log_traceback
+
+    log, where = log_traceback(exc, LOG_NAME)
     return (f"操作未完成：程序内部出错（{type(exc).__name__}）。原文件未被改动。{where}", log)
 
 
