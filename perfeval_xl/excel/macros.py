@@ -260,23 +260,11 @@ def _report(book, ui, pdf: bool = False) -> None:
     outcome = report.render_report(result, out, pdf=pdf)
     ui.restore()
     lines = [f"评价报告已生成：\n{outcome.docx}"]
-    problems = list(outcome.problems or [])
-    pdf_failed = pdf and outcome.pdf is None
     if pdf and outcome.pdf:
         lines.append(f"PDF：\n{outcome.pdf}")
-    elif pdf_failed:
-        why = [p.message for p in problems if p.code.startswith("pdf-")]
-        lines.append("未能导出 PDF：" + (why[0] if why else "没有可用的转换程序。")
-                     + "\nWord 报告已保存，可在 Word/WPS 中“另存为 PDF”。")
-        problems = [p for p in problems if not p.code.startswith("pdf-")]
-    if problems:
-        lines.append(f"报告中有 {len(problems)} 处需要注意：")
-        lines += [f"· {p}" for p in problems[:5]]
-    if result.errors:
-        lines.append(f"工作簿校验有 {len(result.errors)} 项错误，报告中相关数字可能不完整，"
-                     "请点击“数据校验”查看。")
+    lines += report.outcome_notes(outcome, result, pdf=pdf, where_to_fix="请点击“数据校验”查看。")
     _open_path(Path(outcome.pdf if pdf and outcome.pdf else outcome.docx))
-    ui.alert("\n".join(lines), critical=pdf_failed)
+    ui.alert("\n".join(lines), critical=pdf and outcome.pdf is None)
 
 
 def _report_dir_value(book):

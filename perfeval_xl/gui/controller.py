@@ -393,17 +393,8 @@ class Controller:
             if outcome.pdf:
                 lines.append(f"PDF：{outcome.pdf}")
                 outputs.append(outcome.pdf)
-            elif pdf:
-                why = [p.message for p in outcome.problems if p.code.startswith("pdf-")]
-                lines.append("未能导出 PDF：" + (why[0] if why else "没有可用的转换程序。")
-                             + "\nWord 报告已保存，可在 Word/WPS 中“另存为 PDF”。")
-            others = [p for p in outcome.problems if not (pdf and p.code.startswith("pdf-"))]
-            if others:
-                lines.append(f"报告中有 {len(others)} 处需要注意：")
-                lines += [f"· {p}" for p in others[:5]]
-            if result.errors:
-                lines.append(f"工作簿校验有 {len(result.errors)} 项错误，报告中相关数字可能不完整，"
-                             "请按下方问题列表修改。")
+            lines += report.outcome_notes(outcome, result, pdf=pdf,
+                                          where_to_fix="请按下方问题列表修改。")
             view = result_view(result)
             view.problems.extend(problem_lines(outcome.problems))
             status = EXIT_PROBLEMS if result.errors else EXIT_OK

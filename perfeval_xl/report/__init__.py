@@ -20,6 +20,7 @@ from perfeval_xl.report.render import (
     ReportError,
     ReportOutcome,
     default_report_name,
+    outcome_notes,
     render_report,
 )
 
@@ -47,5 +48,6 @@ __all__ = [
     "build_context",
     "convert_to_pdf",
     "default_report_name",
+    "outcome_notes",
     "render_report",
 ]

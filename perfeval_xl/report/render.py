@@ -38,6 +38,30 @@ class ReportOutcome:
     problems: list[Problem] = field(default_factory=list)
 
 
+def outcome_notes(outcome: ReportOutcome, result: Result, *, pdf: bool,
+                  where_to_fix: str) -> list[str]:
+    """The lines the ribbon and the assistant show after the report's path: why the asked-for
+    PDF is missing, the report's own problems (first five), and the workbook's errors.
+
+    Args:
+        where_to_fix: how this door lets the user see the problems (e.g. 请点击“数据校验”查看。).
+    """
+    lines: list[str] = []
+    problems = list(outcome.problems or [])
+    if pdf and outcome.pdf is None:
+        why = [p.message for p in problems if p.code.startswith("pdf-")]
+        lines.append("未能导出 PDF：" + (why[0] if why else "没有可用的转换程序。")
+                     + "\nWord 报告已保存，可在 Word/WPS 中“另存为 PDF”。")
+        problems = [p for p in problems if not p.code.startswith("pdf-")]
+    if problems:
+        lines.append(f"报告中有 {len(problems)} 处需要注意：")
+        lines += [f"· {p}" for p in problems[:5]]
+    if result.errors:
+        lines.append(f"工作簿校验有 {len(result.errors)} 项错误，报告中相关数字可能不完整，"
+                     + where_to_fix)
+    return lines
+
+
 def default_report_name(result: Result) -> str:
     """"<单位>_<年度>年度部门整体支出绩效自评报告.docx", safe as a file name on any system."""
     ev = result.evaluation
