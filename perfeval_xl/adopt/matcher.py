@@ -40,7 +40,7 @@ from perfeval_xl.rules import (
     tier_labels,
 )
 from perfeval_xl.workbook.formula import ExcelError
-from perfeval_xl.workbook.reader import Unevaluated
+from perfeval_xl.workbook.reader import Unevaluated, _has_percent_format
 
 __all__ = ["Planned", "describe_reading", "match_code", "normalize_name", "plan_rows", "read_county_standard"]
 
@@ -405,6 +405,8 @@ def _target_value(src, table: Table, row: IndicatorRow) -> Decimal | None:
         return None
     raw = src.value(table.sheet, coord)
     d = _as_decimal(raw)
+    if d is not None and _has_percent_format(src.number_format(table.sheet, coord)):
+        d *= 100  # 90% typed into a %-formatted cell is stored as 0.9
     if d is None and isinstance(raw, str):
         numbers = re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", raw).replace(",", ""))
         d = Decimal(numbers[0]) if len(numbers) == 1 else None

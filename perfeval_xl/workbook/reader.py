@@ -285,7 +285,10 @@ def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = Fal
 
 # --------------------------------------------------------------------------- conversions
 
-_UNIT_SUFFIXES = ("万元", "人", "项", "家", "个", "件", "次", "户", "年", "%")
+# Longest first ("人次" before "次"). Counts as county tables write them ("12个", "3天").
+_UNIT_SUFFIXES = ("万元", "人次", "个月", "小时", "平方米", "公里", "人", "项", "家", "个", "件", "次",
+                  "户", "年", "天", "日", "月", "条", "份", "名", "座", "处", "台", "套", "场", "篇",
+                  "批", "所", "亩", "吨", "%")
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _MAX_ABS = Decimal("1e12")
 
@@ -330,8 +333,21 @@ class Reader:
             return None
         return v
 
+    def percent_formatted(self, loc: Location) -> bool:
+        """Whether the cell shows its number under a real ``%`` format (0.92 shown as 92%):
+        its own format, or, for a cell that only refers to a county cell (an adopted row's
+        ``='自评表'!$F$7``), the county cell's format."""
+        if _has_percent_format(self.src.number_format(loc.sheet, loc.cell)):
+            return True
+        real = source_location(self.src, loc)
+        return real != loc and _has_percent_format(self.src.number_format(real.sheet, real.cell))
+
     def number(self, loc: Location, label: str, kind: str = "amount") -> Decimal | None:
-        """A numeric cell; kind is amount | count | percent | weight | number."""
+        """A numeric cell; kind is amount | count | percent | weight | number | rate.
+
+        percent and rate are scaled when the cell shows a real % format (Excel stores 0.92
+        for 92%); rate is a value that may be a percent or a count (个性指标, county 实际值/
+        目标值), so the % format of the cell it refers to counts too."""
         v = self.raw(loc)
         if v is None or (isinstance(v, str) and not v.strip()):
             return None
@@ -346,7 +362,9 @@ class Reader:
             self.problem("error", "not-a-number",
                          f"“{label}”应填写数字，当前为{what}“{clip(v)}”，请改为数值。", loc)
             return None
-        elif kind == "percent" and _has_percent_format(self.src.number_format(loc.sheet, loc.cell)):
+        elif (kind == "percent" and _has_percent_format(
+                self.src.number_format(loc.sheet, loc.cell))) or (
+                kind == "rate" and self.percent_formatted(loc)):
             d = d * 100
         if abs(d) > _MAX_ABS:
             self.problem("error", "absurd-number",
@@ -378,7 +396,7 @@ class Reader:
             self.problem("error", "not-a-number",
                          f"“{label}”应填写数字，当前为文本“{shown}”{why}，请改为数值。", loc)
             return None
-        if unit == "%" and kind not in ("percent", "number"):
+        if unit == "%" and kind not in ("percent", "number", "rate"):
             self.problem("error", "not-a-number",
                          f"“{label}”不是百分比，不应填写“{shown}”{why}，请填写数值。", loc)
             return None
@@ -672,6 +690,8 @@ def _score_rows(rd: Reader, rows: list[Row], anchors: dict) -> list[ScoreRow]:
             raw = rd.raw(r.loc("实际值")) if r.loc("实际值") else None
             entered = _to_decimal(raw) if _to_decimal(raw) is not None else (
                 str(raw).strip() if raw not in (None, "") else None)
+            if isinstance(entered, Decimal) and rd.percent_formatted(r.loc("实际值")):
+                entered *= 100  # 满意度 typed as 92% in a %-formatted cell: 0.92
         out.append(ScoreRow(
             code=code, name=r.get("三级指标") or ind.name, level1=r.get("一级指标") or ind.level1,
             level2=r.get("二级指标") or ind.level2, weight=_weight(rd, r),
@@ -704,14 +724,14 @@ def _custom_rows(rd: Reader, rows: list[Row]) -> list[ScoreRow]:
             rd.problem("error", "bad-direction",
                        f"方向“{direction}”无效，请从下拉中选择 正向、反向 或 定性。", r.loc("方向"))
             direction = "正向"
-        target = rd.number(r.loc("目标值"), "目标值", "number") if direction != "定性" else None
+        target = rd.number(r.loc("目标值"), "目标值", "rate") if direction != "定性" else None
         actual_raw = rd.raw(r.loc("实际值"))
         actual, entered = None, None
         if direction == "定性":
             entered = _to_decimal(actual_raw) if _to_decimal(actual_raw) is not None else (
                 str(actual_raw).strip() if actual_raw not in (None, "") else None)
         else:
-            actual = rd.number(r.loc("实际值"), "实际值", "number")
+            actual = rd.number(r.loc("实际值"), "实际值", "rate")
         rule_text = r.get("评分规则") or "按比例()"
         if direction != "定性" and target is None and rule_text.replace(" ", "") in (
                 "按比例()", "按比例（）", "proportional()"):
