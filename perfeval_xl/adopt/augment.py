@@ -183,7 +183,7 @@ def _custom_rows(table: Table, planned: list[Planned]) -> list[dict]:
             "一级指标": _link(sheet, cells["level1"]) if "level1" in cells else None,
             "二级指标": _link(sheet, cells["level2"]) if "level2" in cells else None,
             "三级指标": _link(sheet, cells["name"]) if p.row.text("name") and not p.joined
-            else p.name,
+            and not p.row.budget else p.name,
             "单位": p.unit or None,
             "目标值": target,
             "实际值": _entry(sheet, p.entry) if p.entry else None,

@@ -76,7 +76,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
                  "评分标准及说明", "评分要求", "考核评分标准"),
     "target": ("目标值", "年度目标值", "年度指标值", "全年目标值", "年度计划值", "计划值",
                "预期目标值", "绩效目标值", "指标目标值", "预期目标", "年度目标", "指标值",
-               "计划数", "目标"),
+               "计划数", "年度工作目标", "工作目标", "目标"),
     "actual": ("实际值", "实际完成值", "完成值", "实际完成", "实际完成数", "年度实际值",
                "全年实际值", "年度实际完成值", "全年完成值", "实际完成情况", "完成情况", "实际数",
                "完成数"),
@@ -112,6 +112,14 @@ GRADE_TERMS = frozenset({"等级", "评价等级", "自评等级", "绩效等级
                          "评价结果", "自评结果", "绩效评价等级"})
 NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明", "填表人", "填报人", "审核人",
                  "负责人", "单位负责人", "联系人", "联系电话", "评价人", "制表", "附注")
+# Names of the empty template rows a county leaves in 项目支出绩效自评表 (“指标2：”, “……”):
+# skipped when nothing else in the row is filled.
+PLACEHOLDER_NAME = re.compile(r"^(指标\d*[:：]?|[…．.。、/\-—]+|无|其他)$")
+# The 预算执行 block above a 项目支出绩效自评表's indicator table (财预〔2020〕10号 form):
+# a header row with one of these, a 分值/权重 and a 得分 cell; the row below it with a number
+# in 分值 is scored as 执行率 × 分值 (matcher.BUDGET_RULE).
+BUDGET_RATE_TERMS = ("执行率", "预算执行率", "资金执行率", "全年执行率")
+BUDGET_SCAN_ROWS = 15       # how far above the indicator header the block is looked for
 UNIT_LABELS = ("单位名称", "部门名称", "部门(单位)名称", "填报单位", "填报单位(盖章)", "单位(盖章)",
                "部门(单位)", "被评价单位", "评价单位", "部门", "单位")
 
@@ -197,6 +205,7 @@ class IndicatorRow:
     cells: dict[str, str]
     values: dict[str, Any]
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    budget: bool = False  # the 预算执行率 row of a 项目资金 block above the table
 
     def text(self, role: str) -> str:
         v = self.values.get(role)
@@ -583,6 +592,10 @@ def _data_row(grid: _Grid, t: Table, r: int, carried: dict) -> IndicatorRow | No
     if name in (None, "") and values.get("weight") in (None, "") and values.get(
             "standard") in (None, ""):
         return None
+    if PLACEHOLDER_NAME.match(norm_header(name)) and all(
+            values.get(k) in (None, "") for k in values if k not in ("name", "level1",
+                                                                    "level2")):
+        return None  # an empty template row (“指标2：”) the department did not use
     # A 分值/评分标准/得分 merged down over several indicators is shared by them: each row
     # points at the merge's top-left cell and knows the rows sharing it (matcher decides).
     spans = {}
@@ -721,8 +734,44 @@ def find_table(wb) -> tuple[Table, list[Table]]:
         raise AdoptError(
             f"找到 {len(rivals) + 1} 张同样可能的指标表，无法确定接管哪一张：{listed}。"
             "请删除多余的副本（或把不用的工作表另存出去）后再接管。")
-    _title_info(_Grid(wb[top.sheet]), top)
+    grid = _Grid(wb[top.sheet])
+    _title_info(grid, top)
+    _budget_block(grid, top)
     return top, candidates
+
+
+def _budget_block(grid: _Grid, t: Table) -> None:
+    """The 预算执行率 row of a 项目资金/预算执行情况 block above the indicator table: its 分值
+    counts in the total (10 of 100 in the 财预〔2020〕10号 form), so it becomes a row of the
+    table, placed first (its 执行率 cell is the value, its 得分 cell gets the score)."""
+    for hr in range(t.header_top - 1, max(0, t.header_top - BUDGET_SCAN_ROWS), -1):
+        found: dict[str, int] = {}
+        for c in range(1, grid.max_col + 1):
+            if grid.top_left(hr, c) != (hr, c):
+                continue
+            s = norm_header(grid.value(hr, c))
+            if s in BUDGET_RATE_TERMS:
+                found.setdefault("actual", c)
+            elif s in VOCABULARY["weight"]:
+                found.setdefault("weight", c)
+            elif s in VOCABULARY["score"]:
+                found.setdefault("score", c)
+            elif s in VOCABULARY["reason"] or s == "原因":
+                found.setdefault("reason", c)
+        if not {"actual", "weight", "score"} <= found.keys():
+            continue
+        for r in range(hr + 1, min(hr + 4, t.header_top)):
+            if isinstance(grid.value(r, found["weight"]), bool) or not isinstance(
+                    grid.value(r, found["weight"]), (int, float)):
+                continue
+            label_r, label_c = grid.top_left(hr, 1)
+            cells = {role: grid.coord(r, c) for role, c in found.items()}
+            cells["name"] = grid.coord(label_r, label_c)
+            values = {role: grid.value(r, c) for role, c in found.items()}
+            values["name"] = "预算执行率"
+            t.rows.insert(0, IndicatorRow(r, cells, values, budget=True))
+            return
+        return
 
 
 def location(table: Table, coord: str) -> Location:

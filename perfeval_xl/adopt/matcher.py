@@ -413,6 +413,27 @@ def _target_value(src, table: Table, row: IndicatorRow) -> Decimal | None:
     return d
 
 
+# The 预算执行率 row of a 项目资金 block (finder._budget_block): 财预〔2020〕10号's form
+# scores it as 执行率 × 分值, with no 评分标准 of its own.
+BUDGET_RULE = Proportional(target=Decimal(100))
+BUDGET_TEXT = "预算执行率得分 = 分值 × 执行率（全年执行数 ÷ 全年预算数），最高为分值"
+
+
+def _budget_row(src, table: Table, row: IndicatorRow, n: int,
+                problems: list[Problem]) -> Planned:
+    name = "预算执行率"
+    weight = _weight(src, table, row, name, problems)
+    problems.append(Problem(
+        "info", "budget-block",
+        f"表格上方“{row.text('name') or '预算执行'}”栏的预算执行率（分值 "
+        f"{_fmt(weight) if weight is not None else '?'} 分）按 执行率 × 分值 计分，得分写入"
+        f"{row.cells['score']}；执行率取自 {row.cells['actual']}。",
+        Location(table.sheet, row.cells["weight"])))
+    return Planned(row, name, f"custom_{n:02d}", "custom", "", BUDGET_RULE, weight, unit="%",
+                   entry=[row.cells["actual"]], target=Decimal(100),
+                   reading=StandardReading(BUDGET_TEXT, BUDGET_RULE))
+
+
 def _groups(table: Table) -> tuple[dict[int, list[IndicatorRow]], dict[int, int]]:
     """Rows sharing one merged 得分 cell (scored as one) and rows sharing one merged 分值
     cell: (first row -> the rows scored with it, row -> how many rows share its 分值)."""
@@ -476,6 +497,10 @@ def plan_rows(src, table: Table,
                 "error", "name-missing",
                 "该行有分值或评分标准，但没有指标名称；已按个性指标接管，请补填指标名称。",
                 name_loc))
+        if row.budget:
+            n_custom += 1
+            planned.append(_budget_row(src, table, row, n_custom, problems))
+            continue
         div = share.get(row.row, 1) if not group else 1
         if table.weight_from_name:
             weight = weight_in_name(row.values.get("name"))
