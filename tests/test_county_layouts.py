@@ -6,7 +6,6 @@ the scores worked out by hand in the builder."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,13 +314,53 @@ def deyang_project() -> Layout:
     ws["G7"] = 100
     F._box(ws, 2, 7, 1, 9)
     # 22.5 × 1 = 22.5; 12 次: 2 over → 22.5 − 4 = 18.5; 95/100 × 22.5 = 21.375;
-    # 3 % ≤ 5 % → 22.5. 
+    # 3 % ≤ 5 % → 22.5.
     # 到位率 100 % → 10.
     return Layout(wb, "绩效自评", {}, {"H2": 22.5, "H3": 18.5, "H4": 21.375, "H5": 22.5,
                                    "H6": 10}, "H7", 94.875)
 
 
-LAYOUTS = {f.__name__: f for f in (yueyang_audit, dazhou_names, dazhou_project, wanglu_kaohe,
+def doczj_project() -> Layout:
+    """项目支出绩效自评表 with the 财预〔2020〕10号 notes below it:
+    http://biz.doczj.com/doc/174893555.html. A two-row header (年度绩效指标 over 一级/二级/
+    三级指标 | 年度指标值（A） | 全年实际值（B）; 分值, 得分, 未完成原因分析 merged down), 年度
+    指标值 as text (“≥95%”, “≤30天”, “=100%”), 全年实际值 under a real % format or as text
+    with units (“28天”), a 满意度指标 section title row merged across the table, notes
+    (“注：…”) under a 总分 row. No 评分标准 column: every row is scored by hand."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws["A1"] = "项目支出绩效自评表"
+    ws.merge_cells("A1:H1")
+    ws["A2"] = "年度绩效指标"
+    ws.merge_cells("A2:E2")
+    for c, t in (("F", "分值"), ("G", "得分"), ("H", "未完成原因分析")):
+        ws[f"{c}2"] = t
+        ws.merge_cells(f"{c}2:{c}3")
+    _head(ws, 3, ["一级指标", "二级指标", "三级指标", "年度指标值（A）", "全年实际值（B）"])
+    F._style_header(ws, 2, 1, 8)
+    _rows(ws, 4, [
+        ["产出指标", "数量指标", "培训覆盖率", "≥95%", 0.98, 30],
+        [None, "时效指标", "资金拨付时限", "≤30天", "28天", 20],
+        [None, "质量指标", "验收合格率", "=100%", 0.96, 20],
+        ["满意度指标（10分）"],
+        ["满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", 0.93, 30],
+    ])
+    ws["E4"].number_format = ws["E6"].number_format = ws["E8"].number_format = "0%"
+    ws.merge_cells("A4:A6")
+    ws.merge_cells("A7:H7")
+    ws["A9"] = "总分"
+    ws.merge_cells("A9:E9")
+    ws["F9"] = "=SUM(F4:F8)"
+    ws["A10"] = ("注：定量指标若为正向指标（即指标值为≥*），则得分计算方法应用全年实际值（B）/"
+                 "年度指标值（A）*该指标分值。")
+    ws.merge_cells("A10:H10")
+    F._box(ws, 4, 9, 1, 8)
+    typed = {"G4": 30, "G5": 20, "G6": 19.2, "G8": 30}
+    return Layout(wb, "Sheet1", typed, typed, "G9", 99.2)
+
+
+LAYOUTS = {f.__name__: f for f in (doczj_project, yueyang_audit, dazhou_names, dazhou_project, wanglu_kaohe,
                                    chizhou_project, qingshen_project, deyang_project)}
 
 
@@ -375,3 +414,64 @@ def test_real_layout_adopt_fill_score(name, tmp_path):
         assert ws[cell].value == pytest.approx(expected, abs=0.001), (cell, ws[cell].value)
     assert ws[layout.total].value == pytest.approx(layout.total_expected, abs=0.006)
     assert float(result.total) == pytest.approx(layout.total_expected, abs=0.006)
+
+
+@pytest.mark.parametrize("name", ["chizhou_project", "doczj_project"])
+def test_real_layout_hand_scored_rows_warn_at_their_score_cells(name, tmp_path):
+    """No 评分标准 column: one standard-missing warning per hand-scored row, at its 得分 cell;
+    the empty “指标2：” row is no indicator."""
+    layout = LAYOUTS[name]()
+    src = tmp_path / "county.xlsx"
+    layout.wb.save(src)
+    report = adopt(src, tmp_path / "adopted.xlsx")
+    missing = sorted(p.location.cell for p in report.problems if p.code == "standard-missing")
+    hand = sorted(c for c in layout.entries)
+    assert missing == hand
+    assert all(p.location.sheet == layout.sheet for p in report.problems
+               if p.code == "standard-missing")
+    assert not any(r.row.row == 17 for r in report.rows if name == "chizhou_project")
+
+
+def test_budget_block_is_scored_and_shown(tmp_path):
+    """The 项目资金 block's 执行率 row: one info at its 分值 cell, a 个性指标 row reading the
+    county's 执行率 cell, and its reading on the 评分标准解读 sheet."""
+    layout = chizhou_project()
+    src = tmp_path / "county.xlsx"
+    layout.wb.save(src)
+    report = adopt(src, tmp_path / "adopted.xlsx")
+    info = [p for p in report.problems if p.code == "budget-block"]
+    assert [(p.severity, p.location.cell) for p in info] == [("info", "F6")]
+    assert "H6" in info[0].message and "G6" in info[0].message
+    budget = report.rows[0]
+    assert (budget.name, budget.weight, budget.entry) == ("预算执行率", 10, ["G6"])
+    wb = load_workbook(report.output)
+    texts = [c.value for row in wb["评分标准解读"].iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert any("预算执行栏" in t and "执行率" in t for t in texts)
+
+
+def _soffice_xls(src: Path, outdir: Path) -> Path:
+    outdir.mkdir(exist_ok=True)
+    subprocess.run([find_soffice(), "--headless", "--norestore",
+                    f"-env:UserInstallation={(outdir / 'profile').as_uri()}",
+                    "--convert-to", "xls:MS Excel 97", "--outdir", str(outdir), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    return outdir / f"{src.stem}.xls"
+
+
+@pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) not installed")
+@pytest.mark.parametrize("name", ["chizhou_project", "yueyang_audit"])
+def test_real_layout_as_xls_through_libreoffice(name, tmp_path):
+    """The county sends .xls: saved as .xls by LibreOffice, adopted (converted), filled,
+    scored; same 得分 cells and total as the .xlsx."""
+    layout = LAYOUTS[name]()
+    xlsx = tmp_path / "county.xlsx"
+    layout.wb.save(xlsx)
+    xls = _soffice_xls(xlsx, tmp_path / "xls")
+    before = xls.read_bytes()
+    report, result, ws = run(layout, xls, tmp_path)
+    assert xls.read_bytes() == before
+    assert not result.errors, [str(p) for p in result.errors]
+    for cell, expected in layout.scores.items():
+        assert ws[cell].value == pytest.approx(expected, abs=0.001), (cell, ws[cell].value)
+    assert ws[layout.total].value == pytest.approx(layout.total_expected, abs=0.006)

@@ -90,7 +90,13 @@ def _weight_value(sheet: str, p: Planned):
 
 
 def _entry(sheet: str, cells: list[str]) -> builder.Formula:
-    """The first non-blank of the county cells (blank stays "", never 0)."""
+    """The first non-blank of the county cells (blank stays "", never 0); of 实际值 and 得分,
+    a number in 实际值 (a measured value, not a tier label) gives way to a typed 得分, as
+    ``reader.source_location`` reads it."""
+    if len(cells) == 2:
+        a, b = (_ref(sheet, c) for c in cells)
+        return builder.Formula(f'=IF(ISNUMBER({a}),IF({b}<>"",{b},{a}),'
+                               f'IF({a}<>"",{a},IF({b}<>"",{b},"")))')
     expr = '""'
     for coord in reversed(cells):
         r = _ref(sheet, coord)
@@ -332,7 +338,9 @@ def _reading_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned],
         reading, generated = reading_text(p)
         values = [k, p.name, what, f"{table.sheet}!{coord}" if coord else "",
                   float(p.weight) if p.weight is not None else None,
-                  p.row.text("standard") or "（无）", reading, generated]
+                  p.row.text("standard") or (
+                      f"（无；表格上方的预算执行栏：{p.reading.text}）"
+                      if p.row.budget and p.reading else "（无）"), reading, generated]
         for i, v in enumerate(values, start=1):
             cell = put(ws, r, i, v, builder.S_COMPUTED_TEXT)
             cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -454,9 +454,13 @@ def source_location(source, loc: Location | None) -> Location | None:
     if len(sheets) != 1 or loc.sheet in sheets:
         return loc
     # The entry formula takes the first non-blank of its cells (实际值, then 得分): that
-    # cell is where the value lives.
-    for sheet, cell in dict.fromkeys(refs):
-        v = source.value(sheet, cell)
+    # cell is where the value lives. A number in 实际值 is a measured value, not a tier
+    # label: when 得分 is filled too, the score typed there wins (augment._entry).
+    cells = list(dict.fromkeys(refs))
+    values = [source.value(sheet, cell) for sheet, cell in cells]
+    if len(cells) == 2 and _to_decimal(values[0]) is not None and values[1] not in (None, ""):
+        return Location(*cells[1])
+    for (sheet, cell), v in zip(cells, values, strict=True):
         if v not in (None, ""):
             return Location(sheet, cell)
     sheet, cell = refs[0]
