@@ -46,8 +46,9 @@ INPUT_SHEETS = [L.SHEET_BASIC, L.SHEET_BUDGET, L.SHEET_WORK, L.SHEET_ECONOMY, L.
 # people reading the mapping; the reader ignores extra columns).
 # Two more columns, read back by ``score`` (workbook/reader.py): the county's 评分标准 text
 # and the 分值 as they were when adopted. When the county cell differs at score time, the
-# text is read again.
-TARGET_EXTRA = ("评分标准原文", "原分值")
+# text is read again. And the county's name text and the sheet rows of each indicator as
+# adopted: ``score`` checks the county rows are still where they were (adopt/drift.py).
+TARGET_EXTRA = ("评分标准原文", "原分值", "指标名称原文", "县表行")
 TARGET_HEADERS = (*L.ADOPT_TABLES["tbl_targets"][1], *TARGET_EXTRA)
 
 # A visible, protected sheet showing how each county 评分标准 was read (原文 → 解读), so a
@@ -292,6 +293,8 @@ def _map_sheet(b: _AdoptBuilder, table: Table, planned: list[Planned], source: s
             "指标名称位置": where("name"),
             "评分标准原文": p.row.text("standard") if "standard" in cells else None,
             "原分值": p.weight,
+            "指标名称原文": p.row.text("name") or None,
+            "县表行": ",".join(str(x) for x in sorted({p.row.row, *(j.row for j in p.joined)})),
         }
         for i, h in enumerate(TARGET_HEADERS, start=1):
             put(ws, r, i, values[h], builder.S_COMPUTED_TEXT)

@@ -605,6 +605,10 @@ def read_evaluation(source: CellSource) -> Evaluation:
     preset_loc = locate(layout.PRESET_NAME, "评分预设", layout.SHEET_SETTINGS)
     preset_name = (rd.text(preset_loc) if preset_loc else None) or catalogue.DEFAULT_PRESET
     rows = _score_rows(rd, tables["tbl_scores"], anchors) + _custom_rows(rd, tables["tbl_custom"])
+    if "targets" in anchors:  # county rows inserted, deleted or renamed after adopting
+        from perfeval_xl.adopt.drift import check_county_rows
+
+        check_county_rows(rd, rows, anchors, _target_extras(rd, names))
     # Adopted workbooks: rule problems point at the county's own 评分标准 cell (the rule on
     # the hidden sheet is parsed from it).
     for row in rows:
@@ -824,7 +828,8 @@ def _target_extras(rd: Reader, names: dict[str, str]) -> dict[str, dict[str, Any
         code = rd.src.value(sheet, f"{cols['代码']}{r}")
         if isinstance(code, str) and code.strip():
             out[code.strip()] = {h: rd.src.value(sheet, f"{cols[h]}{r}")
-                                 for h in ("评分标准原文", "原分值") if h in cols}
+                                 for h in ("评分标准原文", "原分值", "指标名称原文", "县表行")
+                                 if h in cols}
     return out
 
 
