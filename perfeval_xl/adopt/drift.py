@@ -26,10 +26,10 @@ import re
 import unicodedata
 from typing import Any
 
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter
 from openpyxl.utils.cell import column_index_from_string as col_index
+from openpyxl.utils.cell import coordinate_from_string, get_column_letter
 
-from perfeval_xl.model import Location, Problem
+from perfeval_xl.model import Location
 
 __all__ = ["check_county_rows"]
 
