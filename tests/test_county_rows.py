@@ -177,3 +177,29 @@ def test_rows_sorted_without_formulas_following_is_an_error(tmp_path):
     assert sorted(codes(result.errors, "county-row-changed")) == [
         ("error", f"'自评表'!C{a}"), ("error", f"'自评表'!C{b}")]
     assert out[county.sheet][f"G{a}"].value is None and out[county.sheet][f"G{b}"].value is None
+
+
+def test_project_form_rows_inserted_between_budget_block_and_table(tmp_path):
+    """项目支出绩效自评表: a row inserted between the 项目资金 block and the indicator table
+    moves the indicators (re-mapped) but not the 预算执行率 row above; scores typed in the
+    moved 得分 cells count and land there."""
+    import test_county_layouts as L
+
+    layout = L.chizhou_project()
+    src = tmp_path / "county.xlsx"
+    layout.wb.save(src)
+    report = adopt(src, tmp_path / "adopted.xlsx")
+    wb = load_workbook(report.output)
+    set_named(wb, **FULL)
+    _edit_like_excel(wb, layout.sheet, 8, 1)
+    ws = wb[layout.sheet]
+    for cell, v in layout.entries.items():
+        ws[f"{cell[0]}{_row(cell) + 1}"] = v
+    result, out = _score(wb, tmp_path)
+    assert not result.errors, [str(p) for p in result.errors]
+    assert len(codes(result.problems, "county-row-moved")) == len(layout.entries)
+    ws = out[layout.sheet]
+    assert ws["H6"].value == pytest.approx(9.997, abs=0.001)
+    for cell, v in layout.entries.items():
+        assert ws[f"{cell[0]}{_row(cell) + 1}"].value == v
+    assert ws["G20"].value == pytest.approx(layout.total_expected, abs=0.006)

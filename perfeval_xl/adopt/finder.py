@@ -768,7 +768,7 @@ def _budget_block(grid: _Grid, t: Table) -> None:
             cells = {role: grid.coord(r, c) for role, c in found.items()}
             cells["name"] = grid.coord(label_r, label_c)
             values = {role: grid.value(r, c) for role, c in found.items()}
-            values["name"] = "预算执行率"
+            values["name"] = grid.value(label_r, label_c) or "预算执行率"  # the block's label
             t.rows.insert(0, IndicatorRow(r, cells, values, budget=True))
             return
         return

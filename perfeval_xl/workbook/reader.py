@@ -516,9 +516,10 @@ def read_table(rd: Reader, names: dict[str, str], name: str,
             loc = Location(sheet, f"{letter}{r}")
             n = len(rd.problems)
             v = rd.number(loc, h, "number") if h in numeric else rd.text(loc)
-            if sheet == layout.SHEET_MAP:
-                # An adopted county cell shown through a mapping formula: point problems
-                # and locations at the county's own cell, not at the hidden sheet.
+            if sheet == layout.SHEET_MAP or (name == "tbl_custom" and "tbl_targets" in names):
+                # An adopted county cell shown through a mapping formula (the hidden sheet,
+                # or a grey 个性指标 cell): point problems and locations at the county's own
+                # cell, where the department types.
                 real = source_location(rd.src, loc)
                 rd.problems[n:] = [dataclasses.replace(p, location=real) if p.location == loc
                                    else p for p in rd.problems[n:]]
