@@ -343,11 +343,9 @@ def _libreoffice(soffice: str, inp: Path, work: Path, macro: bool, timeout: floa
             name, label, f"LibreOffice 超过 {int(timeout)} 秒仍未完成，已终止")) from None
     out = outdir / (inp.stem + (".xlsm" if macro else ".xlsx"))
     if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-        lines = [x for x in err.decode("utf-8", "replace").strip().splitlines()
-                 if x.strip() and "javaldx" not in x]
-        tail = " ".join(lines[-2:])
-        raise ConversionError("convert-failed", _failed(
-            name, label, f"LibreOffice 无法读取{('：' + tail) if tail else ''}"))
+        # LibreOffice's own stderr is English ("source file could not be loaded"): the
+        # user gets the Chinese reason only.
+        raise ConversionError("convert-failed", _failed(name, label, "LibreOffice 无法读取该文件"))
     return out
 
 
