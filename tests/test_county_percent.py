@@ -188,3 +188,24 @@ def test_excel_door_reads_percent_cells_through_number_formats(tmp_path):
     assert float(by_name[F.SATISFACTION].score) == 5
     assert float(by_name[F.TRAINING].value) == pytest.approx(85.5)
     assert float(by_name[F.TRAINING].score) == pytest.approx(4.5)
+
+
+def test_text_values_with_units_are_read(tmp_path):
+    """实际完成值 and 年度指标值 typed as text with their unit (“450人次”, “≥500人次”)."""
+    county = _county("≥500人次", "General", "450人次", "General")
+    result, wb = _adopt_fill_score(county, tmp_path)
+    assert wb[county.sheet][county.cell(F.TRAINING, "score")].value == pytest.approx(4.5)
+    warned = [p for p in result.problems if p.code == "text-number"]
+    assert [str(p.location) for p in warned] == [
+        f"'{county.sheet}'!{county.cell(F.TRAINING, 'actual')}"]
+
+
+def test_problems_on_adopted_rows_point_at_the_county_cells(tmp_path):
+    """A missing entry on a catalogue row and on a 个性指标 row: both errors name the
+    county's own cell, where the department types, not our hidden or grey cells."""
+    county = _county(500, "General", None, "General")
+    county.entries = {k: v for k, v in F.ENTRIES.items() if k not in (F.SYSTEMS, F.TRAINING)}
+    result, _ = _adopt_fill_score(county, tmp_path)
+    missing = sorted(str(p.location) for p in result.errors if p.code == "missing-assessment")
+    assert missing == sorted(f"'{county.sheet}'!{county.cell(k, 'actual')}"
+                             for k in (F.SYSTEMS, F.TRAINING))
