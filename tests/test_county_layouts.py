@@ -475,3 +475,37 @@ def test_real_layout_as_xls_through_libreoffice(name, tmp_path):
     for cell, expected in layout.scores.items():
         assert ws[cell].value == pytest.approx(expected, abs=0.001), (cell, ws[cell].value)
     assert ws[layout.total].value == pytest.approx(layout.total_expected, abs=0.006)
+
+
+def test_target_and_value_texts_as_counties_write_them(tmp_path):
+    """年度指标值 / 实际完成值 as counties write them in these forms: “按时完成”, “≤5%” with a
+    % cell, “100%” and “98%” as text, counts and days with their unit (“12个”, “7天”)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    _head(ws, 1, ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "评分标准",
+                  "分值", "得分", "偏差原因分析及改进措施"])
+    _rows(ws, 2, [
+        ["产出指标", "时效指标", "项目按时完成情况", "按时完成", "按时完成",
+         "按时完成得满分，否则不得分", 20],
+        [None, "数量指标", "结余率", "≤5%", 0.03, "结余率≤5%得满分，每超过1个百分点扣2分，扣完为止",
+         20],
+        [None, None, "验收合格率", "100%", "98%", "完成目标得满分，未完成按比例得分", 20],
+        [None, None, "新建站点数", "12个", "10个", "完成目标得满分，未完成按比例得分", 24],
+        [None, "时效指标", "平均办理时限", "≤5天", "7天", "≤5天得满分，每超过1天扣1分，扣完为止", 16],
+    ])
+    ws["E3"].number_format = "0%"
+    ws["A8"], ws["G8"] = "合计", 100
+    src = tmp_path / "county.xlsx"
+    wb.save(src)
+    # 按时完成: the tier; 3 % ≤ 5 %: 20; 98/100 × 20 = 19.6; 10/12 × 24 = 20; 7 天 is 2 over
+    # 5: 16 − 2 = 14.
+    layout = Layout(wb, "自评表", {}, {"H2": 20, "H3": 20, "H4": 19.6, "H5": 20, "H6": 14},
+                    "H8", 93.6)
+    report, result, out = run(layout, src, tmp_path)
+    assert not result.errors, [str(p) for p in result.errors]
+    for cell, expected in layout.scores.items():
+        assert out[cell].value == pytest.approx(expected), cell
+    assert out["H8"].value == pytest.approx(93.6)
+    assert {p.location.cell for p in report.problems if p.code == "target-from-text"} == {
+        "D4", "D5"}
