@@ -203,3 +203,35 @@ def test_project_form_rows_inserted_between_budget_block_and_table(tmp_path):
     for cell, v in layout.entries.items():
         assert ws[f"{cell[0]}{_row(cell) + 1}"].value == v
     assert ws["G20"].value == pytest.approx(layout.total_expected, abs=0.006)
+
+
+def test_section_rows_with_points_are_no_added_rows(tmp_path):
+    """A section row (“一、投入（16分）” merged over the name columns, its points in 分值),
+    skipped by adopt, is not reported as a row added after adopting."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    for c, h in enumerate(["三级指标", "评分标准", "实际值", "分值", "得分"], start=1):
+        ws.cell(1, c, h)
+    ws["A2"], ws["D2"] = "一、投入（16分）", 16
+    ws.merge_cells("A2:C2")
+    for r, (key, *_rest, w, std) in enumerate(F.ROWS[:2], start=3):
+        ws.cell(r, 1, key)
+        F._text(ws.cell(r, 2), std)
+        ws.cell(r, 4, w)
+    ws["A5"], ws["D5"] = "二、产出（84分）", 84
+    ws.merge_cells("A5:C5")
+    ws["A6"], ws["B6"], ws["D6"] = "履职效益", "根据工作完成情况酌情评分", 84
+    ws["A7"], ws["D7"] = "合计", 100
+    src = tmp_path / "county.xlsx"
+    wb.save(src)
+    report = adopt(src, tmp_path / "adopted.xlsx")
+    assert [r.row.row for r in report.rows] == [3, 4, 6]
+    out = load_workbook(report.output)
+    set_named(out, **FULL)
+    out["自评表"]["E6"] = 80
+    result, scored = _score(out, tmp_path)
+    assert not [p for p in result.problems if p.code.startswith("county-row")]
+    assert scored["自评表"]["E7"].value == pytest.approx(96)

@@ -34,6 +34,9 @@ from perfeval_xl.model import Location
 __all__ = ["check_county_rows"]
 
 _TOTAL_WORDS = ("合计", "总计", "总分", "小计")
+# A section row (“一、投入（20分）”, “（二）预算执行”) may carry its level's points in the
+# 分值 column; adopt skipped it, so it is no added indicator.
+_SECTION = re.compile(r"^([一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十]+[)）])")
 _REF_ROW = re.compile(r"(\$?[A-Za-z]{1,3}\$?)(\d+)")
 
 
@@ -139,7 +142,8 @@ def check_county_rows(rd, rows: list, anchors: dict, extras: dict[str, dict]) ->
         w = _cell_of(where.get("分值位置"))
         if w:
             weight_cols.setdefault(w[0], set()).add(re.sub(r"\d+", "", w[1]))
-    _added_rows(rd, known, name_cols, weight_cols)
+    levels = {_norm(x) for r in rows for x in (r.level1, r.level2) if x}
+    _added_rows(rd, known, name_cols, weight_cols, levels)
     if broken:
         from perfeval_xl.workbook import layout
 
@@ -148,7 +152,7 @@ def check_county_rows(rd, rows: list, anchors: dict, extras: dict[str, dict]) ->
 
 
 def _added_rows(rd, known: set[tuple[str, int]], name_cols: dict[str, set[str]],
-                weight_cols: dict[str, set[str]]) -> None:
+                weight_cols: dict[str, set[str]], levels: set[str]) -> None:
     """Rows inside the adopted table (between its first and last indicator, and right after
     it) with a name and a numeric 分值 that no adopted indicator covers."""
     from perfeval_xl.workbook.reader import _to_decimal
@@ -169,7 +173,9 @@ def _added_rows(rd, known: set[tuple[str, int]], name_cols: dict[str, set[str]],
                     for c in range(1, col_index(name_col) + 1)]
             if any(x.startswith(_TOTAL_WORDS) for x in left):
                 break
-            if (sheet, r) not in known and _norm(name) and weight is not None:
+            text = _norm(name)
+            if (sheet, r) not in known and text and weight is not None and \
+                    not _SECTION.match(text) and text not in levels:
                 rd.problem("error", "county-row-added",
                            f"县表第{r}行的指标“{name}”是接管后新增的，未计分。请对修改后的县表"
                            "重新运行“接管县表”（perfeval-xl adopt），或删除该行。",
