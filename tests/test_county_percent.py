@@ -209,3 +209,22 @@ def test_problems_on_adopted_rows_point_at_the_county_cells(tmp_path):
     missing = sorted(str(p.location) for p in result.errors if p.code == "missing-assessment")
     assert missing == sorted(f"'{county.sheet}'!{county.cell(k, 'actual')}"
                              for k in (F.SYSTEMS, F.TRAINING))
+
+
+def test_our_own_custom_sheet_reads_percent_cells_the_same_way(tmp_path):
+    """Not adopted: a 个性指标 with 目标值 95 typed plainly and 实际值 typed as 85.5% in a %
+    cell (stored 0.855) scores 85.5/95 of its points, as the county path does."""
+    from helpers import filled, save, table_cells
+
+    wb = filled()
+    sheet, cols, r0, _ = table_cells(wb, "tbl_custom")
+    ws = wb[sheet]
+    ws[f"{cols['目标值']}{r0 + 1}"] = 95
+    ws[f"{cols['单位']}{r0 + 1}"] = "%"
+    actual = ws[f"{cols['实际值']}{r0 + 1}"]
+    actual.value, actual.number_format = 0.855, "0.0%"
+    path = save(wb, tmp_path / "ours.xlsx")
+    result = engine.evaluate(path)
+    row = next(r for r in result.indicators if r.name == "个性指标1")
+    assert float(row.value) == pytest.approx(85.5)
+    assert float(row.score) == pytest.approx(float(row.weight) * 0.9)
