@@ -326,7 +326,9 @@ def doczj_project() -> Layout:
     三级指标 | 年度指标值（A） | 全年实际值（B）; 分值, 得分, 未完成原因分析 merged down), 年度
     指标值 as text (“≥95%”, “≤30天”, “=100%”), 全年实际值 under a real % format or as text
     with units (“28天”), a 满意度指标 section title row merged across the table, notes
-    (“注：…”) under a 总分 row. No 评分标准 column: every row is scored by hand."""
+    (“注：…”) under a 总分 row. No 评分标准 column: the note's rule (全年实际值(B) ÷ 年度指标
+    值(A) × 分值, A/B for a “≤” indicator) scores each row whose 指标值 is a comparator and a
+    number."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Sheet1"
@@ -356,8 +358,8 @@ def doczj_project() -> Layout:
                  "年度指标值（A）*该指标分值。")
     ws.merge_cells("A10:H10")
     F._box(ws, 4, 9, 1, 8)
-    typed = {"G4": 30, "G5": 20, "G6": 19.2, "G8": 30}
-    return Layout(wb, "Sheet1", typed, typed, "G9", 99.2)
+    # 98 ≥ 95: 30; 28 天 ≤ 30 天: 20; 96/100 × 20 = 19.2; 93 ≥ 90: 30.
+    return Layout(wb, "Sheet1", {}, {"G4": 30, "G5": 20, "G6": 19.2, "G8": 30}, "G9", 99.2)
 
 
 LAYOUTS = {f.__name__: f for f in (doczj_project, yueyang_audit, dazhou_names, dazhou_project, wanglu_kaohe,
@@ -416,7 +418,28 @@ def test_real_layout_adopt_fill_score(name, tmp_path):
     assert float(result.total) == pytest.approx(layout.total_expected, abs=0.006)
 
 
-@pytest.mark.parametrize("name", ["chizhou_project", "doczj_project"])
+def test_note_rule_reads_the_target_column(tmp_path):
+    """doczj_project: each row is read from the note (info at its 年度指标值 cell quoting
+    the note), none is left to hand scoring; without the note they all are."""
+    layout = doczj_project()
+    src = tmp_path / "county.xlsx"
+    layout.wb.save(src)
+    report = adopt(src, tmp_path / "adopted.xlsx")
+    notes = [p for p in report.problems if p.code == "standard-from-note"]
+    assert sorted(p.location.cell for p in notes) == ["D4", "D5", "D6", "D8"]
+    assert all("B）/年度指标值" in p.message or "B)/年度指标值" in p.message for p in notes)
+    assert not [p for p in report.problems if p.code == "standard-missing"]
+    rules = {r.name: r.rule_text for r in report.rows}
+    assert rules["资金拨付时限"] == "按比例(目标=30,方向=越低越好)"
+    layout.wb["Sheet1"]["A10"] = "注：定性指标按三档评分。"
+    layout.wb.save(src)
+    report = adopt(src, tmp_path / "adopted2.xlsx")
+    assert not [p for p in report.problems if p.code == "standard-from-note"]
+    assert sorted(p.location.cell for p in report.problems if p.code == "standard-missing") \
+        == ["G4", "G5", "G6", "G8"]
+
+
+@pytest.mark.parametrize("name", ["chizhou_project"])
 def test_real_layout_hand_scored_rows_warn_at_their_score_cells(name, tmp_path):
     """No 评分标准 column: one standard-missing warning per hand-scored row, at its 得分 cell;
     the empty “指标2：” row is no indicator."""

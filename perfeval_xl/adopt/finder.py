@@ -236,6 +236,7 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
     weight_options: list[Column] = field(default_factory=list)  # 分值 columns, chosen first
     weight_from_name: bool = False      # no 分值 column: the points are in the names
+    notes: list[str] = field(default_factory=list)  # the 注/说明 texts below the table
 
     @property
     def data_start(self) -> int:
@@ -737,7 +738,26 @@ def find_table(wb) -> tuple[Table, list[Table]]:
     grid = _Grid(wb[top.sheet])
     _title_info(grid, top)
     _budget_block(grid, top)
+    _notes(grid, top)
     return top, candidates
+
+
+NOTE_SCAN_ROWS = 12  # rows below the table (or its total) read for its 注/说明
+
+
+def _notes(grid: _Grid, t: Table) -> None:
+    """The notes under the table, from the first row starting with 注/说明 (their numbered
+    continuation lines included): a 项目支出绩效自评表 states its scoring rule there."""
+    start = max(t.total_row or 0, t.last_row) + 1
+    seen = False
+    for r in range(start, min(grid.max_row, start + NOTE_SCAN_ROWS) + 1):
+        texts = [str(grid.value(r, c)).strip() for c in range(1, grid.max_col + 1)
+                 if grid.top_left(r, c) == (r, c) and isinstance(grid.value(r, c), str)
+                 and str(grid.value(r, c)).strip()]
+        if texts and not seen and texts[0].startswith(("注", "说明", "填表说明", "填报说明")):
+            seen = True
+        if seen and texts:
+            t.notes.append(" ".join(texts))
 
 
 def _budget_block(grid: _Grid, t: Table) -> None:

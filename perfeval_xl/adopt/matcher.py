@@ -25,6 +25,7 @@ from typing import Any
 
 from perfeval_xl import catalogue
 from perfeval_xl.adopt.finder import IndicatorRow, Table, weight_in_name
+from perfeval_xl.display import clip
 from perfeval_xl.model import Location, Problem
 from perfeval_xl.rules import (
     Manual,
@@ -320,6 +321,15 @@ def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
                 return reading.rule, reading
         return Manual(), None
     if not text:
+        from_note = _note_rule(table, row, target)
+        if from_note is not None:
+            rule, note = from_note
+            problems.append(Problem(
+                "info", "standard-from-note",
+                f"县表没有“{name}”的评分标准，按表下注释的计分方法“{clip(note, 60)}”评分："
+                f"{describe_rule(rule, weight, _target_unit(row))}",
+                Location(table.sheet, row.cells.get("target") or coord)))
+            return rule, StandardReading(note, rule)
         fallback = _preset_rule(code, weight, preset)
         if isinstance(fallback, Manual) and "standard" not in table.columns:
             # Scored by hand all the same: the warning at the 得分 cell, with the tiers.
@@ -354,6 +364,43 @@ def _rule(table: Table, row: IndicatorRow, name: str, weight: Decimal | None,
                                                 shared_total=shared_total)
     problems.extend(found)
     return rule, reading
+
+
+# The 财预〔2020〕10号 项目支出绩效自评表 states its rule for 定量 indicators in a note under
+# the table: “完成值达到指标值，记满分；未达到指标值，按 B/A 或 A/B×该指标分值记分” (B the
+# 全年实际值, A the 年度指标值; A/B for a 反向 indicator, 指标值 “≤…”). A row without a
+# 评分标准 whose 年度指标值 is a comparator and a number is scored that way.
+_NOTE_RULE = re.compile(r"B/A|实际(?:完成)?值B?/(?:年度)?指标值A?")
+_TARGET_TEXT = re.compile(r"^(≥|>=|>|≤|<=|<|=|不低于|不少于|大于|达到|不高于|不超过|不大于|小于|低于)?"
+                          r"(\d+(?:\.\d+)?)(%|[\u4e00-\u9fff]{1,3})?$")
+_LOWER = ("≤", "<=", "<", "不高于", "不超过", "不大于", "小于", "低于")
+
+
+def _note_rule(table: Table, row: IndicatorRow, target: Decimal | None
+               ) -> tuple[Rule, str] | None:
+    """(按比例 rule, the note) when the table's note states the B/A rule and the row's
+    年度指标值 is a comparator and a number; else None."""
+    if target is None or target <= 0:
+        return None
+    note = next((n for n in table.notes
+                 if _NOTE_RULE.search(re.sub(r"[\s()（）]", "", unicodedata.normalize("NFKC", n)))),
+                None)
+    if note is None:
+        return None
+    raw = row.values.get("target")
+    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(raw))) if raw is not None else ""
+    m = _TARGET_TEXT.match(text) if isinstance(raw, str) else None
+    if isinstance(raw, str) and m is None:
+        return None
+    lower = bool(m and m.group(1) in _LOWER)
+    return Proportional(target=target, lower_is_better=lower), note
+
+
+def _target_unit(row: IndicatorRow) -> str:
+    raw = row.values.get("target")
+    m = _TARGET_TEXT.match(re.sub(r"\s", "", unicodedata.normalize("NFKC", str(raw)))) \
+        if isinstance(raw, str) else None
+    return (m.group(3) or "") if m else ""
 
 
 # --------------------------------------------------------------------------- rows
