@@ -532,3 +532,25 @@ def test_target_and_value_texts_as_counties_write_them(tmp_path):
     assert out["H8"].value == pytest.approx(93.6)
     assert {p.location.cell for p in report.problems if p.code == "target-from-text"} == {
         "D4", "D5"}
+
+
+def test_note_rule_takes_the_direction_from_the_comparator_column(tmp_path):
+    """qingshen_project with the B/A note under it: 指标性质 “≤” in its own column makes
+    成本控制数 a 反向 indicator (260 万元 planned, 239.3 spent: full marks, not 239.3/260)."""
+    layout = qingshen_project()
+    ws = layout.wb["自评表"]
+    ws["B13"] = ("注：定量指标完成值达到指标值，记满分；未达到指标值，正向指标按 B/A、反向指标按 "
+                 "A/B×该指标分值记分（A为指标值，B为完成值）。")
+    ws["H9"] = 100  # 完成值 as a number now that the row is computed
+    src = tmp_path / "county.xlsx"
+    layout.wb.save(src)
+    layout.entries = {}
+    layout.scores = {"J8": 60, "J9": 20, "J10": 10, "H5": 9.5}
+    layout.total_expected = 99.5
+    report, result, out = run(layout, src, tmp_path)
+    assert not result.errors, [str(p) for p in result.errors]
+    rules = {r.name: r.rule_text for r in report.rows}
+    assert rules["成本控制数"] == "按比例(目标=260,方向=越低越好)"
+    for cell, expected in layout.scores.items():
+        assert out[cell].value == pytest.approx(expected, abs=0.001), cell
+    assert out["J11"].value == pytest.approx(99.5, abs=0.006)

@@ -119,6 +119,7 @@ PLACEHOLDER_NAME = re.compile(r"^(指标\d*[:：]?|[…．.。、/\-—]+|无|�
 # a header row with one of these, a 分值/权重 and a 得分 cell; the row below it with a number
 # in 分值 is scored as 执行率 × 分值 (matcher.BUDGET_RULE).
 BUDGET_RATE_TERMS = ("执行率", "预算执行率", "资金执行率", "全年执行率")
+COMPARATORS = ("≥", ">=", ">", "≤", "<=", "<", "=", "＝")
 BUDGET_SCAN_ROWS = 15       # how far above the indicator header the block is looked for
 UNIT_LABELS = ("单位名称", "部门名称", "部门(单位)名称", "填报单位", "填报单位(盖章)", "单位(盖章)",
                "部门(单位)", "被评价单位", "评价单位", "部门", "单位")
@@ -597,6 +598,12 @@ def _data_row(grid: _Grid, t: Table, r: int, carried: dict) -> IndicatorRow | No
             values.get(k) in (None, "") for k in values if k not in ("name", "level1",
                                                                     "level2")):
         return None  # an empty template row (“指标2：”) the department did not use
+    # 指标性质 in its own column left of 指标值 (“≥”, “≤”, “=”: the Sichuan form) gives the
+    # target's direction.
+    if "target" in cols and cols["target"].col > 1:
+        op = norm_header(grid.value(r, cols["target"].col - 1))
+        if op in COMPARATORS:
+            values["target_op"] = op
     # A 分值/评分标准/得分 merged down over several indicators is shared by them: each row
     # points at the merge's top-left cell and knows the rows sharing it (matcher decides).
     spans = {}

@@ -392,8 +392,8 @@ def _note_rule(table: Table, row: IndicatorRow, target: Decimal | None
     m = _TARGET_TEXT.match(text) if isinstance(raw, str) else None
     if isinstance(raw, str) and m is None:
         return None
-    lower = bool(m and m.group(1) in _LOWER)
-    return Proportional(target=target, lower_is_better=lower), note
+    op = (m.group(1) if m else None) or row.values.get("target_op")
+    return Proportional(target=target, lower_is_better=op in _LOWER), note
 
 
 def _target_unit(row: IndicatorRow) -> str:
