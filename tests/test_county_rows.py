@@ -235,3 +235,22 @@ def test_section_rows_with_points_are_no_added_rows(tmp_path):
     result, scored = _score(out, tmp_path)
     assert not [p for p in result.problems if p.code.startswith("county-row")]
     assert scored["自评表"]["E7"].value == pytest.approx(96)
+
+
+def test_added_row_in_a_project_form_with_a_budget_block(tmp_path):
+    """The 预算执行 block above the table (its own name column) does not stop the search for
+    a row added to the indicator table."""
+    import test_county_layouts as L
+
+    layout = L.chizhou_project()
+    src = tmp_path / "county.xlsx"
+    layout.wb.save(src)
+    report = adopt(src, tmp_path / "adopted.xlsx")
+    wb = load_workbook(report.output)
+    set_named(wb, **FULL)
+    _edit_like_excel(wb, layout.sheet, 12, 1)
+    ws = wb[layout.sheet]
+    ws["C12"], ws["D12"], ws["F12"] = "新增检查次数", "≥4次", 5
+    result, out = _score(wb, tmp_path)
+    assert codes(result.errors, "county-row-added") == [("error", f"'{layout.sheet}'!C12")]
+    assert not codes(result.errors, "county-row-changed")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string as col_index
@@ -93,8 +94,9 @@ def check_county_rows(rd, rows: list, anchors: dict, extras: dict[str, dict]) ->
     targets = anchors.get("targets") or {}
     by_code = {r.code: r for r in rows}
     known: set[tuple[str, int]] = set()
-    name_cols: dict[str, set[str]] = {}
-    weight_cols: dict[str, set[str]] = {}
+    name_cols: dict[str, Counter] = {}
+    weight_cols: dict[str, Counter] = {}
+    table_rows: dict[tuple[str, str], list[int]] = {}  # (sheet, name column) -> rows
     broken = False
     for code, where in list(targets.items()):
         snap = extras.get(code) or {}
@@ -138,12 +140,14 @@ def check_county_rows(rd, rows: list, anchors: dict, extras: dict[str, dict]) ->
                        Location(sheet, coord))
             continue
         known.update((sheet, r + delta) for r in covered)
-        name_cols.setdefault(sheet, set()).add(re.sub(r"\d+", "", coord))
+        col = re.sub(r"\d+", "", coord)
+        name_cols.setdefault(sheet, Counter())[col] += 1
+        table_rows.setdefault((sheet, col), []).extend(r + delta for r in covered)
         w = _cell_of(where.get("分值位置"))
         if w:
-            weight_cols.setdefault(w[0], set()).add(re.sub(r"\d+", "", w[1]))
+            weight_cols.setdefault(w[0], Counter())[re.sub(r"\d+", "", w[1])] += 1
     levels = {_norm(x) for r in rows for x in (r.level1, r.level2) if x}
-    _added_rows(rd, known, name_cols, weight_cols, levels)
+    _added_rows(rd, known, name_cols, weight_cols, levels, table_rows)
     if broken:
         from perfeval_xl.workbook import layout
 
@@ -151,18 +155,20 @@ def check_county_rows(rd, rows: list, anchors: dict, extras: dict[str, dict]) ->
         anchors.pop(layout.COUNTY_GRADE, None)
 
 
-def _added_rows(rd, known: set[tuple[str, int]], name_cols: dict[str, set[str]],
-                weight_cols: dict[str, set[str]], levels: set[str]) -> None:
+def _added_rows(rd, known: set[tuple[str, int]], name_cols: dict[str, Counter],
+                weight_cols: dict[str, Counter], levels: set[str],
+                table_rows: dict[tuple[str, str], list[int]]) -> None:
     """Rows inside the adopted table (between its first and last indicator, and right after
     it) with a name and a numeric 分值 that no adopted indicator covers."""
     from perfeval_xl.workbook.reader import _to_decimal
 
     for sheet, cols in name_cols.items():
-        wcols = weight_cols.get(sheet) or set()
-        if len(cols) != 1 or len(wcols) != 1:
-            continue  # names or weights in several columns: no simple table to scan
-        name_col, weight_col = next(iter(cols)), next(iter(wcols))
-        rows = sorted(r for s, r in known if s == sheet)
+        wcols = weight_cols.get(sheet)
+        if not wcols:
+            continue  # weights inside the names: no 分值 column to look at
+        # The table's own columns (a 预算执行 block above it has its own).
+        name_col, weight_col = cols.most_common(1)[0][0], wcols.most_common(1)[0][0]
+        rows = sorted(table_rows.get((sheet, name_col), []))
         if not rows:
             continue
         r, last = rows[0], rows[-1] + 3
