@@ -114,6 +114,27 @@ def test_offline_install_resolves_for_windows(built, tmp_path):
     assert "pywin32-" in proc.stdout
 
 
+def test_import_check_names_modules_the_bundled_wheels_provide(built):
+    """install.bat's step-6 import check can only pass on Windows if every module it names
+    is in some bundled wheel (as a top-level package/module) — checked on the wheel files."""
+    _, members = built
+    text = members["install.bat"].decode("gbk")
+    line = next(ln for ln in text.split("\r\n") if ln.startswith('"%PY%" -c "import perfeval_xl'))
+    modules = [m.strip() for m in line.split('"import ', 1)[1].rstrip('"').split(",")]
+    assert {"perfeval_xl.excel.macros", "xlwings", "win32com.client", "numpy"} <= set(modules)
+    provided: dict[str, set[str]] = {}
+    for name, data in _wheels(members).items():
+        for path in zipfile.ZipFile(io.BytesIO(data)).namelist():
+            top = path.split("/")[0]
+            if not top.endswith((".dist-info", ".data")):
+                provided.setdefault(top.split(".")[0], set()).add(path)
+    for module in modules:
+        parts = module.split(".")
+        files = provided.get(parts[0], set())
+        want = ("/".join(parts) + ".py", "/".join(parts) + "/__init__.py")
+        assert any(f in files for f in want), module
+
+
 def test_manifest_covers_every_file(built):
     _, members = built
     manifest = members["SHA256SUMS.txt"].decode("ascii")
