@@ -123,7 +123,7 @@ def test_import_check_names_modules_the_bundled_wheels_provide(built):
     modules = [m.strip() for m in line.split('"import ', 1)[1].rstrip('"').split(",")]
     assert {"perfeval_xl.excel.macros", "xlwings", "win32com.client", "numpy"} <= set(modules)
     provided: dict[str, set[str]] = {}
-    for name, data in _wheels(members).items():
+    for data in _wheels(members).values():
         for path in zipfile.ZipFile(io.BytesIO(data)).namelist():
             top = path.split("/")[0]
             if not top.endswith((".dist-info", ".data")):

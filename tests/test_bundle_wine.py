@@ -260,6 +260,7 @@ set "USERPROFILE={profile}"
 set "USERNAME={user}"
 set "TEMP={profile}\\AppData\\Local\\Temp"
 cd /d C:\\windows
+{pre}
 "{install}" {args}
 """
 
@@ -355,8 +356,10 @@ def chinese_names(stubs):
                     "(Debian: apt-get install locales)")
 
 
-def county_run(stubs, tmp_path, bundle: Path, *args: str, **extra) -> tuple[int, str, list]:
-    """Run install.bat as the county user; (exit code, console, [(cwd, argv), ...])."""
+def county_run(stubs, tmp_path, bundle: Path, *args: str, pre: str = "rem",
+               **extra) -> tuple[int, str, list]:
+    """Run install.bat as the county user after the batch lines ``pre``;
+    (exit code, console, [(cwd, argv), ...])."""
     env, base = stubs
     profile = tmp_path / "Users" / USER
     (profile / "AppData" / "Local" / "Temp").mkdir(parents=True, exist_ok=True)
@@ -365,7 +368,7 @@ def county_run(stubs, tmp_path, bundle: Path, *args: str, **extra) -> tuple[int,
     driver = tmp_path / "driver.bat"
     driver.write_bytes(DRIVER_BAT.format(
         profile=batch_literal(winpath(profile)), user=USER,
-        install=batch_literal(winpath(bundle / "install.bat")),
+        install=batch_literal(winpath(bundle / "install.bat")), pre=pre,
         args=" ".join(f'"{batch_literal(a)}"' for a in args)).replace("\n", "\r\n").encode("gbk"))
     env = dict(env, PYSTUB_LOG=winpath(log), **extra)
     proc = subprocess.run(["wine", "cmd", "/c", winpath(driver)], env=env,
@@ -522,3 +525,16 @@ def test_embedded_python_without_pip_gets_it_from_the_bundled_wheel(stubs, tmp_p
     assert argvs[3] == [f"{root}\\python\\python.exe", "-m", "pip", "install", "--no-index",
                         "--find-links", f"{winpath(bundle)}\\wheels", "--force-reinstall",
                         "--no-warn-script-location", "pip"]
+
+
+def test_32_bit_windows_is_refused(stubs, tmp_path):
+    bundle = unzipped_bundle(tmp_path / "b")
+    rc, out, calls = county_run(stubs, tmp_path, bundle, pre="set PROCESSOR_ARCHITECTURE=x86\n"
+                                "set PROCESSOR_ARCHITEW6432=")
+    assert rc == 1 and "错误：本安装包只适用于 64 位 Windows 10 或更高版本，本机是 x86。" in out
+    assert "SHA-256" not in out and calls == []
+    # A 32-bit cmd on 64-bit Windows (WOW64) is fine: the real architecture counts.
+    rc, out, calls = county_run(stubs, tmp_path, bundle, pre="set PROCESSOR_ARCHITECTURE=x86\n"
+                                "set PROCESSOR_ARCHITEW6432=AMD64")
+    assert rc == 0 and "安装完成。" in out
+
