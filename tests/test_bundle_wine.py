@@ -36,6 +36,7 @@ PROJECT_WHEEL = f"perfeval_xl-{__version__}-py3-none-any.whl"
 # file the host script moves into place when complete.
 CERTUTIL_BAT = r"""@echo off
 rem Stand-in for "certutil -hashfile FILE SHA256" (Wine's certutil prints nothing).
+if defined CERTUTIL_BLOCKED exit /b 1
 set "T=%~dp0out-%RANDOM%%RANDOM%.txt"
 "%~dp0sha256.exe" "%~f2" "%T%"
 set /a "N=0"
@@ -51,7 +52,7 @@ del "%T%"
 
 # Output in the form of Windows 10's certutil: a title line, the hash, a status line.
 SHA256_SH = r"""#!/bin/sh
-u() { printf '%s' "$1" | sed 's/^[A-Za-z]://; s#\\#/#g'; }
+u() { printf '%s' "$1" | sed 's#^[Cc]:#@@DRIVE_C@@#; s/^[A-Za-z]://; s#\\#/#g'; }
 out=$(u "$2")
 h=$(sha256sum "$(u "$1")" | cut -d' ' -f1)
 printf 'SHA256 hash of %s:\r\n%s\r\nCertUtil: -hashfile command completed successfully.\r\n' \
@@ -71,7 +72,8 @@ def wine(tmp_path_factory):
     stub = base / "stub"
     stub.mkdir()
     (stub / "certutil.bat").write_bytes(CERTUTIL_BAT.replace("\n", "\r\n").encode("ascii"))
-    (stub / "sha256.exe").write_text(SHA256_SH, "ascii")
+    (stub / "sha256.exe").write_text(
+        SHA256_SH.replace("@@DRIVE_C@@", str(base / "prefix" / "drive_c")), "ascii")
     (stub / "sha256.exe").chmod(0o755)
     env = dict(os.environ, WINEPREFIX=str(base / "prefix"), WINEDEBUG="-all",
                WINEDLLOVERRIDES="mscoree,mshtml=d", LC_ALL="zh_CN.UTF-8", LANG="zh_CN.UTF-8",
@@ -158,14 +160,19 @@ def test_altered_missing_and_unlisted_wheels_stop_before_anything_is_installed(w
     assert not (tmp_path / "root").exists()
 
 
+NO_HASH_TOOL = ("错误：无法计算文件的 SHA-256 校验值（certutil 和 PowerShell 都没有给出结果），"
+                "未安装任何内容。")
+
+
 def test_wines_own_certutil_giving_no_hash_never_passes(wine, tmp_path):
+    # Wine's certutil.exe and powershell.exe print nothing: the probe of known content
+    # shows that no hash tool works, which is said as such and nothing is installed.
     bundle = unzipped_bundle(tmp_path / "b")
     env = {k: v for k, v in wine.items() if k != "WINEPATH"}
     rc, out = run_install(env, bundle, tmp_path / "root")
     assert rc == 1
-    for name in ("install.bat", "requirements.txt", f"wheels\\{DEMO_WHEEL}"):
-        assert f'  [已损坏或被改动] "{name}"\n' in out
-    assert CORRUPT in out
+    assert NO_HASH_TOOL in out and "360" in out
+    assert "[已损坏或被改动]" not in out and CORRUPT not in out
     assert not (tmp_path / "root").exists()
 
 
@@ -242,6 +249,16 @@ TARSTUB_BAT = r"""@echo off
 >>"%PYSTUB_LOG%" echo ARGS:%*
 copy /y "%~dp0python.exe" "%UZ_DST%\python.exe" >nul
 exit /b %errorlevel%
+"""
+
+# PowerShell's Get-FileHash (install.bat's fallback when certutil gives nothing): the hash via
+# the certutil stand-in. Anything else does nothing and exits 0, as Wine's powershell.exe.
+PSSTUB_BAT = r"""@echo off
+>"%PYSTUB_LOG%.ps" echo %*
+find "Get-FileHash" "%PYSTUB_LOG%.ps" >nul
+if %errorlevel% NEQ 0 exit /b 0
+set "CERTUTIL_BLOCKED="
+call "%~dp0..\stub\certutil.bat" -hashfile "%PE_FILE%" SHA256
 """
 
 TASKLIST_BAT = r"""@echo off
@@ -331,15 +348,19 @@ def windows_argv(line: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def stubs(wine, tmp_path_factory):
-    """Wine environment with the python/py/tar/tasklist stand-ins and the driver."""
-    base = Path(wine["WINEPATH"][2:].replace("\\", "/"))
+    """(Wine environment with the python/py/tar/tasklist/powershell stand-ins first on the
+    PATH, their folder). Their own folder beside the certutil stand-in's, so that the tests
+    above never see them."""
+    base = Path(wine["WINEPATH"][2:].replace("\\", "/")).parent / "standins"
+    base.mkdir(exist_ok=True)
     for name, text in (("pystub.bat", PYSTUB_BAT), ("tarstub.bat", TARSTUB_BAT),
-                       ("tasklist.bat", TASKLIST_BAT)):
+                       ("tasklist.bat", TASKLIST_BAT), ("psstub.bat", PSSTUB_BAT)):
         (base / name).write_bytes(text.replace("\n", "\r\n").encode("ascii"))
     for name, bat in (("python.exe", "pystub.bat"), ("py.exe", "pystub.bat"),
-                      ("tar.exe", "tarstub.bat"), ("tasklist.exe", "tasklist.bat")):
+                      ("tar.exe", "tarstub.bat"), ("tasklist.exe", "tasklist.bat"),
+                      ("powershell.exe", "psstub.bat")):
         (base / name).write_bytes(stand_in_exe(winpath(base / bat)))
-    return dict(wine), base
+    return dict(wine, WINEPATH=winpath(base) + ";" + wine["WINEPATH"]), base
 
 
 # A county PC: the zip unzipped into a Chinese folder on the desktop whose name has spaces,
@@ -538,3 +559,15 @@ def test_32_bit_windows_is_refused(stubs, tmp_path):
                                 "set PROCESSOR_ARCHITEW6432=AMD64")
     assert rc == 0 and "安装完成。" in out
 
+
+
+def test_blocked_certutil_falls_back_to_powershell(stubs, tmp_path):
+    bundle = unzipped_bundle(tmp_path / "b")
+    rc, out, calls = county_run(stubs, tmp_path, bundle, CERTUTIL_BLOCKED="1")
+    assert rc == 0 and "安装文件完整。" in out and "安装完成。" in out
+    # and the fallback still finds an altered wheel
+    demo = bundle / "wheels" / DEMO_WHEEL
+    demo.write_bytes(demo.read_bytes() + b"\0")
+    rc, out, calls = county_run(stubs, tmp_path, bundle, CERTUTIL_BLOCKED="1")
+    assert rc == 1 and f'  [已损坏或被改动] "wheels\\{DEMO_WHEEL}"\n' in out and CORRUPT in out
+    assert calls == []

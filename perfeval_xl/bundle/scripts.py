@@ -9,6 +9,11 @@ build time (and the tests check the built file).
 
 from __future__ import annotations
 
+import hashlib
+
+# What install.bat's "> file echo perfeval-xl" writes: its SHA-256 is built into install.bat.
+PROBE_CONTENT = b"perfeval-xl\r\n"
+
 # Trail bytes cmd would read as its own characters: \ (path separator), ^ (escape), | (pipe).
 HAZARD_BYTES = {0x5C: "\\", 0x5E: "^", 0x7C: "|"}
 
@@ -71,6 +76,21 @@ if %WINMAJOR% LSS 10 goto :old_windows
 
 rem --- 2. Every file against SHA256SUMS.txt BEFORE anything is installed.
 echo 正在核对安装文件的 SHA-256 校验值……
+rem certutil first; security software (360, 天擎) may block it, then PowerShell's
+rem Get-FileHash. A probe file of known content tells which one works, so a blocked tool is
+rem reported as such and not as every file being damaged.
+set "PE_FILE=%TEMP%\perfeval-hash-probe.txt"
+> "%PE_FILE%" echo perfeval-xl
+if not exist "%PE_FILE%" goto :hash_tool_ok
+set "WANT=@@PROBEHASH@@"
+set "HASHTOOL=certutil"
+call :hash_file
+if defined GOT goto :hash_tool_ok
+set "HASHTOOL=powershell"
+call :hash_file
+if not defined GOT goto :no_hash_tool
+:hash_tool_ok
+del "%PE_FILE%" >nul 2>&1
 set "BAD=0"
 for /f "usebackq tokens=1,* delims= " %%a in ("%HERE%SHA256SUMS.txt") do call :verify "%%a" "%%b"
 for /f "delims=" %%f in ('dir /b /a-d "%HERE%wheels\*.whl" 2^>nul') do call :listed "%%f"
@@ -200,13 +220,22 @@ goto :last_word
 set "WANT=%~1"
 set "REL=%~2"
 if not exist "%HERE%%REL%" goto :verify_missing
-set "GOT="
-rem Any output line equal to the hash (spaces removed) counts, so lines a cmd AutoRun prints
-rem and certutil's title/status lines cannot shift what is compared.
-for /f "delims=" %%h in ('certutil -hashfile "%HERE%%REL%" SHA256') do call :hash_line "%%h"
+set "PE_FILE=%HERE%%REL%"
+call :hash_file
 if defined GOT exit /b 0
 echo   [已损坏或被改动] "%REL%"
 set "BAD=1"
+exit /b 0
+:hash_file
+rem SHA-256 of PE_FILE by HASHTOOL; GOT is set when it equals WANT. Any output line equal to
+rem the hash (spaces removed) counts, so lines a cmd AutoRun prints and certutil's title and
+rem status lines cannot shift what is compared.
+set "GOT="
+if "%HASHTOOL%"=="powershell" goto :hash_file_ps
+for /f "delims=" %%h in ('certutil -hashfile "%PE_FILE%" SHA256 2^>nul') do call :hash_line "%%h"
+exit /b 0
+:hash_file_ps
+for /f "delims=" %%h in ('powershell -NoProfile -NonInteractive -Command "$h = Get-FileHash -Algorithm SHA256 -LiteralPath $env:PE_FILE; $h.Hash" 2^>nul') do call :hash_line "%%h"
 exit /b 0
 :hash_line
 rem "call" expands % and ^ in its argument once more: harmless, only a line of pure hex can match.
@@ -258,6 +287,11 @@ echo.
 echo 错误：安装文件不完整或已被改动（见上方列出的文件），未安装任何内容。
 echo 请重新拷贝或下载完整的安装包后再试。
 goto :fail
+:no_hash_tool
+del "%PE_FILE%" >nul 2>&1
+echo 错误：无法计算文件的 SHA-256 校验值（certutil 和 PowerShell 都没有给出结果），未安装任何内容。
+echo 若安全软件（如 360、天擎）拦截了 certutil.exe，请选择“允许”后重新运行 install.bat，或联系信息化管理员。
+goto :fail
 :no_root
 echo 错误：无法创建安装文件夹 "%ROOT%"。可以运行 install.bat D:\perfeval-xl 安装到其他位置。
 goto :fail
@@ -305,6 +339,7 @@ def install_bat(version: str, python_version: str, pip_wheel: str, embedded: boo
     text = (text.replace("@@VERSION@@", version).replace("@@PYVER@@", python_version)
             .replace("@@PYTAG@@", "python" + python_version.replace(".", ""))
             .replace("@@PYVER_TUPLE@@", python_version.replace(".", ", "))
+            .replace("@@PROBEHASH@@", hashlib.sha256(PROBE_CONTENT).hexdigest())
             .replace("@@PIPWHEEL@@", pip_wheel)
             .replace("@@PROJECTWHEEL@@", project_wheel
                      or f"perfeval_xl-{version}-py3-none-any.whl"))
