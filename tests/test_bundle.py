@@ -224,7 +224,7 @@ def check_install_bat(bat: bytes, embedded: bool) -> str:
     assert list(pos.values()) == sorted(pos.values())
     head = text[:pos["if %BAD% NEQ 0 goto :corrupt"]]
     assert "pip" not in head.replace("PIP_", "") and "mkdir" not in head and ":unzip" not in head
-    assert 'certutil -hashfile "%HERE%%REL%" SHA256' in text
+    assert 'certutil -hashfile "%PE_FILE%" SHA256' in text and 'set "PE_FILE=%HERE%%REL%"' in text
     # Every step that must succeed is checked with NEQ 0.
     for cmd in ("pip install --no-index", 'import perfeval_xl.excel.macros'):
         after = text[text.index(cmd):].split("\r\n")[1]
