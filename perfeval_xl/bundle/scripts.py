@@ -380,7 +380,8 @@ def readme_text(version: str, python_version: str, embedded: bool) -> str:
      如果提示“Microsoft 已阻止宏运行”：关闭 Excel，右键文件 →“属性”→ 勾选“解除锁定”→“确定”。
 
 三、升级
-  用新版本的安装包重复上面的步骤即可，已填写的工作簿不会被改动或覆盖。
+  先保存并关闭所有 Excel 窗口，再用新版本的安装包重复上面的步骤即可（Excel 打开时程序文件被占用，
+  安装程序会提示关闭 Excel）。已填写的工作簿不会被改动或覆盖，桌面上已有的自评表也不会被替换。
 
 四、用户名含中文时
   如果安装后“实时计算”一格显示错误、Excel 找不到 Python，而 Windows 用户名含中文且系统的
@@ -389,6 +390,10 @@ def readme_text(version: str, python_version: str, embedded: bool) -> str:
   安装到纯英文路径（D:\\perfeval-xl 可换成任意英文路径）。
 
 五、常见问题
+  · 提示“无法计算文件的 SHA-256 校验值”：安全软件（如 360、天擎）拦截了 certutil.exe，
+    请在拦截提示中选择“允许”后重新运行 install.bat。
+  · 双击 install.bat 时出现“Windows 已保护你的电脑”或“安全警告”：点击“更多信息”→“仍要运行”
+    （或“运行”）。安装包来自单位内网时可放心运行；如有疑问请先核对 SHA256SUMS.txt。
   · “Could not find Interpreter!”：重新运行 install.bat，或在命令提示符中运行
     perfeval-xl.bat excel-setup 工作簿.xlsm。
   · 出现“找不到本地 OneDrive 文件”提示：请把工作簿复制到本机文件夹（如 D:\\绩效评价）再打开。
