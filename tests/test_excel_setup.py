@@ -203,6 +203,16 @@ def test_user_conf_with_a_chinese_path_in_the_gbk_code_page(user_home, monkeypat
     assert data == (f'"INTERPRETER_WIN","{exe}"\r\n"INTERPRETER","{exe}"\r\n').encode("gbk")
 
 
+def test_user_conf_follows_the_ansi_code_page_also_in_python_utf8_mode(user_home, monkeypatch):
+    exe = r"C:\Users\张三\AppData\Local\perfeval-xl\python\python.exe"
+    monkeypatch.setattr(setup.sys, "executable", exe)
+    monkeypatch.setattr(setup.locale, "getpreferredencoding", lambda do_setlocale=True: "utf-8")
+    monkeypatch.setattr(setup, "ansi_codepage", lambda: 936)
+    assert setup.run_setup(None) == 0
+    assert (user_home / ".xlwings" / "xlwings.conf").read_bytes().decode("gbk").splitlines() \
+        == [f'"INTERPRETER_WIN","{exe}"', f'"INTERPRETER","{exe}"']
+
+
 def test_user_conf_refused_when_the_code_page_cannot_hold_the_path(user_home, capsys,
                                                                    monkeypatch):
     exe = r"C:\Users\张三\AppData\Local\perfeval-xl\venv\Scripts\python.exe"
