@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from perfeval_xl import __version__
-from perfeval_xl.bundle import manifest_text, requirements_text, scripts
+from perfeval_xl.bundle import desktop, manifest_text, requirements_text, scripts
 
 pytestmark = pytest.mark.skipif(
     shutil.which("wine") is None or shutil.which("sha256sum") is None,
@@ -378,7 +378,7 @@ def chinese_names(stubs):
 
 
 def county_run(stubs, tmp_path, bundle: Path, *args: str, pre: str = "rem",
-               **extra) -> tuple[int, str, list]:
+               script: str = "install.bat", **extra) -> tuple[int, str, list]:
     """Run install.bat as the county user after the batch lines ``pre``;
     (exit code, console, [(cwd, argv), ...])."""
     env, base = stubs
@@ -389,7 +389,7 @@ def county_run(stubs, tmp_path, bundle: Path, *args: str, pre: str = "rem",
     driver = tmp_path / "driver.bat"
     driver.write_bytes(DRIVER_BAT.format(
         profile=batch_literal(winpath(profile)), user=USER,
-        install=batch_literal(winpath(bundle / "install.bat")), pre=pre,
+        install=batch_literal(winpath(bundle / script)), pre=pre,
         args=" ".join(f'"{batch_literal(a)}"' for a in args)).replace("\n", "\r\n").encode("gbk"))
     env = dict(env, PYSTUB_LOG=winpath(log), **extra)
     proc = subprocess.run(["wine", "cmd", "/c", winpath(driver)], env=env,
@@ -571,3 +571,29 @@ def test_blocked_certutil_falls_back_to_powershell(stubs, tmp_path):
     rc, out, calls = county_run(stubs, tmp_path, bundle, CERTUTIL_BLOCKED="1")
     assert rc == 1 and f'  [已损坏或被改动] "wheels\\{DEMO_WHEEL}"\n' in out and CORRUPT in out
     assert calls == []
+
+
+def test_desktop_wrapper_runs_the_installed_python_with_the_arguments(stubs, chinese_names,
+                                                                     tmp_path):
+    # perfeval-xl.bat as desktop.py writes it, run by cmd with a Chinese, & and ( ) argument.
+    # (A % in the path is not tried: Wine's cmd /c, which carries the stand-in's command
+    # line, reads "%...:" as a substitution; the doubling is checked in test_bundle.py.)
+    env, base = stubs
+    lad = tmp_path / "Users" / USER / "AppData" / "Local"
+    exe = lad / "perfeval-xl" / "venv" / "Scripts" / "python.exe"
+    exe.parent.mkdir(parents=True)
+    shutil.copy(base / "python.exe", exe)
+    desk = tmp_path / "Users" / USER / "Desktop"
+    desk.mkdir(parents=True)
+    text = desktop.wrapper_text(winpath(exe), winpath(lad))
+    assert text.isascii()
+    (desk / desktop.WRAPPER_NAME).write_bytes(text.encode("ascii"))
+    book = winpath(tmp_path / "县 (1)" / "自评表&2021.xlsx")
+    rc, out, calls = county_run(stubs, tmp_path, desk, "score", book, script=desktop.WRAPPER_NAME)
+    assert rc == 0
+    assert [argv for _, argv in calls] == [[winpath(exe), "-m", "perfeval_xl", "score", book]]
+    rc, out, calls = county_run(stubs, tmp_path, desk, "score", book,
+                                script=desktop.WRAPPER_NAME, PYSTUB_FAIL="score")
+    assert rc == 1                                        # the exit code reaches the caller
+    rc, out, calls = county_run(stubs, tmp_path, desk, script=desktop.WRAPPER_NAME)
+    assert [argv for _, argv in calls] == [[winpath(exe), "-m", "perfeval_xl", "--help"]]
