@@ -114,6 +114,27 @@ def test_offline_install_resolves_for_windows(built, tmp_path):
     assert "pywin32-" in proc.stdout
 
 
+def test_import_check_names_modules_the_bundled_wheels_provide(built):
+    """install.bat's step-6 import check can only pass on Windows if every module it names
+    is in some bundled wheel (as a top-level package/module) — checked on the wheel files."""
+    _, members = built
+    text = members["install.bat"].decode("gbk")
+    line = next(ln for ln in text.split("\r\n") if ln.startswith('"%PY%" -c "import perfeval_xl'))
+    modules = [m.strip() for m in line.split('"import ', 1)[1].rstrip('"').split(",")]
+    assert {"perfeval_xl.excel.macros", "xlwings", "win32com.client", "numpy"} <= set(modules)
+    provided: dict[str, set[str]] = {}
+    for data in _wheels(members).values():
+        for path in zipfile.ZipFile(io.BytesIO(data)).namelist():
+            top = path.split("/")[0]
+            if not top.endswith((".dist-info", ".data")):
+                provided.setdefault(top.split(".")[0], set()).add(path)
+    for module in modules:
+        parts = module.split(".")
+        files = provided.get(parts[0], set())
+        want = ("/".join(parts) + ".py", "/".join(parts) + "/__init__.py")
+        assert any(f in files for f in want), module
+
+
 def test_manifest_covers_every_file(built):
     _, members = built
     manifest = members["SHA256SUMS.txt"].decode("ascii")
@@ -203,14 +224,44 @@ def check_install_bat(bat: bytes, embedded: bool) -> str:
     assert list(pos.values()) == sorted(pos.values())
     head = text[:pos["if %BAD% NEQ 0 goto :corrupt"]]
     assert "pip" not in head.replace("PIP_", "") and "mkdir" not in head and ":unzip" not in head
-    assert 'certutil -hashfile "%HERE%%REL%" SHA256' in text
+    assert 'certutil -hashfile "%PE_FILE%" SHA256' in text and 'set "PE_FILE=%HERE%%REL%"' in text
     # Every step that must succeed is checked with NEQ 0.
     for cmd in ("pip install --no-index", 'import perfeval_xl.excel.macros'):
         after = text[text.index(cmd):].split("\r\n")[1]
         assert after.startswith("if %errorlevel% NEQ 0 goto :fail"), cmd
-    assert ('call :unzip "%HERE%python\\python-embed.zip"' in text) == embedded
+    assert ('set "UZ_SRC=%HERE%python\\python-embed.zip"' in text) == embedded
+    check_cmd_pitfalls(lines)
     assert ("py -3.11-64 -m venv" in text) == (not embedded)
     return text
+
+
+PATH_VARS = ("%HERE%", "%ROOT%", "%PY%", "%UZ_SRC%", "%UZ_DST%", "%REL%", "%~1", "%~2", "%~f1")
+
+
+def check_cmd_pitfalls(lines: list[str]) -> None:
+    """cmd.exe rules install.bat keeps so that paths with spaces, ( ) & ! % ^ and Chinese
+    characters work (see the head of install.bat)."""
+    assert "setlocal EnableExtensions DisableDelayedExpansion" in lines
+    for line in lines:
+        cmd = line.strip()
+        if not cmd or cmd.startswith("rem ") or cmd.startswith(":"):
+            continue
+        # No ( ) blocks: %errorlevel% in a block is read before the block runs.
+        assert not cmd.endswith("(") and cmd != ")", line
+        assert "!" not in cmd, line                 # nothing relies on delayed expansion
+        # "call" expands % a second time and doubles ^: no path goes through its arguments.
+        if cmd.startswith("call "):
+            assert not any(v in cmd for v in PATH_VARS[:5]), line
+        # A path echoed unquoted would be cut at & (and ^ would vanish).
+        if cmd.startswith("echo ") or " echo " in cmd:
+            text = cmd[cmd.index("echo ") + 5:]
+            for var in PATH_VARS:
+                for part in text.split('"')[0::2]:   # the parts outside quotes
+                    assert var not in part, line
+        if cmd.startswith(("set ", "if not exist", "mkdir")):
+            for var in PATH_VARS:
+                for part in cmd.split('"')[0::2]:
+                    assert var not in part or cmd.startswith("set /a"), line
 
 
 @pytest.mark.parametrize("embedded", [True, False])
@@ -267,6 +318,14 @@ def test_wrapper_stays_ascii_under_localappdata():
     assert r'"%LOCALAPPDATA%\perfeval-xl\venv\Scripts\python.exe" -m perfeval_xl %*' in text
     other = desktop.wrapper_text(r"D:\perfeval-xl\python\python.exe", lad)
     assert r'"D:\perfeval-xl\python\python.exe" -m perfeval_xl %*' in other
+    assert "setlocal DisableDelayedExpansion" in text.split("\r\n")[:3]
+    # A % in a folder name is doubled (cmd would expand it); in the user name it stays inside
+    # %LOCALAPPDATA%.
+    pct = desktop.wrapper_text(r"D:\100% 软件\perfeval-xl\python\python.exe", lad)
+    assert r'"D:\100%% 软件\perfeval-xl\python\python.exe" -m perfeval_xl %*' in pct
+    lad2 = r"C:\Users\a%b\AppData\Local"
+    pct2 = desktop.wrapper_text(lad2 + r"\perfeval-xl\venv\Scripts\python.exe", lad2)
+    assert r'"%LOCALAPPDATA%\perfeval-xl\venv\Scripts\python.exe" -m perfeval_xl %*' in pct2
 
 
 def test_blank_workbook_and_wrapper_on_the_desktop(tmp_path, monkeypatch):

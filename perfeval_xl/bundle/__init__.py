@@ -276,7 +276,7 @@ def build_bundle(out_dir: Path, *, embed_zip: Path | None = None, embed_sha256: 
         members["README.txt"] = b"\xef\xbb\xbf" + _crlf(scripts.readme_text(
             __version__, python_version, embed_zip is not None)).encode("utf-8")
         members["install.bat"] = scripts.install_bat(
-            __version__, python_version, pip_wheel.name, embed_zip is not None)
+            __version__, python_version, pip_wheel.name, embed_zip is not None, project.name)
         members["SHA256SUMS.txt"] = manifest_text(members).encode("ascii")
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

@@ -94,12 +94,15 @@ def place_blank_workbook(folder: Path, interpreter: str) -> tuple[Path, bool]:
 def wrapper_text(interpreter: str, local_app_data: str | None) -> str:
     """perfeval-xl.bat: ``%LOCALAPPDATA%`` stands for that folder so the file stays ASCII
     whatever the user's name is."""
-    exe = interpreter
-    if local_app_data and exe.lower().startswith(local_app_data.rstrip("\\").lower() + "\\"):
-        exe = "%LOCALAPPDATA%" + exe[len(local_app_data.rstrip("\\")):]
+    # A % in a folder name must be doubled in a batch file, or cmd expands it.
+    exe = interpreter.replace("%", "%%")
+    if local_app_data and interpreter.lower().startswith(local_app_data.rstrip("\\").lower()
+                                                         + "\\"):
+        exe = "%LOCALAPPDATA%" + exe[len(local_app_data.rstrip("\\").replace("%", "%%")):]
     return "\r\n".join([
         "@echo off",
         WRAPPER_MARK,
+        "setlocal DisableDelayedExpansion",
         'if "%~1"=="" goto :usage',
         f'"{exe}" -m perfeval_xl %*',
         "exit /b %errorlevel%",

@@ -285,8 +285,10 @@ def _write_user_config(executable: str) -> Path:
     legacy INTERPRETER key, which the sheet does not have.
     """
     path = Path.home() / ".xlwings" / "xlwings.conf"
-    # xlwings' VBA reads this file with VBA's Input #, i.e. in the ANSI code page.
-    encoding = locale.getpreferredencoding(False)
+    # xlwings' VBA reads this file with VBA's Input #, i.e. in the ANSI code page; asked of
+    # Windows itself, because Python's preferred encoding is UTF-8 under PYTHONUTF8=1.
+    codepage = ansi_codepage()
+    encoding = f"cp{codepage}" if codepage else locale.getpreferredencoding(False)
     lines: list[str] = []
     if path.is_file():
         text = path.read_text(encoding=encoding, errors="replace")
