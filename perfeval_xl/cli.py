@@ -8,8 +8,11 @@ arguments. Heavy modules are imported inside commands so ``--help``/``--version`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from perfeval_xl import __version__
@@ -128,7 +131,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _robust_streams()
     try:
-        return _main(argv)
+        with _quiet_library_warnings():
+            return _main(argv)
     except BrokenPipeError:
         # The reader went away (``perfeval-xl score --json | head -1``). Point stdout at
         # devnull so the interpreter's final flush cannot raise again (Python docs, "Note
@@ -170,6 +174,19 @@ def _main(argv: list[str] | None = None) -> int:
         if os.environ.get("PERFEVAL_DEBUG"):
             raise
         return EXIT_UNUSABLE
+
+
+@contextlib.contextmanager
+def _quiet_library_warnings():
+    """Library warnings (openpyxl: "Defined names for sheet index 10 cannot be located",
+    "Title is more than 31 characters" …) are English and say nothing a user can act on;
+    what matters is reported as Chinese problems. PERFEVAL_DEBUG keeps them."""
+    if os.environ.get("PERFEVAL_DEBUG"):
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _report_error(exc: Exception) -> bool:

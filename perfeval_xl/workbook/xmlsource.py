@@ -193,8 +193,13 @@ class XmlSource(FormulaCells):
             return self._sheets[title]
         part = self.book.parts.get(title)
         ws = None
-        if part and self.book.kinds.get(title) == ooxml.WORKSHEET_REL \
-                and part in self._zip.namelist():
+        if title in self.book.parts and (not part or part not in self._zip.namelist()):
+            # Listed in workbook.xml, but its relationship or part is gone: a damaged file
+            # (Excel offers to repair it), not a sheet of #REF! cells.
+            raise ooxml.PackageError(
+                f"工作表“{title}”在文件中找不到内容（缺少 {part or 'xl/_rels/workbook.xml.rels 中的关系'}），"
+                "文件已损坏。请在 Excel/WPS 中打开（按提示修复）后另存为 .xlsx 再试。")
+        if self.book.kinds.get(title) == ooxml.WORKSHEET_REL:
             ws = self._parse_sheet(part)
         self._sheets[title] = ws
         return ws
