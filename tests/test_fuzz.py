@@ -664,7 +664,8 @@ def m_style_index(pkg: Package, rng: random.Random, case: Case) -> str:
     if rng.random() < 0.3:  # a cell format pointing at a missing number format
         styles = pkg.get("xl/styles.xml")
         if styles:
-            pkg.set("xl/styles.xml", re.sub(rb'numFmtId="\d+"', b'numFmtId="9999"', styles, 3))
+            pkg.set("xl/styles.xml", re.sub(rb'numFmtId="\d+"', b'numFmtId="9999"', styles,
+                                                    count=3))
             steps.append("numFmtId 9999")
     return "style index out of range " + ", ".join(steps)
 
@@ -821,6 +822,7 @@ def check_run(argv: list[str], root: Path, out_dir: Path, inputs: list[Path],
     before = _snapshot(root)
     digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs}
     rc, out, err, shown = _run(argv)
+    TALLY[(argv[0], rc)] = TALLY.get((argv[0], rc), 0) + 1
     failures = []
     text = out + err
     if rc not in (0, 1, 2):
@@ -887,6 +889,23 @@ def _commands(case: Case, wb: Path, root: Path) -> list[tuple[list[str], Path, b
 
 
 _RESULTS: dict[str, list[str]] = {}
+TALLY: dict[tuple[str, int | None], int] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary(request):
+    """After the module: how many cases and command runs, by exit code, and what failed."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not TALLY:
+        return
+    runs = ", ".join(f"{cmd} exit {rc}: {n}" for (cmd, rc), n in sorted(
+        TALLY.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))))
+    failed = [k for k, v in _RESULTS.items() if v]
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.write_line(f"\nfuzz: {len(_RESULTS)} cases, {sum(TALLY.values())} command runs "
+                            f"({runs}); {len(failed)} cases failed {failed[:10]}")
 
 
 @pytest.mark.parametrize(("base", "seed"), case_ids(),
@@ -933,5 +952,6 @@ def test_fuzz_batch(group, tmp_path, tmp_path_factory, monkeypatch):
         argv.append("--no-report")
     merged = Case("batch", group, evil_paths=[p for c in cases for p in c.evil_paths])
     failures = check_run(argv, root, out_dir, inputs, merged)
+    _RESULTS[f"batch-{group}"] = failures
     steps = "; ".join(f"{c.base}-{c.seed}: {' / '.join(c.steps)}" for c in cases)
     assert not failures, "; ".join(failures) + f" ← batch group {group}: {steps}"
