@@ -288,6 +288,7 @@ def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = Fal
 _UNIT_SUFFIXES = ("万元", "人", "项", "家", "个", "件", "次", "户", "年", "%")
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _MAX_ABS = Decimal("1e12")
+_MIN_ABS = Decimal("1e-9")  # smaller magnitudes are 0 (amounts are in 万元)
 
 
 def _to_decimal(v: Any) -> Decimal | None:
@@ -352,6 +353,10 @@ class Reader:
             self.problem("error", "absurd-number",
                          f"“{label}”的数值 {clip(v)} 大得不合理（金额单位为万元），请核对。", loc)
             return None
+        if abs(d) < _MIN_ABS:
+            # Float noise of a formula (=A1-B1 giving 2.8e-14) is 0 as Excel shows it; kept,
+            # 4.9e-324 as a divisor would make a rate of 10^326 %, past any display.
+            return Decimal(0)
         return d
 
     def _text_number(self, text: str, loc: Location, label: str, kind: str) -> Decimal | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from perfeval_xl.workbook import ooxml
@@ -332,6 +333,13 @@ class WorkbookFile:
         if self._wb is None:
             from openpyxl import load_workbook
 
-            self._wb = load_workbook(io.BytesIO(self.data),
-                                     keep_vba=self.path.lower().endswith(".xlsm"))
+            try:
+                self._wb = load_workbook(io.BytesIO(self.data),
+                                         keep_vba=self.path.lower().endswith(".xlsm"))
+            except Exception as exc:  # openpyxl raises many types for damaged parts
+                from perfeval_xl.engine import UnusableWorkbook
+
+                raise UnusableWorkbook(
+                    f"无法读取工作簿 {Path(self.path).name}：文件已损坏或不是有效的 Excel 文件"
+                    f"（{type(exc).__name__}）。请在 Excel/WPS 中打开后另存为 .xlsx 再试。") from None
         return self._wb
