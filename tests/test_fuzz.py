@@ -859,10 +859,28 @@ def check_run(argv: list[str], root: Path, out_dir: Path, inputs: list[Path],
         failures.append(f"exit 2 but outputs exist: {[p.name for p in produced]}")
     if rc == 2 and argv[0] == "batch" and (out_dir / "汇总表.xlsx").exists():
         failures.append("batch exit 2 but 汇总表.xlsx exists")
+    target = Path(argv[argv.index("-o") + 1]) if "-o" in argv and argv[0] != "batch" else None
+    if target is not None and rc in (0, 1):
+        failures += _valid_package(target)
     for p in case.evil_paths:
         if p.exists():
             failures.append(f"traversal target written: {p}")
     return [f"{argv[0]} → {f}" for f in failures]
+
+
+def _valid_package(path: Path) -> list[str]:
+    """An output we reported as written must be a whole, readable package."""
+    if not path.is_file():
+        return [f"output {path.name} missing after success"]
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [f"output {path.name} is not a zip: {exc}"]
+    if bad is not None or "[Content_Types].xml" not in names:
+        return [f"output {path.name} is damaged ({bad or 'no [Content_Types].xml'})"]
+    return []
 
 
 def _last_lines(err: str, n: int = 3) -> str:

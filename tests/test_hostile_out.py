@@ -129,6 +129,23 @@ def test_scored_copy_keeps_department_text_inert(department):
     assert PAYLOADS["eq"] in texts and PAYLOADS["link"] in texts
 
 
+def test_scored_copy_through_the_openpyxl_writer_keeps_text_inert(department, monkeypatch):
+    """The fallback writer (a sheet the surgical writer cannot patch) stores text as text too."""
+    from perfeval_xl.workbook import xmlwriter
+
+    def refuse(data, plan):
+        raise xmlwriter.NotSurgical("自评表", "工作表的行缺少行号属性")
+
+    monkeypatch.setattr(xmlwriter, "apply_plan_xml", refuse)
+    folder, path = department
+    out = folder / "scored_openpyxl.xlsx"
+    rc, err = _run(["score", str(path), "-o", str(out)])
+    assert rc == 1, err
+    texts = inert_texts(out.read_bytes(), "scored (openpyxl)")
+    assert any(PAYLOADS["plus"] in t for t in texts)
+    assert PAYLOADS["eq"] in texts
+
+
 def test_report_charts_keep_category_text_inert(department):
     folder, path = department
     out = folder / "report.docx"
