@@ -188,3 +188,47 @@ def test_library_warnings_never_reach_the_user(tmp_path):
         assert "Warning" not in proc.stderr, proc.stderr
         for line in proc.stderr.splitlines():
             assert not line.strip() or re.search(r"[\u4e00-\u9fff]", line), line
+
+
+# --- a table whose header text was overwritten ---------------------------------------------
+
+
+def _table_headers(wb) -> list[tuple[str, str, str, str]]:
+    """(table name, sheet, header cell, header text) of every tbl_* table."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    from perfeval_xl.workbook.reader import parse_ref
+
+    out = []
+    for name, dn in wb.defined_names.items():
+        if not name.startswith("tbl_"):
+            continue
+        sheet, rng = parse_ref(dn.attr_text)
+        c0, r0, c1, _ = range_boundaries(rng)
+        for c in range(c0, c1 + 1):
+            coord = f"{get_column_letter(c)}{r0}"
+            if wb[sheet][coord].value:
+                out.append((name, sheet, coord, str(wb[sheet][coord].value)))
+    return out
+
+
+def test_every_overwritten_table_header_is_an_error_not_a_crash(tmp_path):
+    """A header typed over (the fuzz hit 个性指标's 目标值) left a column without cells, and
+    reading a row's 目标值 raised AttributeError. Every header of every table, one at a
+    time: exit 1 with table-header-missing naming the header, and scoring still writes."""
+    from perfeval_xl import engine
+
+    base = filled()
+    headers = _table_headers(base)
+    assert len(headers) > 30
+    path = tmp_path / "表头.xlsx"
+    for name, sheet, coord, text in headers:
+        base[sheet][coord].value = "９８．５％"
+        save(base, path)
+        base[sheet][coord].value = text
+        result = engine.evaluate(path)  # raised before: no location for the column's cells
+        missing = [p for p in result.problems if p.code == "table-header-missing"]
+        assert any(f"表头“{text}”不见了" in p.message and p.location.sheet == sheet
+                   for p in missing), (name, text)
+    rc, err = _run(["score", str(path), "-o", str(tmp_path / "s.xlsx")])
+    assert rc == 1 and "表头" in err

@@ -318,7 +318,9 @@ class Reader:
     def problem(self, severity: str, code: str, message: str, loc: Location | None) -> None:
         self.problems.append(Problem(severity, code, message, loc))
 
-    def raw(self, loc: Location) -> Any:
+    def raw(self, loc: Location | None) -> Any:
+        if loc is None:  # a table column whose header is gone (reported as table-header-missing)
+            return None
         v = self.src.value(loc.sheet, loc.cell)
         if isinstance(v, Unevaluated):
             self.problem("error", "formula-unevaluated",
