@@ -833,7 +833,8 @@ def _snapshot(root: Path) -> dict[str, str]:
     return snap
 
 
-TEMP_NAME = re.compile(r"(\.tmp|~\$|^\.|\.part$|tmp[a-z0-9_]{6,})", re.I)
+# atomic_write's ".~perfeval-…", tempfile's default "tmpXXXXXXXX", Office's "~$…", any dot file.
+TEMP_NAME = re.compile(r"^\.|^~\$|^tmp[a-z0-9_]{8}(\.\w+)?$|\.tmp$|\.part$", re.I)
 
 
 def check_run(argv: list[str], root: Path, out_dir: Path, inputs: list[Path],
