@@ -180,13 +180,21 @@ def _main(argv: list[str] | None = None) -> int:
 def _quiet_library_warnings():
     """Library warnings (openpyxl: "Defined names for sheet index 10 cannot be located",
     "Title is more than 31 characters" …) are English and say nothing a user can act on;
-    what matters is reported as Chinese problems. PERFEVAL_DEBUG keeps them."""
+    what matters is reported as Chinese problems. So are errors in finalizers ("Exception
+    ignored in ZipFile.__del__ … Traceback", from the zip openpyxl leaves behind when an
+    .xlsm fails to load), printed whenever the garbage collector runs. PERFEVAL_DEBUG keeps
+    both."""
     if os.environ.get("PERFEVAL_DEBUG"):
         yield
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.unraisablehook = hook
 
 
 def _report_error(exc: Exception) -> bool:

@@ -29,6 +29,7 @@ The default run is a fixed set of cases (about a minute on a loaded machine). Se
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -802,6 +803,11 @@ def _run(argv: list[str]) -> tuple[int | None, str, str, list[str]]:
     shown: list[str] = []
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(RUN_LIMIT_S)
+    # An exception in a finalizer (a zip left open by a failed load) prints "Exception
+    # ignored in … Traceback" when the object is collected, in a real run at exit.
+    unraisable: list[str] = []
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: unraisable.append(f"{u.exc_type.__name__} in {u.object!r}")
     try:
         with warnings.catch_warnings(record=True) as caught, \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -817,7 +823,10 @@ def _run(argv: list[str]) -> tuple[int | None, str, str, list[str]]:
         hidden = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
         shown = [f"{w.category.__name__}: {w.message}" for w in caught
                  if not issubclass(w.category, hidden)]
+        gc.collect()
+        shown += [f"Exception ignored: {u}" for u in unraisable]
     finally:
+        sys.unraisablehook = old_hook
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     return rc, out.getvalue(), err.getvalue(), shown

@@ -8,6 +8,7 @@ written on exit 2.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import os
@@ -125,8 +126,26 @@ def test_openpyxl_fallback_that_cannot_load_is_exit_2_in_chinese(tmp_path):
     rc, err = _run(["score", str(wb), "-o", str(out / "s.xlsm")])
     assert rc == 2, err
     assert "无法读取工作簿 无样式.xlsm：文件已损坏" in err
+    # The VBA zip openpyxl opened over its own buffer is closed, not left for the garbage
+    # collector (which, finalizing the buffer first, printed "Exception ignored in
+    # ZipFile.__del__ … Traceback").
+    left_open = [z for z in gc.get_objects() if isinstance(z, zipfile.ZipFile)
+                 and z.mode == "a" and z.fp is not None]
+    assert not left_open
     assert list(out.iterdir()) == []
     assert _digest(wb) == before
+
+
+def test_open_workbook_of_a_damaged_xlsm_raises_in_chinese_and_leaves_no_open_zip(tmp_path):
+    """engine.open_workbook (the openpyxl door: gui, Excel door, .xls conversions) keeps the
+    VBA of an .xlsm: the same leak when loading fails."""
+    from perfeval_xl import engine
+
+    wb = _rezip(SAMPLE_XLSM, tmp_path / "无样式.xlsm", drop={"xl/styles.xml"})
+    with pytest.raises(engine.UnusableWorkbook, match="无样式.xlsm：文件已损坏"):
+        engine.open_workbook(wb)
+    assert not [z for z in gc.get_objects() if isinstance(z, zipfile.ZipFile)
+                and z.mode == "a" and z.fp is not None]
 
 
 # --- magnitudes no display can show ------------------------------------------------------
@@ -159,6 +178,7 @@ def test_tiny_but_real_amounts_still_count(tmp_path):
 # --- English library warnings -------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:Title is more than 31 characters")
 def test_library_warnings_never_reach_the_user(tmp_path):
     """openpyxl warns in English about a title over 31 characters and about names local to a
     missing sheet; in a real console (not under pytest) those went to stderr."""

@@ -256,8 +256,6 @@ def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = Fal
     import io
     import zipfile
 
-    from openpyxl import load_workbook
-
     trimmed: dict[str, tuple[int, int]] = {}
     source: Any = path
     with zipfile.ZipFile(path) as zf:
@@ -278,9 +276,27 @@ def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = Fal
             source = buf
             for part, (_, first, count) in cut.items():
                 trimmed[titles.get(part, part)] = (first, count)
-    wb = load_workbook(source, keep_vba=keep_vba, data_only=data_only)
+    wb = openpyxl_load(source, keep_vba=keep_vba, data_only=data_only)
     wb.perfeval_trimmed = trimmed
     return wb
+
+
+def openpyxl_load(source, **options):
+    """openpyxl's ``load_workbook`` (same options), closing the VBA zip it opens over its own
+    buffer when loading fails: left to the garbage collector, which may finalize the buffer
+    first, it prints "Exception ignored in ZipFile.__del__ … Traceback"."""
+    from openpyxl.reader.excel import ExcelReader  # what load_workbook runs
+
+    reader = None
+    try:
+        reader = ExcelReader(source, **options)
+        reader.read()
+    except BaseException:
+        vba = getattr(getattr(reader, "wb", None), "vba_archive", None)
+        if vba is not None:
+            vba.close()
+        raise
+    return reader.wb
 
 
 # --------------------------------------------------------------------------- conversions

@@ -331,10 +331,10 @@ class WorkbookFile:
     def openpyxl(self):
         """The openpyxl workbook of the same bytes (loaded on first use)."""
         if self._wb is None:
-            from openpyxl import load_workbook
+            from perfeval_xl.workbook.reader import openpyxl_load
 
             try:
-                self._wb = load_workbook(io.BytesIO(self.data),
+                self._wb = openpyxl_load(io.BytesIO(self.data),
                                          keep_vba=self.path.lower().endswith(".xlsm"))
             except Exception as exc:  # openpyxl raises many types for damaged parts
                 from perfeval_xl.engine import UnusableWorkbook
