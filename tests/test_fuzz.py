@@ -225,6 +225,13 @@ DDE = "cmd|' /C calc'!A0"
 INJECT_TEXTS = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1,1)",
                 "\t=1+1", "\r=1+1", '=HYPERLINK("http://example.invalid","x")']
 
+# Rule and 评分标准 texts at the edges of both readers (rule syntax and county phrasing).
+RULE_TEXTS = ["按比例(", "分段(=0:8; >30:0", "按比例(目标=0)", "每超过(1,0.5)", "人工(优=abc)",
+              "分段(" + "; ".join(f">{i}:{i}" for i in range(500)) + ")",
+              "每低于0%扣1分", "每超过1个百分点扣1e308分", "≤100%得满分；每超过1个百分点扣-5分",
+              "100%得20分，90%得10分，80%得100分", "（10分到13分）", "5-3", "得分=实际值/0×分值",
+              "达到" + "9" * 60 + "%得满分", "每低于5%扣2分" * 2000, "分值：（５分）", "=0计8分"]
+
 CELL_VALUES = [
     ("text in a number cell", "inlineStr", "一百二十万", None, None),
     ("full-width digits", "inlineStr", "１２３．５", None, None),
@@ -288,7 +295,8 @@ CELL_VALUES = [
     ("huge power", "n", "", "10^308*10", None),
     ("huge repeat", "n", "", 'LEN(REPT("x",2^30))', None),
     ("shared string index", "s", "0", None, None),
-] + [(f"injection text {t!r}", "inlineStr", t, None, None) for t in INJECT_TEXTS]
+] + [(f"injection text {t!r}", "inlineStr", t, None, None) for t in INJECT_TEXTS] + [
+    (f"rule text {t[:30]!r}", "inlineStr", t, None, None) for t in RULE_TEXTS]
 
 
 # --------------------------------------------------------------------------- mutations
