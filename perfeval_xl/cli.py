@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _robust_streams()
     try:
-        with _quiet_library_warnings():
+        with _quiet_library_noise():
             return _main(argv)
     except BrokenPipeError:
         # The reader went away (``perfeval-xl score --json | head -1``). Point stdout at
@@ -177,7 +177,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 @contextlib.contextmanager
-def _quiet_library_warnings():
+def _quiet_library_noise():
     """Library warnings (openpyxl: "Defined names for sheet index 10 cannot be located",
     "Title is more than 31 characters" …) are English and say nothing a user can act on;
     what matters is reported as Chinese problems. So are errors in finalizers ("Exception

@@ -372,7 +372,7 @@ class Reader:
                          f"“{label}”的数值 {clip(v)} 大得不合理（金额单位为万元），请核对。", loc)
             return None
         if abs(d) < _MIN_ABS:
-            # Float noise of a formula (=A1-B1 giving 2.8e-14) is 0 as Excel shows it; kept,
+            # Float noise of a formula (=A1-B1 giving 2.8e-14) is 0, as Excel shows it; and
             # 4.9e-324 as a divisor would make a rate of 10^326 %, past any display.
             return Decimal(0)
         return d
