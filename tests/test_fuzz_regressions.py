@@ -252,3 +252,19 @@ def test_every_overwritten_table_header_is_an_error_not_a_crash(tmp_path):
                    for p in missing), (name, text)
     rc, err = _run(["score", str(path), "-o", str(tmp_path / "s.xlsx")])
     assert rc == 1 and "表头" in err
+
+
+# --- a county 分值 no display can show ---------------------------------------------------
+
+
+@pytest.mark.parametrize("weight", [1.7976931348623157e308, 1e20, "9" * 40, "１２３４５６"])
+def test_absurd_county_weight_is_an_error_at_its_cell(tmp_path, weight):
+    """A 分值 of 1.8e308 made adopt's generated 评分标准 text raise decimal.InvalidOperation."""
+    c = af.basic()
+    cell = c.cell(af.CONTROL, "weight")
+    c.wb[c.sheet][cell].value = weight
+    path = tmp_path / "县表.xlsx"
+    c.save(path)
+    rc, err = _run(["adopt", str(path), "-o", str(tmp_path / "接管.xlsx")])
+    assert rc == 1, err
+    assert re.search(rf"'{c.sheet}'!{cell}：“{af.CONTROL}”的分值 \S+ 大得不合理", err), err
