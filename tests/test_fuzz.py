@@ -1027,3 +1027,39 @@ def test_fuzz_batch(group, tmp_path, tmp_path_factory, monkeypatch):
     _RESULTS[f"batch-{group}"] = failures
     steps = "; ".join(f"{c.base}-{c.seed}: {' / '.join(c.steps)}" for c in cases)
     assert not failures, "; ".join(failures) + f" ← batch group {group}: {steps}"
+
+
+def test_fuzz_batch_in_worker_processes(tmp_path, tmp_path_factory, capfd):
+    """The same hostile files through spawned workers (--jobs 2): a worker's own stderr (fd 2,
+    where library warnings and crashes of a child land) stays Chinese and traceback-free."""
+    root = tmp_path / "case"
+    in_dir = root / "in"
+    in_dir.mkdir(parents=True)
+    cases = []
+    for base, seed in case_ids()[::max(1, len(case_ids()) // 12)][:12]:
+        case = make_case(base, base_bytes(base, tmp_path_factory.getbasetemp()), seed)
+        cases.append(case)
+        (in_dir / f"{base}_{seed}{'.xlsm' if base == 'xlsm' else '.xlsx'}").write_bytes(case.data)
+    # One file that makes a worker load openpyxl (a 校验结果 row without its number forces
+    # the whole-workbook writer), which then warns about a name local to a missing sheet.
+    pkg = Package(SAMPLE.read_bytes())
+    part = dict(pkg.sheets())["校验结果"]
+    pkg.set(part, re.sub(rb'<row r="\d+"', b"<row", pkg.get(part), count=1))
+    wb = pkg.xml("xl/workbook.xml")
+    local = etree.SubElement(wb.find(f"{{{NS}}}definedNames"), f"{{{NS}}}definedName",
+                             name="_xlnm.Print_Area", localSheetId="40")
+    local.text = "'校验结果'!$A$1:$D$9"
+    pkg.put_xml("xl/workbook.xml", wb)
+    (in_dir / "warns.xlsx").write_bytes(pkg.to_bytes())
+    out_dir = root / "out"
+    capfd.readouterr()
+    failures = check_run(["batch", str(in_dir), "-o", str(out_dir), "--jobs", "2",
+                          "--no-report"], tmp_path, out_dir, sorted(in_dir.iterdir()),
+                         Case("batch-jobs", 0))
+    fd_out, fd_err = capfd.readouterr()
+    for line in (fd_out + fd_err).splitlines():
+        if "Traceback" in line or "Warning" in line or (line.strip() and not CJK.search(line)):
+            failures.append(f"worker output: {line[:200]!r}")
+    _RESULTS["batch-jobs"] = failures
+    steps = "; ".join(f"{c.base}-{c.seed}: {' / '.join(c.steps)}" for c in cases)
+    assert not failures, "; ".join(failures) + f" ← {steps}"
