@@ -17,10 +17,13 @@ of cases). Mutations work on the package XML, so a case builds in milliseconds:
   shared-string and style indexes out of range, malformed XML, odd compression methods.
 
 Properties asserted on every command run: exit code in {0, 1, 2}; no traceback and no
-"内部错误" (the CLI's last-resort catch) in stdout/stderr; every message line is Chinese and
-no Python warning reaches the user; the input's bytes are unchanged; on exit 2 no output
-file exists; no temp file is left in the output folder; nothing is written outside the
-command's output folder (the case folder is snapshotted, and traversal targets are checked).
+"内部错误" (the CLI's last-resort catch) in stdout/stderr; every message line is Chinese, no
+Python warning reaches the user and no finalizer error is left for the garbage collector;
+``--json`` output parses; the input's bytes are unchanged; on exit 2 no output file exists;
+an output reported as written is a whole package; no temp file is left in the output folder;
+nothing is written outside the command's output folder (the test folder, with the system
+temp folder moved inside it, is snapshotted, and traversal targets in /tmp are checked).
+Batch also runs once through spawned workers, whose own stderr is checked the same way.
 
 The default run is a fixed set of cases (about a minute on a loaded machine). Set
 ``PERFEVAL_FUZZ_CASES=N`` for N cases per base and ``PERFEVAL_FUZZ_SEED`` to shift the seeds.
