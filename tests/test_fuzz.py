@@ -11,7 +11,8 @@ of cases). Mutations work on the package XML, so a case builds in milliseconds:
   ``[1]`` links, array and shared formulas, self references), injection-looking text;
 - sheet level: hidden / very hidden, renamed (with and without fixing the names), deleted and
   duplicated sheets, names with ``'`` ``!`` brackets, merges over data, 10,000 blank styled
-  rows, defined names into other workbooks, whole columns and rows, unions, constants;
+  rows, copied rows, cleared columns, defined names into other workbooks, whole columns and
+  rows, unions, constants;
 - package level: truncation, duplicate members, ``../`` and absolute member names, huge
   declared sizes, DTDs and entities, wrong or missing content types and relationships,
   shared-string and style indexes out of range, malformed XML, odd compression methods.
@@ -472,6 +473,47 @@ def m_styled_rows(pkg: Package, rng: random.Random, case: Case) -> str:
     return f"10,000 blank styled rows in {sheet!r}"
 
 
+def m_duplicate_row(pkg: Package, rng: random.Random, case: Case) -> str:
+    """A row copied below the data (an indicator entered twice, a pasted block)."""
+    import copy
+
+    sheet, part = rng.choice(pkg.sheets())
+    root = pkg.xml(part)
+    data = root.find(f"{{{NS}}}sheetData")
+    rows = [r for r in data if len(r)]
+    if not rows:
+        return f"no row to copy in {sheet!r}"
+    src = rng.choice(rows)
+    new_no = max(int(r.get("r", "0")) for r in data) + rng.randint(1, 3)
+    row = copy.deepcopy(src)
+    row.set("r", str(new_no))
+    for c in row:
+        col, _ = _split_ref(c.get("r"))
+        c.set("r", _cell_ref(col, new_no))
+        for f in c.findall(f"{{{NS}}}f"):  # a shared formula's copy would claim the master
+            if f.get("t") == "shared":
+                c.remove(f)
+    data.append(row)
+    pkg.put_xml(part, root)
+    return f"row {src.get('r')} of {sheet!r} copied to row {new_no}"
+
+
+def m_clear_column(pkg: Package, rng: random.Random, case: Case) -> str:
+    """Every cell of one column below the title rows removed (a column deleted by hand)."""
+    sheet, part = rng.choice(pkg.sheets())
+    root = pkg.xml(part)
+    cols = sorted({_split_ref(c.get("r"))[0] for c in root.iter(f"{{{NS}}}c") if c.get("r")})
+    if not cols:
+        return f"no column in {sheet!r}"
+    col = rng.choice(cols)
+    for c in list(root.iter(f"{{{NS}}}c")):
+        ccol, row = _split_ref(c.get("r")) if c.get("r") else (0, 0)
+        if ccol == col and row > 2:
+            c.getparent().remove(c)
+    pkg.put_xml(part, root)
+    return f"column {_cell_ref(col, 1)[:-1]} of {sheet!r} cleared"
+
+
 NAME_TARGETS = ["[1]Sheet1!$A$1", "'[evil.xlsx]Sheet1'!$A$1", "'C:\\evil\\[x.xlsx]S'!$A$1",
                 "'\\\\server\\share\\[x.xlsx]S'!$A$1", "{sheet}!$C:$C", "{sheet}!$5:$5",
                 "{sheet}!$A$1:$XFD$1048576", "#REF!", "'不存在'!$A$1", '"abc"', "42",
@@ -731,7 +773,8 @@ def m_compression(pkg: Package, rng: random.Random, case: Case) -> str:
 CELL_MUTATIONS = [m_cell, m_cell, m_cell, m_cells, m_cells, m_shared_string_index,
                   m_style_index, m_external_link, m_unit_name]
 SHEET_MUTATIONS = [m_hide, m_rename, m_rename, m_delete_sheet, m_duplicate_sheet_name, m_merge,
-                   m_styled_rows, m_defined_name, m_defined_name]
+                   m_styled_rows, m_defined_name, m_defined_name, m_duplicate_row,
+                   m_clear_column]
 PACKAGE_MUTATIONS = [m_truncate, m_duplicate_member, m_traversal, m_sheet_part_outside,
                      m_huge_size, m_dtd, m_content_types, m_missing_part, m_malformed,
                      m_compression]
