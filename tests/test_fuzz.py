@@ -1133,3 +1133,37 @@ def test_fuzz_batch_in_worker_processes(tmp_path, tmp_path_factory, capfd):
     _RESULTS["batch-jobs"] = failures
     steps = "; ".join(f"{c.base}-{c.seed}: {' / '.join(c.steps)}" for c in cases)
     assert not failures, "; ".join(failures) + f" ← {steps}"
+
+
+# Values that can never be a figure: each must be reported at its own cell.
+NOT_A_FIGURE = [v for v in CELL_VALUES if v[0] in {
+    "text in a number cell", "huge string", "huge number text", "1e308", "-1e308",
+    "max float", "NaN text", "Infinity text", "date cell", "bad date cell", "boolean true",
+    "boolean garbage", "#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "unknown error",
+    "emoji", "HYPERLINK formula, no cache", "DDE formula, no cache", "external link, no cache",
+    "external path link", "broken formula", "formula with string cache",
+    "formula with error cache", "garbage in a number cell", "RTL override"}]
+
+
+@pytest.mark.parametrize("name", ["budget_initial", "payment_progress_actual"])
+def test_a_bad_value_in_an_input_cell_is_named_at_that_cell(name, tmp_path):
+    """The message names the sheet and cell at fault: for every value that cannot be a
+    figure, ``check --json`` lists a problem located exactly at the input's cell."""
+    assert len(NOT_A_FIGURE) >= 25
+    pkg0 = Package(SAMPLE.read_bytes())
+    m = re.fullmatch(r"'?(.+?)'?!\$?([A-Z]+)\$?(\d+)", pkg0.defined_names()[name])
+    sheet, ref = m.group(1), f"{m.group(2)}{m.group(3)}"
+    part = dict(pkg0.sheets())[sheet]
+    missed = []
+    for label, kind, text, formula, fattrs in NOT_A_FIGURE:
+        pkg = Package(SAMPLE.read_bytes())
+        root = pkg.xml(part)
+        _set_cell(root, ref, kind, text, formula, fattrs)
+        pkg.put_xml(part, root)
+        wb = tmp_path / "wb.xlsx"
+        wb.write_bytes(pkg.to_bytes())
+        rc, out, err, _ = _run(["check", str(wb), "--json"])
+        located = {p["location"] for p in json.loads(out)["problems"]} if rc in (0, 1) else set()
+        if rc != 1 or f"'{sheet}'!{ref}" not in located:
+            missed.append((label, rc, err.splitlines()[:2]))
+    assert not missed, missed
