@@ -1167,3 +1167,27 @@ def test_a_bad_value_in_an_input_cell_is_named_at_that_cell(name, tmp_path):
         if rc != 1 or f"'{sheet}'!{ref}" not in located:
             missed.append((label, rc, err.splitlines()[:2]))
     assert not missed, missed
+
+
+def test_a_bad_county_weight_is_named_at_its_cell(tmp_path, tmp_path_factory):
+    """The same for a county's own table after adopt: a 分值 edited to a value that cannot be
+    a figure is reported at that 分值 cell of the county sheet."""
+    import adopt_fixtures as af
+
+    data = base_bytes("adopted:basic", tmp_path_factory.getbasetemp())
+    county = af.basic()
+    ref = county.cell(af.COMPLETION, "weight")
+    missed = []
+    for label, kind, text, formula, fattrs in NOT_A_FIGURE:
+        pkg = Package(data)
+        part = dict(pkg.sheets())[county.sheet]
+        root = pkg.xml(part)
+        _set_cell(root, ref, kind, text, formula, fattrs)
+        pkg.put_xml(part, root)
+        wb = tmp_path / "wb.xlsx"
+        wb.write_bytes(pkg.to_bytes())
+        rc, out, err, _ = _run(["check", str(wb), "--json"])
+        located = {p["location"] for p in json.loads(out)["problems"]} if rc in (0, 1) else set()
+        if rc != 1 or f"'{county.sheet}'!{ref}" not in located:
+            missed.append((label, rc, err.splitlines()[:2]))
+    assert not missed, missed
