@@ -14,7 +14,8 @@ of cases). Mutations work on the package XML, so a case builds in milliseconds:
   rows, copied rows, cleared columns, defined names into other workbooks, whole columns and
   rows, unions, constants;
 - package level: truncation, duplicate members, ``../`` and absolute member names, huge
-  declared sizes, DTDs and entities, wrong or missing content types and relationships,
+  declared sizes, compression bombs, DTDs and entities, wrong or missing content types and
+  relationships,
   shared-string and style indexes out of range, malformed XML, odd compression methods.
 
 Properties asserted on every command run: exit code in {0, 1, 2}; no traceback and no
@@ -763,6 +764,21 @@ def m_malformed(pkg: Package, rng: random.Random, case: Case) -> str:
     return f"malformed {name} ({how})"
 
 
+def m_bomb(pkg: Package, rng: random.Random, case: Case) -> str:
+    """A member that inflates 40 MB from about 40 KB (zeros as a picture), or a sheet of one
+    row repeated 4 MB long (XML as compressible as deflate allows; 40 MB of it is legal
+    and takes about 16 s per command, too long for this run)."""
+    if rng.random() < 0.5:
+        pkg.set("xl/media/image1.png", bytes(40 * 1024 * 1024))
+        return "40 MB of zeros as xl/media/image1.png"
+    sheet, part = rng.choice(pkg.sheets())
+    row = b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>'
+    body = row * (4 * 1024 * 1024 // len(row))
+    pkg.set(part, b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="' + NS.encode()
+            + b'"><sheetData>' + body + b"</sheetData></worksheet>")
+    return f"4 MB of repeated rows as {sheet!r}"
+
+
 def m_compression(pkg: Package, rng: random.Random, case: Case) -> str:
     name = rng.choice(pkg.names())
     method = rng.choice([zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA, zipfile.ZIP_STORED])
@@ -777,7 +793,7 @@ SHEET_MUTATIONS = [m_hide, m_rename, m_rename, m_delete_sheet, m_duplicate_sheet
                    m_clear_column]
 PACKAGE_MUTATIONS = [m_truncate, m_duplicate_member, m_traversal, m_sheet_part_outside,
                      m_huge_size, m_dtd, m_content_types, m_missing_part, m_malformed,
-                     m_compression]
+                     m_compression, m_bomb]
 
 
 def make_case(base: str, base_bytes: bytes, seed: int) -> Case:
