@@ -8,8 +8,11 @@ arguments. Heavy modules are imported inside commands so ``--help``/``--version`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from perfeval_xl import __version__
@@ -128,7 +131,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _robust_streams()
     try:
-        return _main(argv)
+        with _quiet_library_noise():
+            return _main(argv)
     except BrokenPipeError:
         # The reader went away (``perfeval-xl score --json | head -1``). Point stdout at
         # devnull so the interpreter's final flush cannot raise again (Python docs, "Note
@@ -170,6 +174,27 @@ def _main(argv: list[str] | None = None) -> int:
         if os.environ.get("PERFEVAL_DEBUG"):
             raise
         return EXIT_UNUSABLE
+
+
+@contextlib.contextmanager
+def _quiet_library_noise():
+    """Library warnings (openpyxl: "Defined names for sheet index 10 cannot be located",
+    "Title is more than 31 characters" …) are English and say nothing a user can act on;
+    what matters is reported as Chinese problems. So are errors in finalizers ("Exception
+    ignored in ZipFile.__del__ … Traceback", from the zip openpyxl leaves behind when an
+    .xlsm fails to load), printed whenever the garbage collector runs. PERFEVAL_DEBUG keeps
+    both."""
+    if os.environ.get("PERFEVAL_DEBUG"):
+        yield
+        return
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.unraisablehook = hook
 
 
 def _report_error(exc: Exception) -> bool:

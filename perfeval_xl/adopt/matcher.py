@@ -143,6 +143,7 @@ class Planned:
 # --------------------------------------------------------------------------- weights & rules
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_MAX_WEIGHT = Decimal(10000)  # one indicator's 分值; tables total 100 (some 1000)
 _STATED_POINTS = re.compile(r"(?:得|计|记|为)?(\d+(?:\.\d+)?)分")
 
 
@@ -173,20 +174,26 @@ def _weight(src, table: Table, row: IndicatorRow, name: str,
         problems.append(Problem("error", "weight-missing",
                                 f"“{name}”的分值为空，请按县里下发的表填写分值（数字）。", loc))
         return None
+    def too_big(d: Decimal) -> bool:  # 1.8e308 made the generated 评分标准 unprintable
+        if d > _MAX_WEIGHT:
+            problems.append(Problem("error", "weight-invalid",
+                                    f"“{name}”的分值 {clip(raw, 24)} 大得不合理，请核对。", loc))
+        return d > _MAX_WEIGHT
+
     d = _as_decimal(raw)
     if d is not None:
         if d < 0:
             problems.append(Problem("error", "weight-invalid",
                                     f"“{name}”的分值不能为负数（当前 {raw}）。", loc))
             return None
-        return d
+        return None if too_big(d) else d
     if isinstance(raw, str):
         s = unicodedata.normalize("NFKC", raw).strip()
         if _NUMBER.match(s):
             problems.append(Problem(
                 "warning", "weight-text-number",
                 f"“{name}”的分值以文本形式填写（“{raw}”），已按 {s} 读取；建议改为数值格式。", loc))
-            return Decimal(s)
+            return None if too_big(Decimal(s)) else Decimal(s)
         problems.append(Problem(
             "error", "weight-not-number",
             f"“{name}”的分值应为数字，当前为文本“{raw}”：请只填数字（如 8，不带“分”字），"

@@ -480,6 +480,10 @@ def _init_worker(report: bool) -> None:
 
     # Ctrl-C goes to the whole process group; the parent alone handles it and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not os.environ.get("PERFEVAL_DEBUG"):  # as in cli.main: no English library warnings
+        import warnings
+
+        warnings.simplefilter("ignore")
     os.environ.setdefault("MPLBACKEND", "Agg")
     from perfeval_xl import catalogue, engine  # noqa: F401
     from perfeval_xl.workbook import writer  # noqa: F401

@@ -192,7 +192,9 @@ class Frames:
                              ind.get("unit") or ""))
         inds = pd.DataFrame(rows, columns=["pos", "code", "level1", "weight", "score", "num",
                                            "measure"])
-        inds["weight"] = pd.to_numeric(inds["weight"], errors="coerce")
+        # Numeric even when no record has an indicator (an empty frame is all object).
+        for col in ("weight", "score", "num"):
+            inds[col] = pd.to_numeric(inds[col], errors="coerce")
         probs = pd.DataFrame([(pos, p.get("code", ""), p.get("severity", ""))
                               for pos, r in enumerate(records) for p in r.problems],
                              columns=["pos", "code", "severity"])
@@ -229,7 +231,8 @@ class Frames:
         as Excel's QUARTILE.INC)."""
         g = self.inds.dropna(subset=["score"]).groupby("code")["score"]
         out = g.agg(["count", "mean", "min", "max"])
-        q = g.quantile([0.25, 0.5, 0.75]).unstack()
+        # No score anywhere gives no quantile columns at all: keep them, empty.
+        q = g.quantile([0.25, 0.5, 0.75]).unstack().reindex(columns=[0.25, 0.5, 0.75])
         out["p25"], out["median"], out["p75"] = q[0.25], q[0.5], q[0.75]
         return out
 

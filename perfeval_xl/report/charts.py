@@ -14,6 +14,7 @@ and XlsxWriter-based workbook writer): PowerPoint and Word share the same chart 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -112,6 +113,36 @@ def score_chart(groups: list[tuple[str, Decimal, Decimal]],
 
 # --------------------------------------------------------------------------- chart parts
 
+@functools.cache
+def _inert_chart_data(base):
+    """python-pptx's CategoryChartData whose embedded workbook keeps every text a text.
+
+    XlsxWriter, which writes that workbook, turns a string starting with "=" into a formula
+    and "http://…" into a link by default. Category names come from the workbook (the
+    一级指标 a county or department typed), so "=cmd|' /C calc'!A0" would become a live DDE
+    formula once someone edits the chart data in Excel.
+    """
+    from contextlib import contextmanager
+
+    from pptx.chart.xlsx import CategoryWorkbookWriter
+    from xlsxwriter import Workbook
+
+    class InertWriter(CategoryWorkbookWriter):
+        @contextmanager
+        def _open_worksheet(self, xlsx_file):
+            workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False})
+            yield workbook, workbook.add_worksheet()
+            workbook.close()
+
+    class InertChartData(base):
+        @functools.cached_property
+        def _workbook_writer(self):
+            return InertWriter(self)
+
+    return InertChartData
+
+
 def chart_xml(spec: ChartSpec, font: str) -> tuple[object, bytes]:
     """The chart's ``c:chartSpace`` element (python-pptx oxml, for the caller to link the
     workbook) and the embedded workbook's bytes."""
@@ -123,7 +154,7 @@ def chart_xml(spec: ChartSpec, font: str) -> tuple[object, bytes]:
     from pptx.oxml import parse_xml
     from pptx.util import Pt
 
-    data = CategoryChartData(number_format=spec.number_format)
+    data = _inert_chart_data(CategoryChartData)(number_format=spec.number_format)
     data.categories = spec.categories
     for s in spec.series:
         data.add_series(s.name, [None if v is None else float(v) for v in s.values])

@@ -256,8 +256,6 @@ def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = Fal
     import io
     import zipfile
 
-    from openpyxl import load_workbook
-
     trimmed: dict[str, tuple[int, int]] = {}
     source: Any = path
     with zipfile.ZipFile(path) as zf:
@@ -278,9 +276,27 @@ def load_workbook_bounded(path, *, keep_vba: bool = False, data_only: bool = Fal
             source = buf
             for part, (_, first, count) in cut.items():
                 trimmed[titles.get(part, part)] = (first, count)
-    wb = load_workbook(source, keep_vba=keep_vba, data_only=data_only)
+    wb = openpyxl_load(source, keep_vba=keep_vba, data_only=data_only)
     wb.perfeval_trimmed = trimmed
     return wb
+
+
+def openpyxl_load(source, **options):
+    """openpyxl's ``load_workbook`` (same options), closing the VBA zip it opens over its own
+    buffer when loading fails: left to the garbage collector, which may finalize the buffer
+    first, it prints "Exception ignored in ZipFile.__del__ … Traceback"."""
+    from openpyxl.reader.excel import ExcelReader  # what load_workbook runs
+
+    reader = None
+    try:
+        reader = ExcelReader(source, **options)
+        reader.read()
+    except BaseException:
+        vba = getattr(getattr(reader, "wb", None), "vba_archive", None)
+        if vba is not None:
+            vba.close()
+        raise
+    return reader.wb
 
 
 # --------------------------------------------------------------------------- conversions
@@ -291,6 +307,7 @@ _UNIT_SUFFIXES = ("万元", "人次", "个月", "小时", "平方米", "公里",
                   "批", "所", "亩", "吨", "%")
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _MAX_ABS = Decimal("1e12")
+_MIN_ABS = Decimal("1e-9")  # smaller magnitudes are 0 (amounts are in 万元)
 
 
 def _to_decimal(v: Any) -> Decimal | None:
@@ -320,7 +337,9 @@ class Reader:
     def problem(self, severity: str, code: str, message: str, loc: Location | None) -> None:
         self.problems.append(Problem(severity, code, message, loc))
 
-    def raw(self, loc: Location) -> Any:
+    def raw(self, loc: Location | None) -> Any:
+        if loc is None:  # a table column whose header is gone (reported as table-header-missing)
+            return None
         v = self.src.value(loc.sheet, loc.cell)
         if isinstance(v, Unevaluated):
             self.problem("error", "formula-unevaluated",
@@ -370,6 +389,10 @@ class Reader:
             self.problem("error", "absurd-number",
                          f"“{label}”的数值 {clip(v)} 大得不合理（金额单位为万元），请核对。", loc)
             return None
+        if abs(d) < _MIN_ABS:
+            # Float noise of a formula (=A1-B1 giving 2.8e-14) is 0, as Excel shows it; and
+            # 4.9e-324 as a divisor would make a rate of 10^326 %, past any display.
+            return Decimal(0)
         return d
 
     def _text_number(self, text: str, loc: Location, label: str, kind: str) -> Decimal | None:

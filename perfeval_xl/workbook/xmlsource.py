@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from perfeval_xl.workbook import ooxml
@@ -193,8 +194,13 @@ class XmlSource(FormulaCells):
             return self._sheets[title]
         part = self.book.parts.get(title)
         ws = None
-        if part and self.book.kinds.get(title) == ooxml.WORKSHEET_REL \
-                and part in self._zip.namelist():
+        if title in self.book.parts and (not part or part not in self._zip.namelist()):
+            # Listed in workbook.xml, but its relationship or part is gone: a damaged file
+            # (Excel offers to repair it), not a sheet of #REF! cells.
+            raise ooxml.PackageError(
+                f"工作表“{title}”在文件中找不到内容（缺少 {part or 'xl/_rels/workbook.xml.rels 中的关系'}），"
+                "文件已损坏。请在 Excel/WPS 中打开（按提示修复）后另存为 .xlsx 再试。")
+        if self.book.kinds.get(title) == ooxml.WORKSHEET_REL:
             ws = self._parse_sheet(part)
         self._sheets[title] = ws
         return ws
@@ -325,8 +331,15 @@ class WorkbookFile:
     def openpyxl(self):
         """The openpyxl workbook of the same bytes (loaded on first use)."""
         if self._wb is None:
-            from openpyxl import load_workbook
+            from perfeval_xl.workbook.reader import openpyxl_load
 
-            self._wb = load_workbook(io.BytesIO(self.data),
-                                     keep_vba=self.path.lower().endswith(".xlsm"))
+            try:
+                self._wb = openpyxl_load(io.BytesIO(self.data),
+                                         keep_vba=self.path.lower().endswith(".xlsm"))
+            except Exception as exc:  # openpyxl raises many types for damaged parts
+                from perfeval_xl.engine import UnusableWorkbook
+
+                raise UnusableWorkbook(
+                    f"无法读取工作簿 {Path(self.path).name}：文件已损坏或不是有效的 Excel 文件"
+                    f"（{type(exc).__name__}）。请在 Excel/WPS 中打开后另存为 .xlsx 再试。") from None
         return self._wb
