@@ -13,6 +13,7 @@ full precision and are clamped to [0, weight]; callers round for display.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,8 +28,10 @@ __all__ = [
     "Rule",
     "RuleError",
     "Tier",
+    "EvaluatorScore",
     "deduction_text",
     "describe_rule",
+    "evaluator_range",
     "format_rule",
     "full_marks",
     "parse_rule",
@@ -56,6 +59,24 @@ class RuleError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class EvaluatorScore(RuleError):
+    """``score_rule`` of a ``分档`` rule whose value falls in a band that gives a score
+    RANGE (``[75,100):10~13``), or in no band of a rule with ``其余=人工``: the rule gives no
+    score; the evaluator picks one in [low, high]. A ``RuleError``, so callers that do not
+    know it treat the value as unscorable, never as a score.
+
+    Attributes:
+        low / high: the allowed score range in points (clamped to [0, weight]).
+        band: the matching band, or None for a value in no band.
+        message: Chinese, quoting the band: "实际值80.00%属于“75%（含）-100%”档：10分至13分，
+            由评价人在区间内评定".
+    """
+
+    def __init__(self, message: str, low: Decimal, high: Decimal, band: Band | None):
+        super().__init__(message)
+        self.low, self.high, self.band = low, high, band
 
 
 # --------------------------------------------------------------------------- rule objects
@@ -134,7 +155,11 @@ class Band:
             ``low == high == x`` with both ends inclusive.
         low_inclusive / high_inclusive: whether each end belongs to the band.
         points: the band's score; points when ``percent`` is False, else percent of weight.
+            For a range band, the upper end of the range.
         percent: True when written as ``75%`` (of the weight).
+        points_low: the lower end of a score RANGE (``[75,100):10~13``: 10, ``points`` 13),
+            or None for a fixed score. A value in a range band is scored by the evaluator
+            within the range (``score_rule`` raises ``EvaluatorScore``).
     """
 
     low: Decimal | None
@@ -143,6 +168,7 @@ class Band:
     high_inclusive: bool
     points: Decimal
     percent: bool = False
+    points_low: Decimal | None = None
 
     def contains(self, value: Decimal) -> bool:
         """Whether ``value`` falls in this band (ends inclusive as written)."""
@@ -155,8 +181,15 @@ class Band:
         return True
 
     def score(self, weight: Decimal) -> Decimal:
-        """The band's points for a row of ``weight`` 分 (before clamping)."""
+        """The band's points for a row of ``weight`` 分 (before clamping); the upper end of
+        a range band."""
         return weight * self.points / _HUNDRED if self.percent else self.points
+
+    def score_low(self, weight: Decimal) -> Decimal:
+        """The lower end of a range band's points (the points of a fixed band)."""
+        if self.points_low is None:
+            return self.score(weight)
+        return weight * self.points_low / _HUNDRED if self.percent else self.points_low
 
 
 @dataclass(frozen=True)
@@ -168,11 +201,14 @@ class Bands:
         use_abs: ``绝对值;`` option: bands test |value| (e.g. 预算调整率 of either sign).
         unit: ``单位=次;`` option: the value's unit when it is a count ("未发现违规…得满分":
             the value is the number found), as for ``DeductPerPoint``; "" otherwise.
+        rest_manual: ``其余=人工;`` option: a value in no band is left to the evaluator
+            (the county text leaves a gap, "80%以上…60%以上…50%及以下"), not scored 0.
     """
 
     bands: tuple[Band, ...]
     use_abs: bool = False
     unit: str = ""
+    rest_manual: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,6 +303,7 @@ _DEDUCT_DIRECTIONS = {
     "低于": BELOW, "不足": BELOW, "below": BELOW, "under": BELOW,
 }
 _ABS_OPTIONS = {"绝对值", "abs"}
+_REST_OPTIONS = {"其余=人工", "rest=manual"}
 _ROUNDINGS = {"向下": False, "down": False, "向上": True, "up": True}
 # ``单位=例``: a unit is a short word, not a number or syntax.
 _UNIT_RE = re.compile(r"[\u4e00-\u9fff%‰A-Za-z]{1,6}")
@@ -425,17 +462,20 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
 
 _CMP_RE = re.compile(rf"(=|≥|≤|>|<)({_NUM})%?")
 _INTERVAL_RE = re.compile(rf"([(\[])({_NUM})%?,({_NUM})%?([)\]])")
-_POINTS_RE = re.compile(rf"({_NUM})(%|分)?")
+_POINTS_RE = re.compile(rf"({_NUM})(%|分)?(?:[~至]({_NUM})(%|分)?)?")
 
 
 def _parse_bands(src: str, body: str) -> Bands:
     items = _split_items(body, ";")
-    use_abs = False
+    use_abs = rest_manual = False
     unit = ""
-    # Options lead the bands, in any order: "绝对值;" and "单位=次;".
-    while items and (items[0].lower() in _ABS_OPTIONS or items[0].startswith("单位=")):
+    # Options lead the bands, in any order: "绝对值;", "单位=次;" and "其余=人工;".
+    while items and (items[0].lower() in _ABS_OPTIONS | _REST_OPTIONS
+                     or items[0].startswith("单位=")):
         if items[0].lower() in _ABS_OPTIONS:
             use_abs = True
+        elif items[0].lower() in _REST_OPTIONS:
+            rest_manual = True
         else:
             unit = items[0][len("单位="):]
             if not _UNIT_RE.fullmatch(unit):
@@ -447,6 +487,8 @@ def _parse_bands(src: str, body: str) -> Bands:
     for item in items:
         if item.lower() in _ABS_OPTIONS:
             raise _err(src, "的“绝对值”选项应写在最前面", "bands")
+        if item.lower() in _REST_OPTIONS:
+            raise _err(src, "的“其余=人工”选项应写在最前面", "bands")
         cond, colon, pts = item.rpartition(":")
         if not colon or not pts:
             raise _err(src, f"的档位“{item}”缺少得分（应写成 条件:得分）", "bands")
@@ -454,10 +496,21 @@ def _parse_bands(src: str, body: str) -> Bands:
         if m is None:
             raise _err(src, f"的档位“{item}”的得分“{pts}”不是数字", "bands")
         points, percent = Decimal(m.group(1)), m.group(2) == "%"
-        if points < 0:
+        low = None
+        if m.group(3) is not None:
+            # A score range "10~13" (the evaluator picks within it); "%" on either end
+            # makes both percent, but mixing "%" and "分" is an error.
+            units = {u for u in (m.group(2), m.group(4)) if u}
+            if len(units) > 1:
+                raise _err(src, f"的档位“{item}”的得分区间“{pts}”混用了“%”和“分”", "bands")
+            percent = "%" in units
+            low, points = sorted((points, Decimal(m.group(3))))
+            low = None if low == points else low
+        if points < 0 or (low is not None and low < 0):
             raise _err(src, f"的档位“{item}”的得分不能为负", "bands")
-        bands.append(_parse_condition(src, item, cond, points, percent))
-    return Bands(bands=tuple(bands), use_abs=use_abs, unit=unit)
+        band = _parse_condition(src, item, cond, points, percent)
+        bands.append(band if low is None else dataclasses.replace(band, points_low=low))
+    return Bands(bands=tuple(bands), use_abs=use_abs, unit=unit, rest_manual=rest_manual)
 
 
 def _parse_condition(src: str, item: str, cond: str, points: Decimal, percent: bool) -> Band:
@@ -555,8 +608,14 @@ def format_rule(rule: Rule) -> str:
         items = ["绝对值"] if rule.use_abs else []
         if rule.unit:
             items.append(f"单位={rule.unit}")
+        if rule.rest_manual:
+            items.append("其余=人工")
         for b in rule.bands:
-            items.append(f"{_format_condition(b)}:{_fmt(b.points)}{'%' if b.percent else ''}")
+            pct = "%" if b.percent else ""
+            pts = f"{_fmt(b.points)}{pct}"
+            if b.points_low is not None:
+                pts = f"{_fmt(b.points_low)}{pct}~{pts}"
+            items.append(f"{_format_condition(b)}:{pts}")
         return f"分档({'; '.join(items)})"
     if isinstance(rule, Manual):
         items = []
@@ -727,8 +786,68 @@ def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None
         return _clamp(weight - _raw_deduction(rule, v), weight)
     if isinstance(rule, Bands):
         band = _matching_band(rule, v)
+        if _left_to_evaluator(rule, band):
+            low, high = _evaluator_range(band, weight)
+            raise EvaluatorScore(_evaluator_reason(rule, band, v, weight, "%"), low, high, band)
         return _ZERO if band is None else _clamp(band.score(weight), weight)
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _left_to_evaluator(rule: Bands, band: Band | None) -> bool:
+    return band.points_low is not None if band is not None else rule.rest_manual
+
+
+def _evaluator_range(band: Band | None, weight: Decimal) -> tuple[Decimal, Decimal]:
+    if band is None:
+        return _ZERO, weight
+    return _clamp(band.score_low(weight), weight), _clamp(band.score(weight), weight)
+
+
+def _evaluator_reason(rule: Bands, band: Band | None, v: Decimal, weight: Decimal,
+                      unit: str) -> str:
+    unit = rule.unit or unit
+    low, high = _evaluator_range(band, weight)
+    actual = f"实际值{_actual(v, unit)}"
+    if band is None:
+        return (f"{actual}不在评分标准所列的任何档位内，由评价人评定（{_fmt(low, 4)}分至"
+                f"{_fmt(high, 4)}分）")
+    return (f"{actual}属于“{_describe_condition(band, unit)}”档：{_fmt(low, 4)}分至"
+            f"{_fmt(high, 4)}分，由评价人在区间内评定")
+
+
+def evaluator_range(rule: Rule, value, weight, unit: str = "%"
+                    ) -> tuple[Decimal, Decimal, str] | None:
+    """For a ``分档`` rule whose ``value`` falls in a score-range band (or in no band of a
+    rule with ``其余=人工``): (lowest, highest score allowed, Chinese reason quoting the
+    band); None when ``score_rule`` scores the value itself. ``unit`` as for
+    ``describe_rule``."""
+    if not isinstance(rule, Bands):
+        return None
+    weight = _as_weight(weight)
+    v = _as_number(value, "实际值")
+    band = _matching_band(rule, v)
+    if not _left_to_evaluator(rule, band):
+        return None
+    low, high = _evaluator_range(band, weight)
+    return low, high, _evaluator_reason(rule, band, v, weight, unit)
+
+
+def _bands_gap(bands, counted: bool = False) -> bool:
+    """Whether a value between two bands is in none ("80%以上…60%以上…50%及以下": 50–60 %).
+    ``counted``: the values are whole counts, so 1.5 between "1个" and "2个" is no gap."""
+    ends = sorted({x for b in bands for x in (b.low, b.high) if x is not None})
+    if not ends:
+        return False
+    if counted and all(x == x.to_integral_value() for x in ends) and ends[-1] - ends[0] < 1000:
+        probes = [ends[0] + i for i in range(-1, int(ends[-1] - ends[0]) + 2)]
+    else:
+        probes = sorted([*ends, *((a + b) / 2 for a, b in zip(ends, ends[1:], strict=False)),
+                         ends[0] - 1, ends[-1] + 1])
+    covered = [any(b.contains(v) for b in bands) for v in probes]
+    if True not in covered:
+        return False
+    first, last = covered.index(True), len(covered) - 1 - covered[::-1].index(True)
+    return not all(covered[first : last + 1])
 
 
 def _matching_band(rule: Bands, value: Decimal) -> Band | None:
@@ -844,7 +963,14 @@ def describe_rule(
         for b in rule.bands:
             points = _clamp(b.score(weight), weight)
             earned = "不得分" if points == 0 else f"得{_fmt(points, 4)}分"
+            if b.points_low is not None:
+                low = _fmt(_clamp(b.score_low(weight), weight), 4)
+                earned = f"得{low}至{_fmt(points, 4)}分（由评价人在区间内评定）"
             parts.append(f"{_describe_condition(b, unit)}{earned}")
+        if rule.rest_manual:
+            parts.append(f"其余情况由评价人在0至{w}分之间评定")
+        elif _bands_gap(rule.bands, counted=unit not in ("%", "‰", "")):
+            parts.append("其余情况不得分")  # a value between bands scores 0: say so
         prefix = "按绝对值计：" if rule.use_abs else ""
         if rule.unit:
             prefix += f"按{rule.unit}数计："
@@ -943,6 +1069,12 @@ def deduction_text(
         if rule.use_abs and v < 0:
             actual += f"（绝对值{_actual(abs(v), unit)}）"
         band = _matching_band(rule, v)
+        if _left_to_evaluator(rule, band):  # the score is the evaluator's, within the range
+            low, high = _evaluator_range(band, weight)
+            where = "不在任何档位内" if band is None else \
+                f"属于“{_describe_condition(band, unit)}”档"
+            return (f"{actual}，{where}（{_fmt(low, 2)}分至{_fmt(high, 2)}分），评价人评定"
+                    f"{_fmt(score, 2)}分，{lost}")
         if band is None:
             return f"{actual}，不在任何档位内，不得分"
         return f"{actual}，属于“{_describe_condition(band, unit)}”档，得{_fmt(score, 2)}分，{lost}"

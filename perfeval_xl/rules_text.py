@@ -25,6 +25,7 @@ from perfeval_xl.rules import (
     RuleError,
     Tier,
     _as_weight,
+    _bands_gap,
     _normalize,
     _raw_deduction,
     _to_decimal,
@@ -297,6 +298,7 @@ def _std_normalize(text: str) -> str:
     s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
     s = re.sub(rf"(?<=[得计为])满分({_N})分", r"\1分", s)  # "得满分6分"
     s = re.sub(r"\((不足[^()]*)\)", r",\1", s)
+    s = s.replace("(由评价人在区间内评定)", "")  # describe_rule's note on a range band
     # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
     s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
     return _expand_respectively(s)
@@ -491,6 +493,41 @@ def _std_band_clause(clause: str, weight: Decimal):
     if cond is None:
         return None
     return cond, _std_points(m["pts"], weight)
+
+
+_PTS_RANGE = rf"(?P<lo>{_N})分?(?:-|~|到|至)(?P<hi>{_N})分"
+
+
+def _std_range_band_clause(clause: str):
+    """A clause "condition + score range" ("到位率在75%以上(10分到13分)", "…>100%得5-3分")
+    as (condition, highest, lowest points), or None."""
+    m = re.fullmatch(
+        rf"(?P<body>.+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?{_GIVE}{_PTS_RANGE}", clause
+    )
+    m = m or re.fullmatch(rf"(?P<body>.+?)(?:的|时|者)?\((?:得|计)?{_PTS_RANGE}\)", clause)
+    if m is None or re.search(rf"[得计]{_N}", m["body"]):
+        return None
+    cond = _std_condition(m["body"])
+    if cond is None:
+        return None
+    low, high = sorted((Decimal(m["lo"]), Decimal(m["hi"])))
+    return cond, high, low
+
+
+# "资金全部到位(14分)", "完成(5分)" at the head of bands on the same measure ("到位率在75%以上
+# (10分到13分)…", "完成80%以上(4分)…"): the whole target met, a rate of 100 % and more.
+_WHOLE_IN_LIST_RE = (
+    r"(?P<subj>[^\d,且并和及与同()]{0,20}?)(?:全部|足额|全面)?(?P<verb>完成|到位|达标|落实|办结)"
+    r"(?:任务|目标|计划)?(?:的|时|者)?(?:本项|该项|此项)?"
+    rf"(?:{_GIVE}(?P<pts>满分|{_N}分)|\((?:得|计)?(?P<bpts>满分|{_N}分)\))"
+)
+# Degrees short of (or past) the whole: "基本完成", "超额完成" are no 100 %.
+_NOT_WHOLE_RE = r"未|不|没|无|非|超|基本|部分|大|多|少|尚|较|逾"
+# "其余情况由评价人在0至14分之间评定" (describe_rule's words for ``其余=人工``).
+_REST_MANUAL_RE = (
+    rf"(?:其余|其他|其它)(?:情况|数值)?(?:的)?由?评价人(?:在{_N}分?(?:-|~|至|到){_N}分"
+    r"(?:之间|以内|内|范围内)?)?评定"
+)
 
 
 def _direction_of(cond) -> str | None:
@@ -850,13 +887,32 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
     else_zero = False
     whole = none_found = compliant = 0
     one_short = False  # "净完成数有1人不达标，该项不得分": anything short of 100 % scores 0
+    rest_manual = False
+    whole_verbs: list[str] = []  # the whole target met written beside other bands
+    written: list[str] = []  # the clause of each band, in order
     for c in clauses:
         band = _std_band_clause(c, weight)
+        points_low = None
+        if band is None and (ranged := _std_range_band_clause(c)):
+            band, points_low = ranged[:2], ranged[2]
         if band is None and (m := re.fullmatch(_WHOLE_DONE_RE, c)):
             if _std_points(m["pts"], weight) != weight:
                 return None
             whole += 1  # "全部完成得5分": the completion rate is 100 %
+            whole_verbs.append(next(iter(re.findall(_DONE_WORDS, c)), ""))
             band = (_HUNDRED, None, True, False, False), weight
+        if band is None and (m := re.fullmatch(_WHOLE_IN_LIST_RE, c)):
+            if re.search(_NOT_WHOLE_RE, m["subj"]) or _std_points(
+                m["pts"] or m["bpts"], weight
+            ) != weight:
+                return None
+            whole += 1
+            whole_verbs.append(m["verb"] if "全部" in c or "足额" in c or "全面" in c
+                               else "bare:" + m["verb"])
+            band = (_HUNDRED, None, True, False, False), weight
+        if band is None and re.fullmatch(_REST_MANUAL_RE, c):
+            rest_manual = True
+            continue
         if band is None and (m := _none_found(c)):
             if _std_points(m["pts"], weight) != weight:
                 return None
@@ -882,9 +938,17 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
             return None
         (low, high, low_inc, high_inc, abs_flag), points = band
         uses_abs = uses_abs or abs_flag
-        bands.append(Band(low, high, low_inc, high_inc, points))
+        bands.append(Band(low, high, low_inc, high_inc, points,
+                          points_low=None if points_low == points else points_low))
+        written.append(c)
     if not bands:
         return None
+    if whole and len(bands) > 1:
+        if not _whole_beside_bands(bands, written, whole_verbs):
+            return None
+        whole = 0  # an ordinary band from here on: the top one
+    elif any(v.startswith("bare:") for v in whole_verbs):
+        return None  # "完成(5分)" alone: completed what? Only beside the bands it heads.
     if whole or none_found:
         # Either stands for one value only: with other bands the value would be two things.
         if len(bands) != 1 or (none_found and not else_zero) or (compliant and not none_found):
@@ -911,9 +975,30 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
         # is a target met or not: "达到80%以上得25分", "…得满分，否则不得分".
         b = bands[0]
         one_sided = b.low is None or b.high is None
-        if b.points != weight or not (else_zero or one_sided):
+        if b.points != weight or not (else_zero or one_sided) or b.points_low is not None:
             return None
-    return Bands(_most_specific_first(bands), uses_abs)
+    ordered = _most_specific_first(bands)
+    # A value between two bands is in none: unless an else clause gives it 0 ("否则不得分"),
+    # the text does not say what it scores, so the evaluator does, never 0
+    # ("80%以上…60%以上…50%及以下": 55 %). Counts have no values between 1 and 2.
+    counted = not re.search(r"%|‰|百分点", "".join(written)) and re.search(
+        rf"\d(?:{_COUNT_UNITS})", "".join(written)) is not None
+    rest_manual = rest_manual or (not else_zero and _bands_gap(ordered, counted))
+    return Bands(ordered, uses_abs, rest_manual=rest_manual)
+
+
+def _whole_beside_bands(bands, written, verbs) -> bool:
+    """"资金全部到位(14分)到位率在75%以上(10分到13分)…": the whole target met heads bands
+    on the same measure (each names its verb), all below 100 %, at the 分值."""
+    if len(verbs) != 1:
+        return False
+    verb = verbs[0].removeprefix("bare:")
+    whole = next(i for i, b in enumerate(bands) if b.low == _HUNDRED and b.high is None)
+    others = [(b, c) for i, (b, c) in enumerate(zip(bands, written, strict=True)) if i != whole]
+    return bool(verb) and all(
+        verb in c and (b.low is None or b.low < _HUNDRED) and b.points <= bands[whole].points
+        for b, c in others
+    )
 
 
 def _most_specific_first(bands: list[Band]) -> tuple[Band, ...]:
@@ -1141,7 +1226,13 @@ def _reading(text, weight, target=None):
         return None, "含加分项，得分可能超出分值，需评价人核定", None
     discretion = re.search(_DISCRETION_RE, s) is not None
     rule = _read_clauses(s, weight, target)
-    if rule is not None and not isinstance(rule, Manual) and (ranged or discretion):
+    # Score ranges are read only as bands that leave the range to the evaluator.
+    range_bands = isinstance(rule, Bands) and (
+        rule.rest_manual or any(b.points_low is not None for b in rule.bands)
+    )
+    if rule is not None and not isinstance(rule, Manual) and (
+        (ranged and not range_bands) or discretion
+    ):
         rule = None  # a range or a discretionary clause leaves the score to the evaluator
     stated = None
     if rule is None and not (ranged or discretion):

@@ -20,6 +20,7 @@ One wrong score is a defect; a manual case is only a miss.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from perfeval_xl.rules import (
+    EvaluatorScore,
     Manual,
     RuleError,
     format_rule,
@@ -72,17 +74,25 @@ MUST_STAY_MANUAL = {
     (27, "技术入户率"): "复合: 每档另有入户次数条件",
     (30, "增施有机肥"): "复合: 另需提供正式发票",
     (31, "县道好路率"): "OCR 残缺: “xl800”不是可读的分值",
-    (46, "资金到位情况"): "分数区间（10分到13分）",
-    (47, "利润完成情况"): "分数区间（2分到0分）",
-    (48, "税收完成情况"): "分数区间（2分到0分）",
     (58, "中央和省级财政衔接资金分解下达进度(州市环节)"): "复合: 两个子项各0.5分",
     (64, "资金使用"): "复合: 延迟天数扣分 + 国库制度否决",
     (66, "管护机制建设"): "复合: 另需运行管护效果良好",
     (67, "县级资金投入"): "复合: 两个子项相加",
     (68, "县级资金整合"): "复合: 计划落实8分 + 整合比例分档",
-    (72, "粮食播种面积"): "分数区间（5-3、2-0）",
     (94, "贫困户子女教育"): "复合: 三项各1分",
     (95, "落实危房改造"): "目标未写成数字（完成年度任务）",
+}
+
+
+# Bands with score RANGES ("(10分到13分)", "5-3"): read as 分档 whose range bands leave the
+# score to the evaluator. Their numeric cases are judged as any other; the cases whose value
+# is the reviewer's situation ("到位率80%(区间10分到13分,评审取13分)") must fall in a band
+# that allows the reviewer's pick (test_score_range_bands_leave_the_pick_to_the_evaluator).
+RANGE_BANDS = {
+    (46, "资金到位情况"): "分档(≥100:14; ≥75:10~13; ≥50:7~9; <50:0~6)",
+    (47, "利润完成情况"): "分档(其余=人工; ≥100:5; ≥80:4; ≥60:3; ≤50:0~2)",
+    (48, "税收完成情况"): "分档(其余=人工; ≥100:5; ≥80:4; ≥60:3; ≤50:0~2)",
+    (72, "粮食播种面积"): "分档(其余=人工; >100:3~5; =100:3; [80,99]:0~2; ≤80:0)",
 }
 
 
@@ -201,6 +211,30 @@ def test_texts_that_must_stay_manual_are_manual(result):
         rule = reading.rule
         assert rule is None or (isinstance(rule, Manual) and not rule.tiers), (name, why, rule)
         assert reading.reason and "“" in reading.reason, name
+
+
+def test_score_range_bands_leave_the_pick_to_the_evaluator(result):
+    entries = result[0]
+    picks = 0
+    for (i, name), canonical in RANGE_BANDS.items():
+        entry = entries[i]
+        weight = Decimal(str(entry["weight"]))
+        rule = read_standard_text(entry["text"], weight, target=ROW_TARGET).rule
+        assert rule is not None and format_rule(rule) == canonical, (name, rule)
+        for case in entry["cases"]:
+            if _number(case["value"]) is not None:
+                assert judge(entry, case) == "right", (name, case)
+                continue
+            # "完成120%(区间5-3,评审取5)": the value, and the score the reviewer picked
+            m = re.match(r"\D*(\d+(?:\.\d+)?)%.*取(\d+(?:\.\d+)?)", case["value"])
+            value, pick = Decimal(m[1]), Decimal(m[2])
+            assert pick == Decimal(str(case["score"]))
+            with pytest.raises(EvaluatorScore) as left:
+                score_rule(rule, value, weight)
+            assert left.value.low <= pick <= left.value.high, (name, case, left.value.message)
+            assert "由评价人在区间内评定" in left.value.message
+            picks += 1
+    assert picks == 7
 
 
 def test_texts_that_need_a_target(result):
@@ -377,10 +411,33 @@ READ_PHRASINGS = [
     ("完成率100%计满分；有1户未达标，该项不得分", 4, "分档(=100:4)", [(100, 4), (99, 0)]),
     ("资金足额到位的得满分，否则不得分", 5, "分档(≥100:5)", [(100, 5), (90, 0)]),
     # tiers and scores split over a table's columns, on lines or on one line
+    # (99 %–100 % is in no band: the evaluator scores it, never 0)
     ("项目完成率100%\n| 4\n| 项目完成率80-99%\n| 3\n| 项目完成率<80%\n| 0", 4,
-     "分档(=100:4; [80,99]:3; <80:0)", [(100, 4), (85, 3), (70, 0)]),
+     "分档(其余=人工; =100:4; [80,99]:3; <80:0)", [(100, 4), (85, 3), (70, 0), (99.5, (0, 4))]),
     ("验收合格率100% | 6 | 验收合格率90-99% | 4 | 验收合格率<90% | 0", 6,
-     "分档(=100:6; [90,99]:4; <90:0)", [(100, 6), (95, 4), (80, 0)]),
+     "分档(其余=人工; =100:6; [90,99]:4; <90:0)", [(100, 6), (95, 4), (80, 0), (99.2, (0, 6))]),
+    # score ranges in bands: a value in a range band is the evaluator's to score within the
+    # range (a (low, high) case); fixed bands are scored; a gap between bands is manual
+    ("资金全部到位(10分)到位率在80%以上(7分到9分)到位率不足80%(6分到0分)", 10,
+     "分档(≥100:10; ≥80:7~9; <80:0~6)", [(100, 10), (120, 10), (85, (7, 9)), (40, (0, 6))]),
+    ("完成计划100%\n5-4\n完成计划90%-99%\n3-2\n完成计划90%以下\n0", 5,
+     "分档(其余=人工; =100:4~5; [90,99]:2~3; ≤90:0)",
+     [(100, (4, 5)), (95, (2, 3)), (99.5, (0, 5)), (80, 0)]),
+    ("满意度90%以上得满分，80%-90%得3-4分，80%以下不得分", 5,
+     "分档(≥90:5; [80,90]:3~4; ≤80:0)", [(95, 5), (90, 5), (85, (3, 4)), (79, 0)]),
+    ("任务全部完成(8分)完成率在85%以上(5分到7分)完成率60%以上(2分到4分)完成率不足60%(0分到1分)", 8,
+     "分档(≥100:8; ≥85:5~7; ≥60:2~4; <60:0~1)", [(100, 8), (90, (5, 7)), (60, (2, 4)),
+                                                   (10, (0, 1))]),
+    ("完成(6分)完成90%以上(5分)完成70%以上(3分到4分)完成60%及以下(0分到2分)", 6,
+     "分档(其余=人工; ≥100:6; ≥90:5; ≥70:3~4; ≤60:0~2)",
+     [(100, 6), (92, 5), (75, (3, 4)), (65, (0, 6)), (50, (0, 2))]),
+    ("超额完成年度任务>100%\n10-8\n完成年度任务100%\n8\n完成年度任务99%-90%\n7-5\n"
+     "完成年度任务90%以下\n0", 10, "分档(其余=人工; >100:8~10; =100:8; [90,99]:5~7; ≤90:0)",
+     [(100, 8), (110, (8, 10)), (95, (5, 7)), (85, 0)]),
+    ("验收合格率100%得6分；90%(含)-100%得4至5分；90%以下得0至3分", 6,
+     "分档(=100:6; [90,100):4~5; ≤90:0~3)", [(100, 6), (90, (4, 5)), (89, (0, 3))]),
+    ("完成率100%得5分，完成率低于100%的得0-4分", 5, "分档(=100:5; <100:0~4)",
+     [(100, 5), (97, (0, 4))]),
     # one state and its points, after a full stop or with no punctuation at all
     ("严格按照批复的实施方案组织实施的。8分", 8, "人工(严格按照批复的实施方案组织实施=100%)",
      [("严格按照批复的实施方案组织实施", 8)]),
@@ -411,9 +468,10 @@ TARGET_PHRASINGS = [
 
 # Texts that must stay manual, with a word the reason must contain.
 MANUAL_PHRASINGS = [
-    ("资金全部到位(10分)到位率在80%以上(7分到9分)到位率不足80%(6分到0分)", 10, "分数区间"),
-    ("完成计划100%\n5-4\n完成计划90%-99%\n3-2\n完成计划90%以下\n0", 5, "分数区间"),
-    ("满意度90%以上得满分，80%-90%得3-4分，80%以下不得分", 5, "分数区间"),
+    # a score range that is no band's: per point, or a band and a discretionary rest
+    ("每低1个百分点扣0.5-1分，扣完为止", 5, "分数区间"),
+    ("资金到位率90%以上得8-10分，资金到位率不足90%的由评价人评定", 10, "分数区间"),
+    ("每超过1天扣1至2分", 6, "分数区间"),
     ("按时完成得满分，未按时完成的酌情扣分", 4, "酌情"),
     ("根据管理情况视情况扣分，扣完为止", 3, "酌情"),
     ("项目按计划完成的得6分，部分完成的得3分，未完成的不得分；因客观原因未完成的，经认定后可酌情给分",
@@ -464,8 +522,13 @@ def test_own_phrasings_read_as_their_rule(text, weight, canonical, cases):
     assert format_rule(reading.rule) == canonical
     assert reading.reason == "" and reading.stated_weight is None
     for value, score in cases:
-        got = score_rule(reading.rule, value if isinstance(value, str) else Decimal(str(value)),
-                         Decimal(weight), target=ROW_TARGET)
+        value = value if isinstance(value, str) else Decimal(str(value))
+        if isinstance(score, tuple):  # left to the evaluator, within this range
+            with pytest.raises(EvaluatorScore) as left:
+                score_rule(reading.rule, value, Decimal(weight), target=ROW_TARGET)
+            assert (left.value.low, left.value.high) == tuple(Decimal(x) for x in score), value
+            continue
+        got = score_rule(reading.rule, value, Decimal(weight), target=ROW_TARGET)
         assert abs(got - Decimal(str(score))) <= TOLERANCE, (text, value, got)
 
 
