@@ -114,6 +114,9 @@ class DeductPerPoint:
         unit: ``单位``: the unit the value is counted in when the text names one and the
             value is a count ("每发现1例" → 例, value = cases found); "" otherwise. Only the
             texts use it (describe_rule, deduction_text); scoring does not.
+        cutoff: ``不得分=<80``: beyond this value on the losing side the score is 0 before
+            the deduction has taken everything ("每低1个百分点扣0.2分，低于80%不得分");
+            None for none. ``cutoff_inclusive``: the cutoff value itself scores 0 (``≤80``).
     """
 
     base: Decimal
@@ -121,6 +124,8 @@ class DeductPerPoint:
     per_point: Decimal
     point: Decimal = _ONE
     unit: str = ""
+    cutoff: Decimal | None = None
+    cutoff_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class DeductPerStep:
         round_up: ``取整=向上``: every step begun counts as a whole one ("不足一个百分点的按
             一个百分点计算"), so 99.5 vs base 100 with step 1 is one step.
         unit: ``单位``, as for ``DeductPerPoint``.
+        cutoff / cutoff_inclusive: ``不得分=``, as for ``DeductPerPoint``.
     """
 
     base: Decimal
@@ -144,6 +150,8 @@ class DeductPerStep:
     per_step: Decimal
     round_up: bool = False
     unit: str = ""
+    cutoff: Decimal | None = None
+    cutoff_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -281,10 +289,11 @@ _PARAMS = {
     "proportional": {"目标": "target", "方向": "direction", "零分": "zero"},
     "deduct_per_point": {
         "基准": "base", "方向": "direction", "每点": "per_point", "点": "point", "单位": "unit",
+        "不得分": "cutoff",
     },
     "deduct_per_step": {
         "基准": "base", "方向": "direction", "步长": "step", "每步": "per_step", "取整": "round_up",
-        "单位": "unit",
+        "单位": "unit", "不得分": "cutoff",
     },
 }
 _REQUIRED = {
@@ -441,11 +450,13 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
     unit = values.get("unit", "")
     if unit and not _UNIT_RE.fullmatch(unit):
         raise _err(src, f"的单位“{unit}”无效（应为单位文字，如 例、天、项）", kind)
+    cutoff, cutoff_inclusive = _parse_cutoff(src, kind, values, number("base"), direction)
     if kind == "deduct_per_point":
         point = number("point", positive=True) if "point" in values else _ONE
         return DeductPerPoint(
             base=number("base"), direction=direction,
             per_point=number("per_point", positive=True), point=point, unit=unit,
+            cutoff=cutoff, cutoff_inclusive=cutoff_inclusive,
         )
     round_up = False
     if "round_up" in values:
@@ -456,8 +467,25 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
     return DeductPerStep(
         base=number("base"), direction=direction,
         step=number("step", positive=True), per_step=number("per_step", positive=True),
-        round_up=round_up, unit=unit,
+        round_up=round_up, unit=unit, cutoff=cutoff, cutoff_inclusive=cutoff_inclusive,
     )
+
+
+def _parse_cutoff(src: str, kind: str, values: dict, base: Decimal, direction: str
+                  ) -> tuple[Decimal | None, bool]:
+    """``不得分=<80`` (below) or ``不得分=≥120`` (above): a comparison on the losing side."""
+    raw = values.get("cutoff")
+    if raw is None:
+        return None, False
+    m = _CMP_RE.fullmatch(raw)
+    ops = ("<", "≤") if direction == BELOW else (">", "≥")
+    if m is None or m.group(1) not in ops:
+        raise _err(src, f"的“不得分”应写成 {ops[0]}数字 或 {ops[1]}数字（与扣分方向一致），"
+                        f"如 不得分={ops[0]}80", kind)
+    x = Decimal(m.group(2))
+    if (x >= base) if direction == BELOW else (x <= base):
+        raise _err(src, f"的“不得分”界限{_fmt(x)}应在基准{_fmt(base)}之外（扣分一侧）", kind)
+    return x, m.group(1) in ("≤", "≥")
 
 
 _CMP_RE = re.compile(rf"(=|≥|≤|>|<)({_NUM})%?")
@@ -595,14 +623,14 @@ def format_rule(rule: Rule) -> str:
         text = f"逐点扣分(基准={_fmt(rule.base)},方向={direction},每点={_fmt(rule.per_point)}"
         if rule.point != 1:
             text += f",点={_fmt(rule.point)}"
-        return text + (f",单位={rule.unit})" if rule.unit else ")")
+        return text + (f",单位={rule.unit}" if rule.unit else "") + _format_cutoff(rule) + ")"
     if isinstance(rule, DeductPerStep):
         direction = "高于" if rule.direction == ABOVE else "低于"
         return (
             f"阶梯扣分(基准={_fmt(rule.base)},方向={direction},"
             f"步长={_fmt(rule.step)},每步={_fmt(rule.per_step)}"
             + (",取整=向上" if rule.round_up else "")
-            + (f",单位={rule.unit})" if rule.unit else ")")
+            + (f",单位={rule.unit}" if rule.unit else "") + _format_cutoff(rule) + ")"
         )
     if isinstance(rule, Bands):
         items = ["绝对值"] if rule.use_abs else []
@@ -627,6 +655,25 @@ def format_rule(rule: Rule) -> str:
             items.append(f"{t.label}={value}")
         return f"人工({','.join(items)})"
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _cutoff_op(rule: DeductPerPoint | DeductPerStep) -> str:
+    if rule.direction == BELOW:
+        return "≤" if rule.cutoff_inclusive else "<"
+    return "≥" if rule.cutoff_inclusive else ">"
+
+
+def _format_cutoff(rule: DeductPerPoint | DeductPerStep) -> str:
+    return "" if rule.cutoff is None else f",不得分={_cutoff_op(rule)}{_fmt(rule.cutoff)}"
+
+
+def _cut_off(rule: DeductPerPoint | DeductPerStep, value: Decimal) -> bool:
+    """Whether ``value`` is past the rule's ``不得分`` cutoff (scores 0)."""
+    if rule.cutoff is None:
+        return False
+    if value == rule.cutoff:
+        return rule.cutoff_inclusive
+    return value < rule.cutoff if rule.direction == BELOW else value > rule.cutoff
 
 
 def _format_condition(b: Band) -> str:
@@ -783,6 +830,8 @@ def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None
             return weight if v <= 0 else _clamp(weight * min(t / v, _ONE), weight)
         return _clamp(weight * min(v / t, _ONE), weight)
     if isinstance(rule, (DeductPerPoint, DeductPerStep)):
+        if _cut_off(rule, v):
+            return _ZERO
         return _clamp(weight - _raw_deduction(rule, v), weight)
     if isinstance(rule, Bands):
         band = _matching_band(rule, v)
@@ -926,7 +975,8 @@ def describe_rule(
             partial = f"（不足{each}按{each}计算）" if rule.round_up else f"（不足{each}不扣分）"
         elif size != 1:
             partial = f"（不足{each}按比例扣分）"
-        return f"0{unit}得满分（{w}分），每多{each}扣{_fmt(per)}分，扣完为止{partial}。"
+        return (f"0{unit}得满分（{w}分），每多{each}扣{_fmt(per)}分，扣完为止{partial}"
+                f"{_describe_cutoff(rule, unit)}。")
     if isinstance(rule, Proportional) and rule.zero is not None:
         t, z = _unit_value(rule.target, unit), _unit_value(rule.zero, unit)
         full, none = ("≤", "≥") if rule.lower_is_better else ("≥", "≤")
@@ -946,7 +996,8 @@ def describe_rule(
         partial = "" if rule.point == 1 else f"不足{point}按比例扣分，"
         return (
             f"以{base}为标准，{op}{base}得满分（{w}分）；"
-            f"每{verb}{point}扣{_fmt(rule.per_point)}分，{partial}扣完为止。"
+            f"每{verb}{point}扣{_fmt(rule.per_point)}分，{partial}扣完为止"
+            f"{_describe_cutoff(rule, unit)}。"
         )
     if isinstance(rule, DeductPerStep):
         base = _unit_value(rule.base, unit)
@@ -956,7 +1007,7 @@ def describe_rule(
         partial = f"按{step}计算" if rule.round_up else "不扣分"
         return (
             f"{op}{base}得满分（{w}分），每{verb}{step}扣{_fmt(rule.per_step)}分，"
-            f"扣完为止（不足{step}{partial}）。"
+            f"扣完为止（不足{step}{partial}）{_describe_cutoff(rule, unit)}。"
         )
     if isinstance(rule, Bands):
         parts = []
@@ -983,6 +1034,12 @@ def describe_rule(
             parts.append(f"{t.label}得{_describe_tier(t, weight)}")
         return "评价人按等级评定：" + "，".join(parts) + "。"
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _describe_cutoff(rule: DeductPerPoint | DeductPerStep, unit: str) -> str:
+    if rule.cutoff is None:
+        return ""
+    return f"；{_cutoff_op(rule)}{_unit_value(rule.cutoff, unit)}不得分"
 
 
 def _describe_tier(t: Tier, weight: Decimal) -> str:
@@ -1053,6 +1110,8 @@ def deduction_text(
         ratio = _fmt(v / t * _HUNDRED, 2)
         return f"{actual}，为目标值{t_text}的{ratio}%，得{_fmt(score, 2)}分，{lost}"
     if isinstance(rule, (DeductPerPoint, DeductPerStep)):
+        if _cut_off(rule, v):
+            return f"{actual}，{_cutoff_op(rule)}{_unit_value(rule.cutoff, unit)}，不得分，{lost}"
         distance = _distance(rule.base, rule.direction, v)
         verb = "超过" if rule.direction == ABOVE else "低于"
         pu = _point_unit(unit)

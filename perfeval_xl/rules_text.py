@@ -547,7 +547,7 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
     clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
     for c in clauses:
-        if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
+        if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N}){_UNIT}为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
         elif _is_stop(c, weight) or _is_aside(c):
             pass
@@ -649,14 +649,19 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
         rule = DeductPerStep(base, direction, size, per)
     else:
         rule = DeductPerPoint(base, direction, per, size)
-    for low, high, *_ in floors:
-        # "满意度低于60%的不得分" agrees with the rule only where the deduction has already
-        # taken everything; a floor that cuts the score off earlier is not this rule.
+    for low, high, low_inc, high_inc, _ in floors:
+        # "满意度低于60%的不得分": where the deduction has already taken everything it says
+        # nothing new; earlier, it cuts the score off there (``不得分=<60``). One cutoff, on
+        # the losing side of the base.
         edge = high if direction == BELOW else low
         if (high is None) != (direction == ABOVE) or edge is None:
             return None
         if _raw_deduction(rule, edge) < weight:
-            return None
+            beyond = edge < base if direction == BELOW else edge > base
+            if len(floors) > 1 or not beyond:
+                return None
+            inclusive = high_inc if direction == BELOW else low_inc
+            rule = dataclasses.replace(rule, cutoff=edge, cutoff_inclusive=inclusive)
     if base == 0 and direction == ABOVE and re.fullmatch(_COUNT_UNITS, unit):
         # "0例得满分，每多1例扣3.6分" (describe_rule's own text): a count after all.
         rule = dataclasses.replace(rule, unit=unit)
