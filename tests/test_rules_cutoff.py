@@ -60,7 +60,7 @@ def test_texts_say_the_cutoff_and_read_back():
     # (a unit is read only for counts from 0: 以15天为标准 reads as the rule without it)
     cases = ((POINT, 5, "%"), (STEP, 10, "%"),
              ("逐点扣分(基准=15,方向=高于,每点=0.5,不得分=>30)", 10, "天"),
-             ("逐点扣分(基准=90,方向=低于,每点=0.5,点=2,不得分=<50)", 5, "%"))
+             ("逐点扣分(基准=90,方向=低于,每点=0.5,点=2,不得分=<80)", 5, "%"))
     for canonical, weight, unit in cases:
         rule = parse_rule(canonical)
         text = describe_rule(rule, D(weight), unit)
