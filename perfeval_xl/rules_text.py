@@ -265,8 +265,8 @@ def _std_normalize(text: str) -> str:
     s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473])", "", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
-        r"百分之([一二两三四五六七八九十]|\d+(?:\.\d+)?)",
-        lambda m: _CN_NUMERALS.get(m.group(1), m.group(1)) + "%",
+        r"百分之([零一二两三四五六七八九十百]+|\d+(?:\.\d+)?)",
+        lambda m: f"{v}%" if (v := _cn_percent(m.group(1))) is not None else m.group(0),
         s,
     )
     s = re.sub(
@@ -302,6 +302,24 @@ def _std_normalize(text: str) -> str:
     # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
     s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
     return _expand_respectively(s)
+
+
+def _cn_percent(raw: str) -> str | None:
+    """"八十" → "80", "九十五" → "95", "一百" → "100", "5" → "5" (after 百分之); None when
+    the numeral is not one of 0–100."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
+        return raw
+    if raw in ("一百", "百"):  # "百分之百"
+        return "100"
+    if raw == "零":
+        return "0"
+    m = re.fullmatch(r"([一二两三四五六七八九])?(十)?([一二三四五六七八九])?", raw)
+    if m is None or not raw or (m[1] and m[3] and not m[2]):
+        return None  # "五五" is no numeral
+    tens, ten, ones = m.groups()
+    if not ten:
+        return _CN_NUMERALS[tens or ones]
+    return str(int(_CN_NUMERALS.get(tens, "1")) * 10 + (int(_CN_NUMERALS[ones]) if ones else 0))
 
 
 def _expand_respectively(s: str) -> str:
@@ -791,6 +809,15 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
         if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
             c = m["f"]
         c = re.sub(_CAP_NOTE_RE, "", c)  # "(超过100%以100%计算)": the rule's own cap
+        # "低于100%的按到位率×5计算", "未完成的按完成率×分值计分": the formula for the rest.
+        # A rate's formula reaches full marks at 100 % only, so a bound must be 100 %.
+        if m := re.fullmatch(rf"(?P<pre>[^×\d]*|[^×]*?\d[^×]*?)(?:的|时)?按(?P<f>{_RATE}[×][^×]+?)"
+                             r"(?:计算|计分|得分|赋分|计)", c):
+            cond = _std_condition(m["pre"]) if re.search(r"\d", m["pre"]) else None
+            if re.search(r"\d", m["pre"]) and (cond is None or cond[0] is not None
+                                                or cond[1] != _HUNDRED):
+                return None
+            c = m["f"]
         c = re.sub(r"^即?(?:[\u4e00-\u9fff]{0,8}?得分值?=|以(?=[^×]+×))", "", c)
         formula = re.sub(r"^得分=", "", c)
         formula = re.sub(r"^\(([^()]*/[^()]*)\)(?=×)", r"\1", formula)  # "(实际值/目标值)×分值"
