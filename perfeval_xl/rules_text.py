@@ -369,7 +369,9 @@ def _std_clauses(s: str) -> list[str]:
             or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
             # "“三公经费”>0，每超过一个百分点…": a bare condition heads its deduction.
             or (c.startswith("每") and re.search(r"\d", merged[-1])
-                and _std_condition(merged[-1]) is not None)
+                and _std_condition(merged[-1]) is not None
+                # "目标值≥95%，每低…": the target stays a clause of its own (the base)
+                and not re.fullmatch(_STATED_TARGET_RE, merged[-1]))
         ):
             merged[-1] += c
         else:
@@ -556,6 +558,13 @@ def _direction_of(cond) -> str | None:
     return BELOW if low is not None else ABOVE
 
 
+# "目标值≥95%", "年度目标值为90%": a target stated on its own, the base of a deduction.
+_STATED_TARGET_RE = (
+    r"(?:年度|本年度?|全年|绩效)?(?:目标值|目标|计划值|标准值)"
+    rf"(?P<op>为|是|:|=|≥|≤|不低于|不超过|不高于|达到)?(?P<b>{_N}){_UNIT}(?P<post>以上|以下)?"
+)
+
+
 def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = None) -> Rule | None:
     bases: set[Decimal] = set()
     directions: set[str] = set()
@@ -567,6 +576,13 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N}){_UNIT}为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
+        elif m := re.fullmatch(_STATED_TARGET_RE, c):
+            # "目标值≥95%，实际值每低1个百分点扣0.5分": the base, and the side that loses.
+            bases.add(Decimal(m["b"]))
+            if m["op"] in ("≥", "不低于", "达到") or m["post"]:
+                directions.add(BELOW if m["op"] != "≤" and m["post"] != "以下" else ABOVE)
+            elif m["op"] in ("≤", "不超过", "不高于"):
+                directions.add(ABOVE)
         elif _is_stop(c, weight) or _is_aside(c):
             pass
         elif (stated := _stated_weight(c)) is not None:
