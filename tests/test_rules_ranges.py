@@ -246,8 +246,10 @@ def test_adopted_county_table_with_score_ranges(tmp_path):
     report = adopt(src, tmp_path / "adopted.xlsx")
     row = next(r for r in report.rows if r.row.row == county.rows[F.SATISFACTION])
     assert row.rule_text == "分档(≥90:5; ≥80:3~4; <80:0~2)"
-    assert not [p for p in report.problems
-                if p.location and p.location.cell == county.cell(F.SATISFACTION, "standard")]
+    said = [(p.severity, p.code, p.message) for p in report.problems
+            if p.location and p.location.cell == county.cell(F.SATISFACTION, "standard")]
+    assert [x[:2] for x in said] == [("info", "standard-range")]
+    assert text in said[0][2] and "请评价人在“得分”栏填写评分标准允许区间内的得分" in said[0][2]
     score_cell = county.cell(F.SATISFACTION, "score")
     for actual, typed, want, problem in (
         (92, None, 5, None),                                   # a fixed band: scored
