@@ -233,6 +233,42 @@ _LOOKALIKE = str.maketrans({"〈": "<", "〉": ">", "°": "。", "∶": ":", "�
 _SCORE_LINE_RE = re.compile(r"(?:得|计)?(\d+(?:\.\d+)?(?:\s*[-~至到]\s*\d+(?:\.\d+)?)?)\s*分?")
 
 
+# Traditional characters of published copies converted from simplified pages ("評分標準…每不符合1項
+# 扣40分"), mapped to the simplified ones the grammar is written in: the words of rule texts and
+# of indicator names, not a general converter; characters that are also simplified words of
+# their own (著, 乾, 只) are left alone.
+_TRADITIONAL = str.maketrans(
+    "與兩個為於畝價餘關準減別製務區發臺後噸週圍處對張開戶數時條標滿滯點現電紀經給絕續"
+    "規計記評該誤費資達過違連遲錯鍵間項額齊萬實際執預報級縣鄉鎮業農種積質優較導這據確"
+    "認總應當檢設備內無並將錄範審驗辦結會議論訊訪罰統監測護環庫撥專術訓練調問題書檔責"
+    "單職員編權屬還沒進況輕緩補壞塊場衛眾體從們僅傳舉億傷華協賣歷壓廳參雙變號葉啟響圖"
+    "國堅復複頭獎婦學層歲崗帶幫幹廣慶廢異棄強歸徵徑懲擴掃擬擇掛損換斷顯來極構樣匯溝濟"
+    "災熱愛狀獨畫蓋礦碼礎稱穩類糧糾約納線組細織終績維綜繳網聯肅脫節藥營視覽講許證識訴"
+    "詳語說請讀談負貧貫賠車轉輸邊運遠選遞錢鐵銀銷鎖長門閉隊階險隨隱難領頻風飲駐魚齡兌"
+    "豐臨義樂買亂爭虧產親儲蘭興養獸冊寫軍衝決淨擊則創刪劑動勞勢醫卻廠廁聽團園圓墾壯聲"
+    "夠奮娛孫寧寬塵盡屆幣師帳彈徹態慣戰擾搶擔擁揮攤舊雜機槍櫃欄樹橋樓歡毀氣漢澤潔淺塗"
+    "漲漁溫遊灣濫滅燈靈爐煉煙燒牽豬獻暢療鹽盤禮禍離窮競筆築簽簡緊紅紙絡繼綠縮羅習勝腦"
+    "腳艱藝蘇薦獲藍慮蟲裝見觀覺訂討讓診詞譯試誠詢課謹貢財敗貨購貼貸貿賦賽趨軌輪載輔輛"
+    "轄遷適遺郵鄰釋鑑鋼閱陽陰陣陸陳頂順須顧館駛駕麥黃龍係繫撫儀濕稅齒賬倉鋪鑒滙穫僱劃"
+    "畢紐隻註衞粵壩擺籌頒",
+    "与两个为于亩价余关准减别制务区发台后吨周围处对张开户数时条标满滞点现电纪经给绝续"
+    "规计记评该误费资达过违连迟错键间项额齐万实际执预报级县乡镇业农种积质优较导这据确"
+    "认总应当检设备内无并将录范审验办结会议论讯访罚统监测护环库拨专术训练调问题书档责"
+    "单职员编权属还没进况轻缓补坏块场卫众体从们仅传举亿伤华协卖历压厅参双变号叶启响图"
+    "国坚复复头奖妇学层岁岗带帮干广庆废异弃强归征径惩扩扫拟择挂损换断显来极构样汇沟济"
+    "灾热爱状独画盖矿码础称稳类粮纠约纳线组细织终绩维综缴网联肃脱节药营视览讲许证识诉"
+    "详语说请读谈负贫贯赔车转输边运远选递钱铁银销锁长门闭队阶险随隐难领频风饮驻鱼龄兑"
+    "丰临义乐买乱争亏产亲储兰兴养兽册写军冲决净击则创删剂动劳势医却厂厕听团园圆垦壮声"
+    "够奋娱孙宁宽尘尽届币师帐弹彻态惯战扰抢担拥挥摊旧杂机枪柜栏树桥楼欢毁气汉泽洁浅涂"
+    "涨渔温游湾滥灭灯灵炉炼烟烧牵猪献畅疗盐盘礼祸离穷竞笔筑签简紧红纸络继绿缩罗习胜脑"
+    "脚艰艺苏荐获蓝虑虫装见观觉订讨让诊词译试诚询课谨贡财败货购贴贷贸赋赛趋轨轮载辅辆"
+    "辖迁适遗邮邻释鉴钢阅阳阴阵陆陈顶顺须顾馆驶驾麦黄龙系系抚仪湿税齿账仓铺鉴汇获雇划"
+    "毕纽只注卫粤坝摆筹颁",
+)
+# Pinyin a converter left after a character: "鄉(xiāng)", "發(fā)現" (a tone mark is required).
+_PINYIN_DEBRIS_RE = re.compile(r"\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
+
+
 def _join_lines(text: str) -> str:
     """In-cell line breaks end a clause; a line that is only a score (a table's score
     column pasted into the cell: "…100%\\n| 4\\n| …") gives its points to the line before."""
@@ -252,6 +288,7 @@ def _join_lines(text: str) -> str:
 
 
 def _std_normalize(text: str) -> str:
+    text = _PINYIN_DEBRIS_RE.sub("", text.translate(_TRADITIONAL))
     s = _join_lines(text.translate(_LOOKALIKE))
     s = re.sub(r"·\s*\d{1,3}\s*·", "", s)  # page-number debris inside a re-joined cell
     s = _normalize(s).replace("÷", "/").replace("*", "×").replace("＊", "×")
