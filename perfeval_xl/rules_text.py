@@ -41,7 +41,7 @@ from perfeval_xl.rules import (
 _N = r"-?\d+(?:\.\d+)?"
 # Units a number may carry. The value is just a number in that unit (days work like %).
 _UNIT_WORDS = (
-    "个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "分数|个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|项|次|家|件|天|日|周|月|年|户|例|起|处"
     "|亩|公斤|千克|吨|万元|元|篇|份|所|座|公里|米|台|辆|倍"
 )
 _UNIT = rf"(?:{_UNIT_WORDS})?"
@@ -338,7 +338,36 @@ def _std_normalize(text: str) -> str:
     s = s.replace("(由评价人在区间内评定)", "")  # describe_rule's note on a range band
     # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
     s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
-    return _expand_respectively(s)
+    return _expand_respectively(_score_values(s))
+
+
+# The value is itself a score ("测评平均分90分以上得满分，每低1分扣0.5分"): "N分" in a
+# value's place is written "N分数" (a unit of the value), so it is not read as points.
+_SCORED_SUBJECT_RE = r"测评|平均分|分数|考核得分|考评得分|测评得分|评议得分|综合得分|评价得分|考试成绩"
+_VALUE_POINTS_RES = (
+    # "90分以上", "60分及以下", "80-90分之间", "85分-90分"
+    (rf"({_N})分(?=(?:\((?:含|不含)\))?(?:及?以上|及?以下|以内|之间|(?:-|~|至|到){_N}分?))",
+     r"\1分数"),
+    # "60分(含)至80分": the other end of a range of values
+    (rf"(分数(?:\((?:含|不含)\))?(?:-|~|至|到){_N})分(?!数)", r"\1分数"),
+    # "≥90分", "低于60分", "达到85分"
+    (rf"((?:≥|≤|<|>|=|达到|低于|不足|超过|高于|不低于|不高于|不超过)){_N}分",
+     lambda m: m.group(0)[:-1] + "分数"),
+    # "每低1分扣0.5分", "每降低1分"
+    (rf"(每[\u4e00-\u9fff]{{0,4}}?{_N})分(?=扣|减)", r"\1分数"),
+    # "80-90分得3分": a range of values, then its points
+    (rf"((?:{_N})分?(?:-|~|至|到){_N})分(?=(?:之间)?(?:的|时)?,?(?:得|计|给|记|为|不得|不计))",
+     r"\1分数"),
+)
+
+
+def _score_values(s: str) -> str:
+    if not re.search(_SCORED_SUBJECT_RE, s):
+        return s
+    for pattern, repl in _VALUE_POINTS_RES:
+        s = re.sub(pattern, repl, s)
+    # "得8-10分" after a giving verb stays a score range: undo a range read as values there
+    return re.sub(rf"(?<=[得计给记为])({_N}(?:-|~|至|到){_N})分数", r"\1分", s)
 
 
 def _cn_percent(raw: str) -> str | None:
@@ -1214,7 +1243,7 @@ def _common_prefix(items: list[str]) -> str:
 
 
 
-_SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分"
+_SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分(?!数)"
 _STATED_WEIGHT_RE = (
     rf"(?:(?:本项|该项|本指标|该指标)?满分(?:为|是)?|(?:本项|该项)(?:分值)?(?:为|计)?)({_N})分"
 )
