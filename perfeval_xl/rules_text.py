@@ -41,7 +41,7 @@ from perfeval_xl.rules import (
 _N = r"-?\d+(?:\.\d+)?"
 # Units a number may carry. The value is just a number in that unit (days work like %).
 _UNIT_WORDS = (
-    "分数|个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "分数|个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|名|位|项|次|家|件|天|日|周|月|年|户|例|起|处"
     "|亩|公斤|千克|吨|万元|元|篇|份|所|座|公里|米|台|辆|倍"
 )
 _UNIT = rf"(?:{_UNIT_WORDS})?"
@@ -338,6 +338,11 @@ def _std_normalize(text: str) -> str:
     s = s.replace("(由评价人在区间内评定)", "")  # describe_rule's note on a range band
     # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
     s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
+    # Ranks: "前3名" is ≤3, "7名以后" / "第7名及以后" ≥7 (以后 includes its number, as 以下).
+    s = re.sub(r"(?<=[前第])([一二两三四五六七八九十])(?=名|位)", lambda m: _CN_NUMERALS[m[1]], s)
+    s = re.sub(rf"前({_N})(名|位)", r"≤\1\2", s)
+    s = re.sub(r"(?<=[名位])(至|到|-)第", r"\1", s)  # "第4名至第6名"
+    s = re.sub(rf"(?:第)?({_N})(名|位)(?:及|含)?(?:以后|之后|以外)", r"≥\1\2", s)
     return _expand_respectively(_score_values(s))
 
 
@@ -1001,7 +1006,7 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
     else_zero = False
     whole = none_found = compliant = 0
     one_short = False  # "净完成数有1人不达标，该项不得分": anything short of 100 % scores 0
-    rest_manual = False
+    rest_manual = taken = False  # taken: a band written as what it deducts ("扣0.5分")
     whole_verbs: list[str] = []  # the whole target met written beside other bands
     written: list[str] = []  # the clause of each band, in order
     for c in clauses:
@@ -1024,6 +1029,12 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
             whole_verbs.append(m["verb"] if "全部" in c or "足额" in c or "全面" in c
                                else "bare:" + m["verb"])
             band = (_HUNDRED, None, True, False, False), weight
+        if band is None and (m := re.fullmatch(r"(?P<body>.+?)(?:的|时|者)?扣(?P<n>\d+(?:\.\d+)?)分",
+                                               c)):
+            # "6-10名的扣0.5分" beside "前5名的得满分": the 分值 less what it takes.
+            cond = _std_condition(m["body"]) if "每" not in m["body"] else None
+            if cond is not None and Decimal(m["n"]) <= weight:
+                band, taken = (cond, weight - Decimal(m["n"])), True
         if band is None and re.fullmatch(_REST_MANUAL_RE, c):
             rest_manual = True
             continue
@@ -1081,8 +1092,14 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
         if len(bands) != 1 or (b.low, b.high) != (_ZERO, _ZERO) or b.points != weight:
             return None
         return Bands(tuple(bands), unit=count_unit)
+    if taken and not any(b.points == weight for b in bands):
+        return None  # "扣0.5分" from what? Only beside a band of full marks.
+    # Bands written as what they take say nothing of the values they do not list.
+    rest_manual = rest_manual or taken
     anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
-    if len(anchors) > 1:
+    ranks = re.search(r"\d(?:名|位)", "".join(written)) and all(
+        b.low == b.low.to_integral_value() for b in anchors)
+    if len(anchors) > 1 and not ranks:
         return None  # "完成95%得3分，完成90%得2分": is 97 % "完成95%"? The text does not say.
     if len(bands) == 1:
         # One band alone ("100%得满分") is more likely half a rule than a rule, unless it
