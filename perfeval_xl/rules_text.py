@@ -299,7 +299,8 @@ def _std_normalize(text: str) -> str:
     # OCR reads "=" as "二" right after 得分: "评价指标得分二资金到位率*该项指标分值".
     s = re.sub(r"(得分值?|分值)二(?=[\u4e00-\u9fff])", r"\1=", s)
     # Numbering at the start of a clause: "1、", "2.", "(3)", "①".
-    s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473])", "", s)
+    s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473]|[A-Ha-h][、.])",
+               "", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
         r"百分之([零一二两三四五六七八九十百]+|\d+(?:\.\d+)?)",
@@ -680,9 +681,12 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
                 cond = _std_condition(pre)
                 if cond is None or (cond[0] is not None and cond[1] is not None) or cond[4]:
                     return None
-                # "超过100%的每…" / ">0每…": the losing side starts at the number.
+                # "超过100%的每…" / ">0每…": the losing side starts at the number. Or
+                # the requirement ("每年开展培训不少于2次，每少1次…"): the verb then names
+                # the other side, and the number is the base all the same.
                 bases.add(cond[0] if cond[0] is not None else cond[1])
-                directions.add(ABOVE if cond[0] is not None else BELOW)
+                if _verb_direction(m["verb"] or "") is None:
+                    directions.add(ABOVE if cond[0] is not None else BELOW)
         elif m := re.fullmatch(_CLEAN_STATE_RE, c):
             pts = re.sub(r"^满分为?(?=\d)|^为", "", m["pts"])  # "进度满分8分"
             if re.search(_SCORE_WORDS_RE, m["body"]) or _std_points(pts, weight) != weight:
@@ -928,6 +932,9 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
             rate_formula, markers = True, markers + 1
         elif "越低越好" in c or "反向指标" in c:
             lower = True
+        elif re.fullmatch(r"(?:根据|按照?|依据)(?:实际)?[\u4e00-\u9fff]{0,10}?率(?:计算|折算)?"
+                          r"(?:得分|计分|赋分|给分)", c):
+            rate_formula, markers = True, markers + 1  # "按照实际完成率得分": rate × 分值
         elif m := re.fullmatch(_SHARE_SCORE_RE, c):
             if m["w"] is not None and Decimal(m["w"]) != weight:
                 return None
@@ -972,6 +979,8 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     if markers == 0 or len(targets) > 1 or (lower_full and not lower):
         return None
     target = next(iter(targets), None)
+    if rate_formula and target is not None and target != _HUNDRED:
+        return None  # "95%得满分" beside "到位率×分值": rate or rate/95? The text does not say.
     if target is None and rate_formula and not lower:
         target = _HUNDRED  # "预算执行率×分值": a rate is already a share of 100 %
     if target is not None and target <= 0:
