@@ -1039,6 +1039,9 @@ def describe_rule(
 def _describe_cutoff(rule: DeductPerPoint | DeductPerStep, unit: str) -> str:
     if rule.cutoff is None:
         return ""
+    if rule.unit and rule.base == 0 and rule.direction == ABOVE:  # a count: in its words
+        n = f"{_fmt(rule.cutoff)}{rule.unit}"
+        return f"；{n}及以上不得分" if rule.cutoff_inclusive else f"；超过{n}不得分"
     return f"；{_cutoff_op(rule)}{_unit_value(rule.cutoff, unit)}不得分"
 
 

@@ -77,7 +77,7 @@ _NEGATIONS = ("未", "不", "没", "没有", "无", "非")
 # Verbs after 每, by the side of the base they walk to. Matched anywhere in the words
 # between 每 and the number ("每少落实1个百分点"), neutral and lag words first.
 _NEUTRAL_VERBS = "相差|偏离|偏差|变动|浮动"
-_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时|迟报|迟交|迟到|晚报|晚交"
+_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|延误|超时|迟报|迟交|迟到|晚报|晚交|迟"
 _BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
 _ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
 _DEDUCT_RE = (
@@ -96,7 +96,7 @@ _COUNT_UNITS = (
     "|天|日|周|月|年"
 )
 # Verbs that name occurrences or missing items; the count itself is the value.
-_COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺失|缺少|缺|少|漏|错|不符合|未"
+_COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺失|缺少|缺|少|漏|错|延误|不符合|未"
 # A deduction without 每 for one occurrence: "发现1例扣3.6分", "未开展的1次扣4.5分".
 _ONE_COUNT_RE = (
     rf"(?P<pre>[^\d]*?)(?P<verb>(?:{_COUNT_VERBS})?)(?P<size>1)(?P<unit>{_COUNT_UNITS})"
@@ -149,6 +149,8 @@ _ASIDE_RE = (
     r"[\u4e00-\u9fff()]*率=[\u4e00-\u9fff()]+/[\u4e00-\u9fff()]+(?:×100%)?|"
     r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
     r"|(?:自|从)?[\u4e00-\u9fff()]*之日起(?:计算|算起)?"
+    # "以免疫标识、农户免疫记录为准", "以当地邮局邮戳日期为准": what counts as evidence
+    r"|以[\u4e00-\u9fff、()]{2,30}为准"
 )
 _STOP_RES = (
     r"(?:直至|直到)?(?:本项|该项)?(?:分值)?(?:扣完|扣至0分?|扣到0分?)(?:本项|该项)?(?:分值)?"
@@ -301,6 +303,10 @@ def _std_normalize(text: str) -> str:
     # Numbering at the start of a clause: "1、", "2.", "(3)", "①".
     s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473]|[A-Ha-h][、.])",
                "", s)
+    # A full stop written "." (not a decimal point): "按完成比例计算得分,满分为止."; and
+    # OCR'd "%。" as "%0" / "%o" at the end of a formula ("得分二平均分*12%0达标为90分").
+    s = re.sub(r"%[0oO](?=[\u4e00-\u9fff]|$)", "%。", s)
+    s = re.sub(r"(?<!\d)\.|\.(?!\d)", "。", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
         r"百分之([零一二两三四五六七八九十百]+|\d+(?:\.\d+)?)",
@@ -329,6 +335,13 @@ def _std_normalize(text: str) -> str:
     )
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
+    )
+    # "迟报四天及以上", "有五处及以上": a count with its bound
+    s = re.sub(
+        r"([一二两三四五六七八九十])(?=(?:个|项|次|天|日|年|月|例|起|处|人|户|家|件|份|篇|条|张|名)"
+        r"(?:及以上|以上|及以下|以下))",
+        lambda m: _CN_NUMERALS[m.group(1)],
+        s,
     )
     s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%|个|项|次|天|日|年|月|周|例|起|处|人|户|家|件)", "1", s)
     s = re.sub(r"(?<=[为于是])零", "0", s)
@@ -645,6 +658,8 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     floors: list = []
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
     clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
+    kinds = 1  # how many kinds of occurrence the count adds up
+    count_floors: list = []  # "迟报四天及以上不得分": (number, inclusive, unit, clause)
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N}){_UNIT}为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
@@ -671,7 +686,15 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
             full_base = True
         elif m := re.fullmatch(_DEDUCT_RE, c) or re.fullmatch(_ONE_COUNT_RE, c):
             if found is not None:
-                return None  # two deduction rates cannot be one rule
+                # Several kinds of one count at one rate ("未按规定审核的，每例扣0.1分；未及时
+                # 维护的，每例扣0.1分"): the value is the total; checked as a count below.
+                if (m["size"] or "1", m["unit"], m["pts"]) != (
+                        found["size"] or "1", found["unit"], found["pts"]) or re.search(
+                        r"\d", m["pre"] + found["pre"]) or (m["post"] and not _is_stop(
+                        m["post"], weight)):
+                    return None  # two deduction rates cannot be one rule
+                kinds += 1
+                continue
             found = m
             post = m["post"]
             if post and not _is_stop(post, weight):
@@ -694,6 +717,9 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
             clean += 1  # full marks for a state without a number: the count is 0
         elif re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c):
             described += 1
+        elif m := re.fullmatch(_COUNT_FLOOR_RE, c):
+            n, unit = (m["n"], m["unit"]) if m["n"] else (m["n2"], m["unit2"])
+            count_floors.append((Decimal(n), m["post"] is not None, unit))
         elif band := _std_band_clause(c, weight):
             cond, points = band
             if points == 0 and weight > 0 and _direction_of(cond) in (ABOVE, BELOW):
@@ -710,10 +736,14 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     if found is None:
         return None
     count = _count_unit(found, bases, clean)
-    if count is None and (clean or described):
-        return None  # unnumbered states belong to counts only
+    if count is None and (clean or described or kinds > 1):
+        return None  # unnumbered states, kinds that add up: counts only
+    if count is None:  # "超过15个工作日不得分" beside a base: a floor like any other
+        floors += [(n, None, inclusive, False, False) for n, inclusive, _ in count_floors]
+        count_floors = []
     if count is not None:
-        if floors or full_base:
+        if floors or full_base or len(count_floors) > 1 or any(
+                u != count for _, _, u in count_floors):
             return None  # a floor or 足额 is about another quantity than the count
         bases, directions = {_ZERO}, {ABOVE}  # none found is full marks
     elif found.re.pattern == _ONE_COUNT_RE or found["subj"]:
@@ -771,10 +801,25 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
                 return None
             inclusive = high_inc if direction == BELOW else low_inc
             rule = dataclasses.replace(rule, cutoff=edge, cutoff_inclusive=inclusive)
+    for n, inclusive, _ in count_floors:
+        # "每迟报一天扣1分;迟报四天及以上不得分": the count itself cut off, where the
+        # deduction has not taken everything yet.
+        if n <= 0:
+            return None
+        rule = dataclasses.replace(rule, cutoff=n, cutoff_inclusive=inclusive)
     if base == 0 and direction == ABOVE and re.fullmatch(_COUNT_UNITS, unit):
         # "0例得满分，每多1例扣3.6分" (describe_rule's own text): a count after all.
         rule = dataclasses.replace(rule, unit=unit)
     return rule
+
+
+# "迟报四天及以上不得分", "有五处及以上逻辑审核错误,不得分", "发现有两次及以上的，此项不得分",
+# "超过3次的不得分": a cut-off on the count itself (its unit is checked by the caller).
+_COUNT_FLOOR_RE = (
+    rf"(?:[^\d]{{0,12}}?(?P<n>{_N})(?P<unit>{_COUNT_UNITS})(?P<post>及以上|以上)"
+    rf"|[^\d]{{0,8}}?(?:超过|多于|高于)(?P<n2>{_N})(?P<unit2>{_COUNT_UNITS}))"
+    r"[^\d,;。]{0,20}?(?:的|时|者)?(?:此项|该项|本项)?(?:不得分|不计分|得0分|为0分|记0分|零分)"
+)
 
 
 # Points for every one counted, up to the 分值: "每开展1次培训得1分，最高3分", "1个部门0.5分，
@@ -874,7 +919,9 @@ def _is_stop(c: str, weight: Decimal) -> bool:
         rf"(?:直至|直到)?(?:扣完|扣满|最多扣|最高扣|扣分上限为?)(?:本项|该项)?({_N})分(?:为止|即止|为限|止)?",
         c,
     )
-    return m is not None and Decimal(m.group(1)) == weight
+    # "扣完20分为止" in a row of 6 (the section's cap): the row's own 0 comes first. A cap
+    # below the 分值 ("最多扣3分" of 6) is a floor, not this.
+    return m is not None and Decimal(m.group(1)) >= weight
 
 
 def _stated_weight(c: str) -> Decimal | None:
@@ -1311,7 +1358,19 @@ def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rul
         if rule is not None:
             return rule
         rule = reader(clauses, weight)
+    if rule is None and (m := re.match(_HEADING_RE, s)) and m.end() < len(s):
+        # "办理程序(10分)。未按程序办理的每件扣10分": the item's name and points head the
+        # text; the rest is read as a deduction or proportional rule only (tried last: a
+        # "完成(5分)。完成80%以上(4分)…" is a band, never a heading).
+        rest = _read_clauses(s[m.end() :], weight, target)
+        if Decimal(m["w"]) == weight and isinstance(
+                rest, DeductPerPoint | DeductPerStep | Proportional):
+            return rest
     return rule
+
+
+# "办理程序(10分)。", "严格落实党管机构编制原则（1.5分）。", "…免疫密度(12分×2项,即…)。"
+_HEADING_RE = rf"[\u4e00-\u9fff、“”]{{1,30}}\((?P<w>{_N})分(?:[×,][^()]*)?\)[。:]"
 
 
 # "达到年度目标值", "小于或等于年度目标值", "大于目标值": a comparison with the row's 目标值
