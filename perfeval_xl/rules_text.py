@@ -336,6 +336,8 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
+    # "(…,一项可得2分,…)": one of a count at a clause's start
+    s = re.sub(r"(?:^|(?<=[,;。:(]))一(?=(?:项|个|次|件|处|篇|条|户|人)(?:可|得|计|记|给))", "1", s)
     # "迟报四天及以上", "有五处及以上": a count with its bound
     s = re.sub(
         r"([一二两三四五六七八九十])(?=(?:个|项|次|天|日|年|月|例|起|处|人|户|家|件|份|篇|条|张|名)"
@@ -659,6 +661,7 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
     clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
     kinds = 1  # how many kinds of occurrence the count adds up
+    numbered = required = 0  # count readings only: a preamble with numbers, a requirement
     count_floors: list = []  # "迟报四天及以上不得分": (number, inclusive, unit, clause)
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N}){_UNIT}为(?:标准|基准|基数|目标|标准值)", c):
@@ -712,11 +715,22 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
                     directions.add(ABOVE if cond[0] is not None else BELOW)
         elif m := re.fullmatch(_CLEAN_STATE_RE, c):
             pts = re.sub(r"^满分为?(?=\d)|^为", "", m["pts"])  # "进度满分8分"
-            if re.search(_SCORE_WORDS_RE, m["body"]) or _std_points(pts, weight) != weight:
+            # "至少每季度主持召开一次例会…，得1分": 每季度 is how often, not a score word
+            body = re.sub(r"每(?:季度|月|年|周|半年|旬)", "", m["body"])
+            if re.search(_SCORE_WORDS_RE, body) or _std_points(pts, weight) != weight:
                 return None
             clean += 1  # full marks for a state without a number: the count is 0
         elif re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c):
             described += 1
+        elif re.fullmatch(r"[^,;。]*累计(?:扣分|扣除|计算|计扣)", c):
+            pass  # "由一处数据错误造成两个以上数据错误的累计扣分": deductions add up, as they do
+        elif found is None and not re.search(_SCORE_WORDS_RE + r"|分", c) and not re.search(
+                r"[<>≤≥=]|以上|以下|以内|不低于|不少于|不高于|不超过|达到|超过|低于|不足|高于|少于|多于"
+                r"|至少|最多", c):
+            numbered += 1  # "春节前下达全部专项资金的50%": what the count below is measured by
+        elif (m := re.fullmatch(rf"(?P<body>.*?\d.*?)(?:的|时|者)?{_GIVE}(?P<pts>满分|{_N}分)", c)) \
+                and _std_points(m["pts"], weight) == weight and _std_condition(m["body"]) is None:
+            required += 1  # "…不低于平均数的1/2，得1.5分": the requirement each counted one misses
         elif m := re.fullmatch(_COUNT_FLOOR_RE, c):
             n, unit = (m["n"], m["unit"]) if m["n"] else (m["n2"], m["unit2"])
             count_floors.append((Decimal(n), m["post"] is not None, unit))
@@ -736,8 +750,12 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     if found is None:
         return None
     count = _count_unit(found, bases, clean)
-    if count is None and (clean or described or kinds > 1):
+    if count is None and (clean or described or kinds > 1 or numbered or required):
         return None  # unnumbered states, kinds that add up: counts only
+    if required and (required > 1 or not re.search(
+            r"达不到要求|未达到要求|不符合要求|未达要求|不达标|达不到标准|不符合标准",
+            (found["pre"] or "") + (found["subj"] or ""))):
+        return None  # a requirement in numbers is the count's only when the count says so
     if count is None:  # "超过15个工作日不得分" beside a base: a floor like any other
         floors += [(n, None, inclusive, False, False) for n, inclusive, _ in count_floors]
         count_floors = []
