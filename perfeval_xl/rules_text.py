@@ -42,6 +42,7 @@ _N = r"-?\d+(?:\.\d+)?"
 # Units a number may carry. The value is just a number in that unit (days work like %).
 _UNIT_WORDS = (
     "分数|个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|名|位|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "|岁|条|种"
     "|亩|公斤|千克|吨|万元|元|篇|份|所|座|公里|米|台|辆|倍"
 )
 _UNIT = rf"(?:{_UNIT_WORDS})?"
@@ -336,6 +337,15 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
+    # "达92%12分": the points glued to the number they belong to
+    s = re.sub(rf"(?<=\d%)(?={_N}分)", "得", s)
+    # "下降1个百分点扣1分" at a clause's start: per percentage point, 每 left out
+    s = re.sub(r"(?:^|(?<=[,;。:]))(?=(?:下降|降低|减少|上升|增加|提高|超过|超出|低于|高于)"
+               r"1个百分点扣)", "每", s)
+    # "科级领导干部中35岁及以下的不低于总数的20%": an age that only names who is counted
+    s = re.sub(r"(?<=[\u4e00-\u9fff])\d+周?岁(?:及以下|以下|及以上|以上)(?:的)?"
+               r"(?=[\u4e00-\u9fff]*?(?:不低于|不少于|不高于|不超过|达到|低于|高于|超过|占))",
+               "该年龄段", s)
     # "(…,一项可得2分,…)": one of a count at a clause's start
     s = re.sub(r"(?:^|(?<=[,;。:(]))一(?=(?:项|个|次|件|处|篇|条|户|人)(?:可|得|计|记|给))", "1", s)
     # "迟报四天及以上", "有五处及以上": a count with its bound
@@ -1081,6 +1091,7 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
     whole = none_found = compliant = 0
     one_short = False  # "净完成数有1人不达标，该项不得分": anything short of 100 % scores 0
     rest_manual = taken = False  # taken: a band written as what it deducts ("扣0.5分")
+    short = None  # "未完成扣2分": what a value short of the one band loses
     whole_verbs: list[str] = []  # the whole target met written beside other bands
     written: list[str] = []  # the clause of each band, in order
     for c in clauses:
@@ -1111,6 +1122,18 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
                 band, taken = (cond, weight - Decimal(m["n"])), True
         if band is None and re.fullmatch(_REST_MANUAL_RE, c):
             rest_manual = True
+            continue
+        if band is None and (
+            # "根据报表数据采集未到县数占行政区划总数的比例": what the value is
+            re.fullmatch(r"(?:根据|按照?|依据)[^\d]*", c)
+            # "(1)年度信息总量,总量200条得8分": the measure's name heads the bands
+            or (c is clauses[0] and re.fullmatch(r"[\u4e00-\u9fff]{2,12}(?:总量|数量|总数|率)", c))
+        ) and not re.search(_SCORE_WORDS_RE, c):
+            continue
+        if band is None and (m := re.fullmatch(
+                r"(?:未|没有|不能)(?:完成|达到|达标)(?:目标|任务|计划)?(?:的|者|时)?(?:扣|扣除)"
+                rf"(?P<n>{_N})分", c)):
+            short = Decimal(m["n"])  # "总量200条得8分,未完成扣2分": short of the target
             continue
         if band is None and (m := _none_found(c)):
             if _std_points(m["pts"], weight) != weight:
@@ -1166,8 +1189,17 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
         if len(bands) != 1 or (b.low, b.high) != (_ZERO, _ZERO) or b.points != weight:
             return None
         return Bands(tuple(bands), unit=count_unit)
-    if taken and not any(b.points == weight for b in bands):
-        return None  # "扣0.5分" from what? Only beside a band of full marks.
+    if taken and len(bands) < 2 and not any(b.points == weight for b in bands):
+        return None  # "扣0.5分" from what? Beside a band of full marks, or other bands.
+    if short is not None:
+        # "总量200条得8分,未完成扣2分": the one band is the target (reached at its number or
+        # above), and a value short of it keeps the 分值 less the deduction.
+        b = bands[0] if len(bands) == 1 else None
+        if b is None or b.points != weight or b.low is None or (
+                b.high is not None and b.high != b.low) or short > weight or else_zero:
+            return None
+        return Bands((Band(b.low, None, b.low_inclusive, False, weight),
+                      Band(None, b.low, False, not b.low_inclusive, weight - short)))
     # Bands written as what they take say nothing of the values they do not list.
     rest_manual = rest_manual or taken
     anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
@@ -1395,6 +1427,7 @@ _HEADING_RE = rf"[\u4e00-\u9fff、“”]{{1,30}}\((?P<w>{_N})分(?:[×,][^()]*)
 # (or a reference amount the 目标值 holds) instead of a number.
 _TARGET_NOUNS = (
     "目标值|目标|计划值|计划数|计划|任务数|任务|指标值|指标|基数|面积|总量|数量|人数|户数|金额"
+    "|平均年龄|平均值|平均数|平均水平"
 )
 _TARGET_CMP_RE = (
     rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)"
