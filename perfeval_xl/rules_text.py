@@ -1010,6 +1010,16 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
         elif re.fullmatch(r"(?:根据|按照?|依据)(?:实际)?[\u4e00-\u9fff]{0,10}?率(?:计算|折算)?"
                           r"(?:得分|计分|赋分|给分)", c):
             rate_formula, markers = True, markers + 1  # "按照实际完成率得分": rate × 分值
+        elif (m := re.fullmatch(rf"(?:得分=)?[\u4e00-\u9fff]{{0,8}}(?:平均分|得分|分数|成绩)×(?P<w>{_N})%",
+                                c)) and Decimal(m["w"]) == weight:
+            # "得分=平均分×12%" on a row of 12: a score out of 100 scaled to the 分值
+            rate_formula, markers = True, markers + 1
+        elif re.fullmatch(r"(?:根据|按照?|依据)[^\d]*?(?:进行)?折算", c) or re.fullmatch(
+                rf"达标(?:线|分数?)?为{_N}分(?:数)?", c):
+            pass  # "按照单位测评平均分进行折算", "达标为90分": how, and the pass mark
+        elif (m := re.fullmatch(rf"[\u4e00-\u9fff、]{{0,16}}满分(?:为)?(?P<w>{_N})分", c)):
+            if Decimal(m["w"]) != weight:  # "单位和一般公共场所满分12分"
+                return None
         elif m := re.fullmatch(_SHARE_SCORE_RE, c):
             if m["w"] is not None and Decimal(m["w"]) != weight:
                 return None
@@ -1403,6 +1413,13 @@ def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rul
     if count_unit:
         rule = _std_bands(clauses, weight, count_unit)
         return rule if rule is not None and len(rule.bands) == 1 else None
+    if target is not None and (m := re.fullmatch(
+            rf"(?:得分=)?(?P<f>{_N})×实?际?[\u4e00-\u9fff]{{0,10}}(?:数|值|量)", s.rstrip("。;"))):
+        # "4×实达标数" (宝鸡 折算计分): the score is a factor times the value; it is 按比例 when
+        # the factor reaches the 分值 exactly at the row's 目标值 (0.57×35 = 19.95 of 20 is not).
+        if Decimal(m["f"]) * target == weight and target > 0:
+            return Proportional(target)
+        return None
     rule = _std_deduct(clauses, weight, target)
     for reader in (_std_proportional, _std_per_count, _std_bands, _std_tiers):
         if rule is not None:
