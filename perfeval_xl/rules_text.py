@@ -672,6 +672,10 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
     kinds = 1  # how many kinds of occurrence the count adds up
     numbered = required = 0  # count readings only: a preamble with numbers, a requirement
+    # "每有1个内设机构…达不到要求的，扣0.5分": the full-marks clause is that requirement
+    requirement = any(
+        (m := re.fullmatch(_DEDUCT_RE, c) or re.fullmatch(_ONE_COUNT_RE, c))
+        and re.search(_REQUIREMENT_WORDS, (m["pre"] or "") + (m["subj"] or "")) for c in clauses)
     count_floors: list = []  # "迟报四天及以上不得分": (number, inclusive, unit, clause)
     for c in clauses:
         if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N}){_UNIT}为(?:标准|基准|基数|目标|标准值)", c):
@@ -739,7 +743,8 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
                 r"|至少|最多", c):
             numbered += 1  # "春节前下达全部专项资金的50%": what the count below is measured by
         elif (m := re.fullmatch(rf"(?P<body>.*?\d.*?)(?:的|时|者)?{_GIVE}(?P<pts>满分|{_N}分)", c)) \
-                and _std_points(m["pts"], weight) == weight and _std_condition(m["body"]) is None:
+                and _std_points(m["pts"], weight) == weight and (
+                    requirement or _std_condition(m["body"]) is None):
             required += 1  # "…不低于平均数的1/2，得1.5分": the requirement each counted one misses
         elif m := re.fullmatch(_COUNT_FLOOR_RE, c):
             n, unit = (m["n"], m["unit"]) if m["n"] else (m["n2"], m["unit2"])
@@ -763,8 +768,7 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     if count is None and (clean or described or kinds > 1 or numbered or required):
         return None  # unnumbered states, kinds that add up: counts only
     if required and (required > 1 or not re.search(
-            r"达不到要求|未达到要求|不符合要求|未达要求|不达标|达不到标准|不符合标准",
-            (found["pre"] or "") + (found["subj"] or ""))):
+            _REQUIREMENT_WORDS, (found["pre"] or "") + (found["subj"] or ""))):
         return None  # a requirement in numbers is the count's only when the count says so
     if count is None:  # "超过15个工作日不得分" beside a base: a floor like any other
         floors += [(n, None, inclusive, False, False) for n, inclusive, _ in count_floors]
@@ -841,6 +845,7 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     return rule
 
 
+_REQUIREMENT_WORDS = r"达不到要求|未达到要求|不符合要求|未达要求|不达标|达不到标准|不符合标准"
 # "迟报四天及以上不得分", "有五处及以上逻辑审核错误,不得分", "发现有两次及以上的，此项不得分",
 # "超过3次的不得分": a cut-off on the count itself (its unit is checked by the caller).
 _COUNT_FLOOR_RE = (
@@ -1199,8 +1204,10 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
         if len(bands) != 1 or (b.low, b.high) != (_ZERO, _ZERO) or b.points != weight:
             return None
         return Bands(tuple(bands), unit=count_unit)
-    if taken and len(bands) < 2 and not any(b.points == weight for b in bands):
-        return None  # "扣0.5分" from what? Beside a band of full marks, or other bands.
+    if taken and not any(b.points == weight for b in bands):
+        # "扣0.5分" from what? Only beside a band of full marks: "5%以内扣1分,5%-10%扣3分…"
+        # never gives the 分值, which the engine reports as a contradiction; left manual.
+        return None
     if short is not None:
         # "总量200条得8分,未完成扣2分": the one band is the target (reached at its number or
         # above), and a value short of it keeps the 分值 less the deduction.
