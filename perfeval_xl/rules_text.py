@@ -59,7 +59,7 @@ _OPS = {
     "大于或等于": "≥", "高于或等于": "≥", "大于等于": "≥", "不低于": "≥", "不少于": "≥",
     "不小于": "≥", "达到": "≥", "≥": "≥",
     "未达到": "<", "低于": "<", "小于": "<", "不足": "<", "不到": "<", "未满": "<",
-    "不满": "<", "少于": "<", "<": "<",
+    "不满": "<", "少于": "<", "<": "<", "至少": "≥", "最少": "≥",
     "超过": ">", "大于": ">", "高于": ">", "超出": ">", "多于": ">", ">": ">",
     "未超过": "≤", "未超出": "≤", "没有超过": "≤", "不超出": "≤", "未低于": "≥",
     "等于": "=", "为": "=", "是": "=", "=": "=",
@@ -337,6 +337,10 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
+    # "建设1个以上创业带动就业孵化基地(2分)", "至少2种宣传方式,否则不得分": what is counted
+    # after the count, before its points
+    s = re.sub(r"(?<=\d)(个|种|项|座|家|名|处|次)(及以上|以上)?[\u4e00-\u9fff]{2,12}?"
+               r"(?=\((?:得|计)?\d|(?:的)?(?:得|计|记)\d|(?:的)?(?:得|计)满分|,否则)", r"\1\2", s)
     # "达92%12分": the points glued to the number they belong to
     s = re.sub(rf"(?<=\d%)(?={_N}分)", "得", s)
     # "下降1个百分点扣1分" at a clause's start: per percentage point, 每 left out
@@ -1138,11 +1142,16 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
         if band is None and re.fullmatch(_REST_MANUAL_RE, c):
             rest_manual = True
             continue
+        if band is None and len(clauses) == 2 and c is clauses[0] and re.search(r"\d", c) \
+                and re.fullmatch(rf"(?:否则|反之)(?:的)?{_ZERO_PTS}", clauses[1]) \
+                and (cond := _std_condition(c)) is not None and (cond[0] is None) != (cond[1] is None):
+            band = cond, weight  # "至少2种宣传方式,否则不得分": met is the 分值
         if band is None and (
             # "根据报表数据采集未到县数占行政区划总数的比例": what the value is
             re.fullmatch(r"(?:根据|按照?|依据)[^\d]*", c)
             # "(1)年度信息总量,总量200条得8分": the measure's name heads the bands
-            or (c is clauses[0] and re.fullmatch(r"[\u4e00-\u9fff]{2,12}(?:总量|数量|总数|率)", c))
+            or (c is clauses[0]
+                and re.fullmatch(r"[\u4e00-\u9fff]{2,16}(?:总量|数量|总数|率|情况)", c))
         ) and not re.search(_SCORE_WORDS_RE, c):
             continue
         if band is None and (m := re.fullmatch(

@@ -78,6 +78,10 @@ FAMILIES = [
      [(100, 6), (150, 6), (99, 3), (0, 3)]),
     ("年度宣传数量,数量50篇得4分,未达到扣1分", 4, None, "分档(≥50:4; <50:3)",
      [(50, 4), (49, 3)]),
+    # what is counted after the count, before its points; an implied 分值 before "否则"
+    ("各乡镇建设2个以上便民服务站点(3分)。", 3, None, "分档(≥2:3)", [(2, 3), (5, 3), (1, 0)]),
+    ("至少开展3次宣传活动,否则不得分", 2, None, "分档(≥3:2)", [(3, 2), (2, 0)]),
+    ("覆盖率达到90%以上,否则不得分", 3, None, "分档(≥90:3)", [(95, 3), (89, 0)]),
     # a factor times the value, reaching the 分值 at the row's target
     ("3×实完成数", 30, 10, "按比例(目标=10)", [(10, 30), (5, 15), (12, 30)]),
     # a score out of 100 scaled to the 分值, OCR'd "=" and "%。"
@@ -115,6 +119,8 @@ STAY_MANUAL = [
     ("资金到位率100%得5分，每发现一处问题扣1分", 5, None),  # a rate and a count
     ("总量200条得8分,未完成扣10分", 8, None),  # takes more than the 分值
     ("完成率90%-99%扣1分", 3, None),  # takes from nothing stated
+    ("覆盖率90%,否则不得分", 3, None),  # 90 % exactly, or at least?
+    ("有1项未完成扣1分，完成3个项目得满分", 3, None),  # two counts
 ]
 
 
