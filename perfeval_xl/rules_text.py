@@ -1485,6 +1485,15 @@ def _with_target(s: str, target: Decimal) -> str:
     return re.sub(_TARGET_CMP_RE, lambda m: m["op"] + t, s)
 
 
+# "完成得基本分,未完成的不得分", "达到目标得满分，未达到不得分": nothing but the target met.
+_DONE_OR_NOT_RE = (
+    r"(?:全部)?(?:完成|达到|达标|实现)(?:年度|全年)?(?:目标|任务|计划|目标任务|指标)?(?:的)?,?"
+    rf"(?:得|计|记|给)(?P<pts>满分|基本分|{_N}分)[,;]"
+    r"(?:未完成|未达到|没有完成|未达标|达不到|未实现)(?:目标|任务|计划)?(?:的)?,?(?:该项|本项)?"
+    r"(?:不得分|不计分|得0分|不给分)"
+)
+
+
 def _reading(text, weight, target=None):
     """(rule or None, why-manual or "", stated weight or None) for one text; ``target`` is
     the row's 目标值, for texts that compare with it without writing it."""
@@ -1504,6 +1513,10 @@ def _reading(text, weight, target=None):
             target = None
     if target is not None:
         s = _with_target(s, target)
+        m = re.fullmatch(_DONE_OR_NOT_RE, s.rstrip("。;"))
+        if m and (m["pts"] in ("满分", "基本分") or _to_decimal(m["pts"][:-1]) == weight):
+            # "完成得基本分,未完成的不得分" with the row's 目标值: done is reaching it
+            return Bands((Band(Decimal(target), None, True, False, weight),)), "", None
     ranged = re.search(_SCORE_RANGE_RE, s) is not None
     if _has_bonus(s):
         return None, "含加分项，得分可能超出分值，需评价人核定", None
@@ -1542,7 +1555,8 @@ def _reading(text, weight, target=None):
         return None, "写的是分数区间，需评价人在区间内评定", None
     if discretion:
         return None, "含酌情或视情况扣分，需评价人评定", None
-    if target is None and re.search(_TARGET_CMP_RE, s):
+    if target is None and (re.search(_TARGET_CMP_RE, s)
+                           or re.fullmatch(_DONE_OR_NOT_RE, s.rstrip("。;"))):
         return None, "与目标值比较，但未写出目标值的数字，需要目标值（在目标值栏填写后可自动评分）", None
     points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
     adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight

@@ -82,6 +82,9 @@ FAMILIES = [
     ("各乡镇建设2个以上便民服务站点(3分)。", 3, None, "分档(≥2:3)", [(2, 3), (5, 3), (1, 0)]),
     ("至少开展3次宣传活动,否则不得分", 2, None, "分档(≥3:2)", [(3, 2), (2, 0)]),
     ("覆盖率达到90%以上,否则不得分", 3, None, "分档(≥90:3)", [(95, 3), (89, 0)]),
+    # the target met or not, nothing else, with the row's 目标值
+    ("完成得基本分,未完成的不得分。", 6, 3, "分档(≥3:6)", [(3, 6), (4, 6), (2, 0)]),
+    ("达到目标得满分，未达到不得分", 4, 95, "分档(≥95:4)", [(95, 4), (94.9, 0)]),
     # a factor times the value, reaching the 分值 at the row's target
     ("3×实完成数", 30, 10, "按比例(目标=10)", [(10, 30), (5, 15), (12, 30)]),
     # a score out of 100 scaled to the 分值, OCR'd "=" and "%。"
@@ -131,3 +134,11 @@ def test_near_families_stay_manual(text, weight, target):
     rule = reading.rule
     assert rule is None or (isinstance(rule, Manual) and not rule.tiers), (text, rule)
     assert reading.reason.startswith("评分标准“")
+
+
+def test_target_met_by_words_needs_the_target():
+    reading = read_standard_text("完成得基本分,未完成的不得分。", Decimal(6))
+    assert reading.rule is None and "需要目标值" in reading.reason
+    # without a target the usual tiers stay: the evaluator says whether it is done
+    tiers = read_standard_text("完成目标得满分，未完成不得分", Decimal(4)).rule
+    assert isinstance(tiers, Manual) and [t.label for t in tiers.tiers] == ["完成目标", "未完成"]
