@@ -269,3 +269,13 @@ def test_adopted_county_table_with_score_ranges(tmp_path):
                            source=filled) or tmp_path / "scored.xlsx"
         written = load_workbook(tmp_path / "scored.xlsx")[county.sheet][score_cell].value
         assert written == want, (actual, typed, written, out)
+
+
+def test_excel_udf_says_the_evaluator_scores():
+    pytest.importorskip("xlwings")
+    from perfeval_xl.excel import udfs
+
+    assert udfs.PE_SCORE(100, FUNDS, 14) == 14
+    assert udfs.PE_SCORE(80, FUNDS, 14) == udfs.EVALUATOR == "需评价人评定"
+    assert udfs.PE_SCORE(55, PROFIT, 5) == udfs.EVALUATOR
+    assert udfs.EVALUATOR in udfs.MARKERS
