@@ -1566,6 +1566,8 @@ def _reading(text, weight, target=None):
     if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
         if re.search(r"否决|取消|不得分|不计分|零分", rest):
             return None, "含多项评分条件（复合条件：按次数扣分之外另有否决条件），无法归为一条规则", None
+        if target is not None:  # the target did not help: no side, or not a percent target
+            return None, "按次数或差距扣分，但未写明从多少开始扣、向哪一侧扣（基准和方向）", None
         return None, "按次数或差距扣分，但未写明从多少开始扣（基准），需要目标值", None
     return None, "无法自动识别", None
 

@@ -142,3 +142,10 @@ def test_target_met_by_words_needs_the_target():
     # without a target the usual tiers stay: the evaluator says whether it is done
     tiers = read_standard_text("完成目标得满分，未完成不得分", Decimal(4)).rule
     assert isinstance(tiers, Manual) and [t.label for t in tiers.tiers] == ["完成目标", "未完成"]
+
+
+def test_a_gap_with_no_side_says_so_whether_or_not_a_target_is_given():
+    without = read_standard_text("每相差3%扣1分", Decimal(5)).reason
+    assert "需要目标值" in without
+    given = read_standard_text("每相差3%扣1分", Decimal(5), target=Decimal(100)).reason
+    assert "向哪一侧扣" in given and "需要目标值" not in given
