@@ -339,7 +339,9 @@ def _std_normalize(text: str) -> str:
     )
     # "建设1个以上创业带动就业孵化基地(2分)", "至少2种宣传方式,否则不得分": what is counted
     # after the count, before its points
-    s = re.sub(r"(?<=\d)(个|种|项|座|家|名|处|次)(及以上|以上)?[\u4e00-\u9fff]{2,12}?"
+    # (never words that turn the count around: "有1项未完成的得0分" keeps its 未完成)
+    s = re.sub(r"(?<=\d)(个|种|项|座|家|名|处|次)(及以上|以上)?"
+               r"(?:(?![未不没无非少缺超差低高扣])[\u4e00-\u9fff]){2,12}?"
                r"(?=\((?:得|计)?\d|(?:的)?(?:得|计|记)\d|(?:的)?(?:得|计)满分|,否则)", r"\1\2", s)
     # "达92%12分": the points glued to the number they belong to
     s = re.sub(rf"(?<=\d%)(?={_N}分)", "得", s)

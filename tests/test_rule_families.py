@@ -124,6 +124,8 @@ STAY_MANUAL = [
     ("完成率90%-99%扣1分", 3, None),  # takes from nothing stated
     ("覆盖率90%,否则不得分", 3, None),  # 90 % exactly, or at least?
     ("有1项未完成扣1分，完成3个项目得满分", 3, None),  # two counts
+    ("完成3项得满分，有1项未完成的得0分", 3, None),  # done and not done: two counts
+    ("完成3个项目得满分，完成2个项目得2分", 3, None),  # is 4 "完成3个"? (anchors)
 ]
 
 
