@@ -164,7 +164,7 @@ _STEP_MARK_RE = (
     rf"|{_COUNT_UNITS})?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
 )
 _CAP_RES = (
-    r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
+    r"最高(?:不超过)?(?:得|计)?(?:满分|(?:本项|该项|本指标|该指标)?分值|\d+(?:\.\d+)?分)",
     r"(?:超过|超出|高于)(?:目标|目标值)?(?:的)?(?:部分)?不(?:另外|再)?(?:加分|得分|计分)",
     r"(?:最多|最高)得满分|封顶|不超过(?:本项|该项)?分值|(?:满分|得满分)为止",
 )
@@ -307,6 +307,7 @@ def _std_normalize(text: str) -> str:
     # A full stop written "." (not a decimal point): "按完成比例计算得分,满分为止."; and
     # OCR'd "%。" as "%0" / "%o" at the end of a formula ("得分二平均分*12%0达标为90分").
     s = re.sub(r"%[0oO](?=[\u4e00-\u9fff]|$)", "%。", s)
+    s = s.replace("率(%)=", "率=")  # "项目支出执行率(%)=项目实际支出/项目预算×100%"
     s = re.sub(r"(?<!\d)\.|\.(?!\d)", "。", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
@@ -490,7 +491,7 @@ def _std_condition(body: str):
     """``body`` (a condition in words) as (low, high, low_inc, high_inc, uses_abs), or None."""
     m = re.fullmatch(
         rf"(?P<pre>{_PREFIX})(?P<a>{_N}){_UNIT}(?P<ma>{_MARK})?(?:-|~|至|到)"
-        rf"(?P<b>{_N}){_UNIT}(?P<mb>{_MARK})?(?:之间|区间|范围内)?",
+        rf"(?P<b>{_N}){_UNIT}(?P<mb>{_MARK})?(?:之间|区间|范围内)?(?:{_DONE_WORDS})?",
         body,
     )
     if m:
@@ -541,7 +542,7 @@ def _std_condition(body: str):
     return None, x, False, op == "≤", uses_abs
 
 
-_DONE_WORDS = "完成|到位|达标|落实|办结"  # "100%完成得4分": the number, then what it measures
+_DONE_WORDS = "完成|到位|达标|落实|办结|符合"  # "100%完成得4分": the number, then what it measures
 
 
 def _two_sided(body: str):
@@ -986,9 +987,11 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
         if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
             c = m["f"]
         c = re.sub(_CAP_NOTE_RE, "", c)  # "(超过100%以100%计算)": the rule's own cap
-        # "低于100%的按到位率×5计算", "未完成的按完成率×分值计分": the formula for the rest.
-        # A rate's formula reaches full marks at 100 % only, so a bound must be 100 %.
-        if m := re.fullmatch(rf"(?P<pre>[^×\d]*|[^×]*?\d[^×]*?)(?:的|时)?按(?P<f>{_RATE}[×][^×]+?)"
+        # "低于100%的按到位率×5计算", "未完成的按完成率×分值计分", "未达到的按实际完成值/目标
+        # 值×分值计分": the formula for the rest. A rate's formula reaches full marks at 100 %
+        # only, so a bound must be 100 %.
+        if m := re.fullmatch(rf"(?P<pre>[^×\d]*|[^×]*?\d[^×]*?)(?:的|时)?按(?P<f>(?:{_RATE}|"
+                             rf"{_ACTUAL_WORD}/{_TARGET_WORD})[×][^×]+?)"
                              r"(?:计算|计分|得分|赋分|计)", c):
             cond = _std_condition(m["pre"]) if re.search(r"\d", m["pre"]) else None
             if re.search(r"\d", m["pre"]) and (cond is None or cond[0] is not None
@@ -1052,7 +1055,8 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
                 else:
                     targets.add(cond[1])  # "低于90%的按比例得分": the target is 90
         elif re.fullmatch(_TARGET_DONE_RE, c) or any(re.fullmatch(p, c) for p in _CAP_RES):
-            pass
+            if (k := re.search(rf"({_N})分$", c)) and Decimal(k.group(1)) != weight:
+                return None  # "最高4分" on a row of 6: the text's own full marks differ
         elif re.fullmatch(r"实际值?(?:≤|<|不超过|不高于)0(?:的)?(?:得|计)?满分", c):
             lower_full = True  # the lower-is-better rule's own note
         elif band := _std_band_clause(c, weight):
@@ -1153,7 +1157,7 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
             re.fullmatch(r"(?:根据|按照?|依据)[^\d]*", c)
             # "(1)年度信息总量,总量200条得8分": the measure's name heads the bands
             or (c is clauses[0]
-                and re.fullmatch(r"[\u4e00-\u9fff]{2,16}(?:总量|数量|总数|率|情况)", c))
+                and re.fullmatch(r"[\u4e00-\u9fff]{2,16}(?:总量|数量|总数|率|情况|程度)", c))
         ) and not re.search(_SCORE_WORDS_RE, c):
             continue
         if band is None and (m := re.fullmatch(

@@ -85,6 +85,16 @@ FAMILIES = [
     # the target met or not, nothing else, with the row's 目标值
     ("完成得基本分,未完成的不得分。", 6, 3, "分档(≥3:6)", [(3, 6), (4, 6), (2, 0)]),
     ("达到目标得满分，未达到不得分", 4, 95, "分档(≥95:4)", [(95, 4), (94.9, 0)]),
+    # proportional: the formula for the rest in target words, a cap in 指标 words, a rate
+    # defined with "(%)"
+    ("达到或超过目标值得满分，未达到的按实际完成值/目标值×分值计分", 5, 200, "按比例(目标=200)",
+     [(200, 5), (150, 3.75)]),
+    ("实际完成值/年度目标值×该指标分值，最高不超过该指标分值", 10, 50, "按比例()", [(25, 5), (60, 10)]),
+    ("项目支出执行率(%)=项目实际支出/项目预算×100%；得分=执行率×权重", 20, None, "按比例(目标=100)",
+     [(90, 18)]),
+    # bands of conformity under the measure's name, "X:N分" pairs
+    ("工程进度与计划的符合程度,100%符合:6分;80-100%符合:4分;60-80%:2分;60%以下:0分", 6, None,
+     "分档(=100:6; [80,100]:4; [60,80]:2; ≤60:0)", [(100, 6), (90, 4), (70, 2), (50, 0)]),
     # a factor times the value, reaching the 分值 at the row's target
     ("3×实完成数", 30, 10, "按比例(目标=10)", [(10, 30), (5, 15), (12, 30)]),
     # a score out of 100 scaled to the 分值, OCR'd "=" and "%。"
@@ -126,6 +136,8 @@ STAY_MANUAL = [
     ("有1项未完成扣1分，完成3个项目得满分", 3, None),  # two counts
     ("完成3项得满分，有1项未完成的得0分", 3, None),  # done and not done: two counts
     ("完成3个项目得满分，完成2个项目得2分", 3, None),  # is 4 "完成3个"? (anchors)
+    ("按完成比例得分，最高4分", 6, 100),  # the text's own full marks are 4, not the 分值
+    ("预算执行率在90%—100%之间得满分，低于90%的按执行率×分值计算", 5, None),  # jumps at 90
 ]
 
 
