@@ -1564,6 +1564,9 @@ def _reading(text, weight, target=None):
     if target is None and (re.search(_TARGET_CMP_RE, s)
                            or re.fullmatch(_DONE_OR_NOT_RE, s.rstrip("。;"))):
         return None, "与目标值比较，但未写出目标值的数字，需要目标值（在目标值栏填写后可自动评分）", None
+    if len(re.findall(r"(?:以内|以下|以上|之间|%)(?:的)?扣\d", s)) > 1 and not re.search(
+            r"满分|得\d|计\d", s):
+        return None, "各档都写成扣分，没有得满分的一档（最好也得不到分值），需评价人核定", None
     points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
     adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight
     if adds_up or re.search(_COMPOSITE_RE, s):

@@ -163,3 +163,9 @@ def test_a_gap_with_no_side_says_so_whether_or_not_a_target_is_given():
     assert "需要目标值" in without
     given = read_standard_text("每相差3%扣1分", Decimal(5), target=Decimal(100)).reason
     assert "向哪一侧扣" in given and "需要目标值" not in given
+
+
+def test_bands_of_deductions_without_full_marks_say_why():
+    reason = read_standard_text("根据抽查不合格数占抽查总数的比例,2%以内扣1分,2%-5%之间扣2分,"
+                                "5%以上不得分。", Decimal(4)).reason
+    assert "没有得满分的一档" in reason
