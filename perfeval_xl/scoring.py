@@ -114,6 +114,15 @@ def _evaluator_score(row: ScoreRow, res: IndicatorResult, rule: rules.Rule, targ
     where = row.hand_score_loc or row.actual_loc or row.entered_loc or row.rule_loc
     span = f"{fmt_score(low)}–{fmt_score(high)}分"
     hand = row.hand_score
+    if row.hand_score_loc is None:
+        # Our own workbook computes every 得分: there is no cell for the evaluator's pick.
+        res.note = reason
+        problems.append(Problem(
+            "warning", "band-score-needed",
+            f"{clip(row.name)}：{reason}。本表的得分由评分规则计算，没有可填写区间内得分的单元格："
+            "请把评分规则改为固定分值的档位，或改为人工评分（如 人工()）由评价人直接评分"
+            "（本行暂按0分计入总分）。", row.rule_loc or where))
+        return res, problems
     if hand is None or (isinstance(hand, str) and not hand.strip()):
         res.note = reason
         problems.append(Problem(

@@ -191,12 +191,12 @@ def test_an_else_clause_closes_the_gap():
 # ----------------------------------------------------------------------- engine
 
 
-def _row(rule_text: str, value, hand=None) -> ScoreRow:
+def _row(rule_text: str, value, hand=None, adopted=True) -> ScoreRow:
     return ScoreRow(code="custom_01", name="资金到位率", level1="", level2="", weight=D(14),
                     rule_text=rule_text, kind="custom", actual=D(value), target=D(100),
                     direction="正向", unit="%", actual_loc=Location("个性指标", "F5"),
-                    hand_score=hand,
-                    hand_score_loc=Location("自评表", "G9") if hand is not None else None)
+                    rule_loc=Location("个性指标", "H5"), hand_score=hand,
+                    hand_score_loc=Location("自评表", "G9") if adopted else None)
 
 
 def test_score_row_takes_the_evaluators_score_within_the_range():
@@ -222,8 +222,18 @@ def test_score_row_without_a_typed_score_says_the_range():
     res, problems = scoring.score_row(_row(FUNDS, 60), {})
     assert res.score is None and res.note.startswith("实际值60.00%属于“50%（含）-75%”档")
     assert [(p.severity, p.code, str(p.location)) for p in problems] == [
-        ("warning", "band-score-needed", "'个性指标'!F5")]
+        ("warning", "band-score-needed", "'自评表'!G9")]
     assert "请评价人在“得分”栏填写7–9分之间的得分" in problems[0].message
+
+
+def test_score_row_of_our_own_workbook_says_to_change_the_rule():
+    # our own 自评表 computes every 得分: no cell takes the evaluator's pick
+    res, problems = scoring.score_row(_row(FUNDS, 80, adopted=False), {})
+    assert res.score is None
+    assert [(p.severity, p.code, str(p.location)) for p in problems] == [
+        ("warning", "band-score-needed", "'个性指标'!H5")]
+    assert "没有可填写区间内得分的单元格" in problems[0].message
+    assert "10分至13分" in problems[0].message
 
 
 def _fill(path: Path, county: F.County, out: Path, actual, score) -> Path:
