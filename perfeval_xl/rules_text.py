@@ -148,6 +148,8 @@ _FULL_AMOUNT_RE = (
 # ("在职人员控制率=实际在职人数/编制人数×100%"), not when points are given.
 _ASIDE_RE = (
     r"[\u4e00-\u9fff()]*率=[\u4e00-\u9fff()]+/[\u4e00-\u9fff()]+(?:×100%)?|"
+    # "准确率=(1-|决算数-预算数|/预算数)×100%": a rate's definition with more arithmetic
+    r"[\u4e00-\u9fff()]*(?:率|度)=(?=[^,;。]*/)[\u4e00-\u9fff()|×/+\-\d.]+(?:×100%)?|"
     r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
     r"|(?:自|从)?[\u4e00-\u9fff()]*之日起(?:计算|算起)?"
     # "以免疫标识、农户免疫记录为准", "以当地邮局邮戳日期为准": what counts as evidence
@@ -292,6 +294,8 @@ def _join_lines(text: str) -> str:
 
 def _std_normalize(text: str) -> str:
     text = _PINYIN_DEBRIS_RE.sub("", text.translate(_TRADITIONAL))
+    # "|决算数-预算数|/预算数": bars of an absolute value, not a box-drawn table's columns
+    text = re.sub(r"[|｜]([^|｜\n]{1,40}?-[^|｜\n]{1,40}?)[|｜](?=\s*[/×*÷])", r"绝对值(\1)", text)
     s = _join_lines(text.translate(_LOOKALIKE))
     s = re.sub(r"·\s*\d{1,3}\s*·", "", s)  # page-number debris inside a re-joined cell
     s = _normalize(s).replace("÷", "/").replace("*", "×").replace("＊", "×")
