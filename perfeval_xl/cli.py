@@ -497,7 +497,8 @@ def cmd_rule(args) -> int:
     out = {"text": args.text, "weight": weight, "value": None, "target": target,
            "unit": args.unit, "read": rule is not None, "rule": None, "standard": None,
            "stated_weight": reading.stated_weight, "score": None, "score_range": None,
-           "manual": rule is None, "reason": reading.reason or None, "deduction": None}
+           "manual": rule is None, "reason": reading.reason or None, "deduction": None,
+           "note": reading.note or None}
     lines = [f"原文：{' '.join(args.text.split())}"]
 
     def done(code: int) -> int:
@@ -523,6 +524,8 @@ def cmd_rule(args) -> int:
     out["rule"] = format_rule(rule)
     out["standard"] = describe_rule(rule, weight, unit, target)
     lines += [f"规则：{out['rule']}", f"生成的评分标准：{out['standard']}"]
+    if reading.note:
+        lines.append(f"说明：{reading.note}")
     if args.value is None:
         return done(code)
     value = args.value

@@ -1155,12 +1155,15 @@ class StandardReading:
             length); empty when ``rule`` is set.
         stated_weight: full points the text itself states when they differ from the row's
             分值 (a contradiction the caller reports at the cell), else None.
+        note: Chinese, what the value must be when the reading needs saying so (several
+            kinds of one count at one rate: the value is their total); else "".
     """
 
     text: str
     rule: Rule | None
     reason: str = ""
     stated_weight: Decimal | None = None
+    note: str = ""
 
 
 def parse_standard_text(text: str, weight: Decimal) -> Rule | None:

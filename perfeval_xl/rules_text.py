@@ -1619,7 +1619,12 @@ def read(text: str, weight, *, target: Decimal | None = None):
     # takes the row's target; ``target`` is read only where the text compares with it.
     rule, why, stated = _reading(text, weight, target)
     if rule is not None:
-        return StandardReading(text, rule, "", stated)
+        note = ""
+        if isinstance(rule, DeductPerPoint | DeductPerStep) and rule.unit and rule.base == 0 \
+                and len(re.findall(r"(?<![多高满])扣(?:除)?\d", _std_normalize(text))) > 1:
+            # "未按规定审核的，每例扣0.1分；未及时维护的，每例扣0.1分": one count of all kinds
+            note = f"评分标准列出的各种扣分情形按同一标准扣分：实际值填写各种情形合计的{rule.unit}数。"
+        return StandardReading(text, rule, "", stated, note)
     raw = text if isinstance(text, str) else ""
     shown = re.sub(r"\s+", " ", raw).strip()
     shown = shown if len(shown) <= 80 else shown[:80] + "…"

@@ -154,7 +154,7 @@ def test_json_of_a_scored_value(capsys):
         "unit": "%", "read": True, "rule": "逐点扣分(基准=90,方向=低于,每点=0.5)",
         "standard": "以90%为标准，≥90%得满分（5分）；每低于1个百分点扣0.5分，扣完为止。",
         "stated_weight": None, "score": 3.75, "score_range": None, "manual": False,
-        "reason": None, "deduction": "实际值87.50%，低于90%共2.5个百分点，扣1.25分"}
+        "reason": None, "deduction": "实际值87.50%，低于90%共2.5个百分点，扣1.25分", "note": None}
 
 
 def test_json_of_a_range_band_and_of_a_manual_text(capsys):
@@ -200,3 +200,11 @@ def test_json_is_utf8_in_a_subprocess(tmp_path):
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     data = json.loads(done.stdout.decode("utf-8"))
     assert (data["score"], data["text"]) == (14, RANGES)
+
+
+def test_kinds_of_one_count_are_explained(capsys):
+    text = "未按规定公开的，每项扣0.2分；公开内容不准确的，每项扣0.2分"
+    code, out, _ = rule(capsys, text, "--weight", 1, "--value", 3)
+    assert code == 0 and "说明：评分标准列出的各种扣分情形按同一标准扣分：实际值填写各种情形合计的项数。" in out
+    code, data, _ = json_rule(capsys, text, "--weight", 1, "--value", 3)
+    assert data["note"].endswith("合计的项数。") and abs(data["score"] - 0.4) < 1e-9

@@ -175,3 +175,25 @@ def test_bands_of_deductions_without_full_marks_say_why():
     reason = read_standard_text("根据抽查不合格数占抽查总数的比例,2%以内扣1分,2%-5%之间扣2分,"
                                 "5%以上不得分。", Decimal(4)).reason
     assert "没有得满分的一档" in reason
+
+
+def test_kinds_of_one_count_say_the_value_is_their_total():
+    reading = read_standard_text("未按规定公开的，每项扣0.2分；公开内容不准确的，每项扣0.2分", Decimal(1))
+    assert reading.note == "评分标准列出的各种扣分情形按同一标准扣分：实际值填写各种情形合计的项数。"
+    # one kind, a cap or a cut-off: nothing to say
+    for text in ("每发现1处扣1分，最多扣5分", "每迟报一天扣1分;迟报四天及以上不得分。"):
+        assert read_standard_text(text, Decimal(5)).note == ""
+
+
+def test_adopt_reports_the_total_at_the_standard_cell():
+    from perfeval_xl.adopt.matcher import read_county_standard
+    from perfeval_xl.model import Location
+
+    loc = Location("自评表", "E7")
+    rule, _, problems = read_county_standard(
+        "未按规定公开的，每项扣0.2分；公开内容不准确的，每项扣0.2分", Decimal(1), name="政务公开",
+        loc=loc)
+    assert format_rule(rule) == "逐点扣分(基准=0,方向=高于,每点=0.2,单位=项)"
+    assert [(p.severity, p.code, str(p.location)) for p in problems] == [
+        ("info", "standard-total", "'自评表'!E7")]
+    assert "合计的项数" in problems[0].message and "政务公开" in problems[0].message

@@ -286,6 +286,9 @@ def read_county_standard(text: str, weight: Decimal, *, name: str, loc: Location
             f"“{name}”的评分标准按 {_fmt(stated)} 分写成（“{text[:80]}”），与分值 "
             f"{_fmt(weight)} 分不一致。请核对县里的表，修改分值或评分标准后重新评分。", loc))
         return (rule or Manual()), reading, problems
+    if reading.note and rule is not None:
+        # "每例扣0.1分" for several kinds: the department must enter their total.
+        problems.append(Problem("info", "standard-total", f"“{name}”：{reading.note}", loc))
     if isinstance(rule, Bands) and (rule.rest_manual
                                     or any(b.points_low is not None for b in rule.bands)):
         # Read, but some values are the evaluator's to score: say so where the text is.
