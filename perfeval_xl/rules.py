@@ -432,7 +432,11 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
             if raw.lower() not in _PROPORTIONAL_DIRECTIONS:
                 raise _err(src, f"的方向“{raw}”无法识别，可用：越高越好、越低越好", kind)
             lower = _PROPORTIONAL_DIRECTIONS[raw.lower()]
-        target = number("target", positive=True) if "target" in values else None
+        # A linear rule may have full marks at 0 (按比例(目标=0,零分=10): "得分=(1-10×调剂率)×
+        # 分值"); without 零分 the target divides, so it must be positive.
+        target = number("target", positive="zero" not in values) if "target" in values else None
+        if target is not None and target < 0 and "zero" in values:
+            raise _err(src, "的参数“目标”不能为负", kind)
         zero = None
         if "zero" in values:
             zero = number("zero")
@@ -822,10 +826,11 @@ def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None
         return _score_manual(rule, value, weight)[0]
     v = _as_number(value, "实际值")
     if isinstance(rule, Proportional):
-        t = _target_of(rule, target)
-        if rule.zero is not None:
+        if rule.zero is not None:  # linear between two written ends (目标 may be 0)
+            t = rule.target
             linear = weight * (v - rule.zero) / (t - rule.zero)
             return _ZERO if linear <= 0 else min(linear, weight)
+        t = _target_of(rule, target)
         if rule.lower_is_better:
             return weight if v <= 0 else _clamp(weight * min(t / v, _ONE), weight)
         return _clamp(weight * min(v / t, _ONE), weight)

@@ -978,6 +978,14 @@ def _is_aside(c: str) -> bool:
     return re.fullmatch(_ASIDE_RE, c) is not None
 
 
+# "得分=(1-预算调整率)×分值", "指标得分=1-10×调剂金额/年初预算数))×指标分值" (parentheses as
+# published): a rate or a ratio, times k, taken from 1.
+_ONE_MINUS_RE = (
+    r"(?:[\u4e00-\u9fff]{0,6}得分=)?\(*1-(?:(?P<k>\d+(?:\.\d+)?)×)?(?P<x>[^×()]+?)\)*"
+    r"×(?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)"
+)
+
+
 def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     markers = 0
     lower = lower_full = False
@@ -986,7 +994,29 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     fulls_below: set[Decimal] = set()
     zeros: list = []
     spans: list[tuple[Decimal, Decimal]] = []
+    falls_to: Decimal | None = None  # "得分=(1-10×调剂金额/预算数)×分值": 0 at 10 %
+    cutoffs: list[Decimal] = []
     for c in clauses:
+        if m := re.fullmatch(_ONE_MINUS_RE, c):
+            # Full marks at 0, nothing at 100/k %: linear, lower is better.
+            k = Decimal(m["k"] or 1)
+            # A deviation or change may be of either sign ("(1-偏差率)" above 1): not read.
+            if k <= 0 or falls_to is not None or re.search(r"偏差|偏离|变动|调整|增长|差异|变化", m["x"]) \
+                    or not (re.fullmatch(_RATE, m["x"]) or "/" in m["x"]):
+                return None
+            falls_to, markers = _HUNDRED / k, markers + 1
+            continue
+        if falls_to is not None and c == "其中":
+            continue
+        if falls_to is not None and (m := re.fullmatch(
+                rf"若?[^\d<>]*(?:>|超过|大于)(?P<n>{_N})(?P<pct>%)?(?:的)?(?:此项|本项|该项)?"
+                r"(?:得0分|不得分|不计分)", c)):
+            # "若调剂金额/预算数>0.1,此项得0分": where the formula reaches 0 anyway
+            n = Decimal(m["n"])
+            if m["pct"] is None and n > 1:
+                return None  # a fraction or a percent? The text does not say.
+            cutoffs.append(n if m["pct"] else n * _HUNDRED)
+            continue
         # "…的资金比例（得分=资金到位率×分值）", "得分（20分×执行率）": the formula in brackets.
         if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
             c = m["f"]
@@ -1078,6 +1108,11 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
                 targets.add(low)  # "≥90%得满分" / "100%得满分"
         else:
             return None
+    if falls_to is not None:
+        if markers != 1 or targets or fulls_below or zeros or spans or any(
+                x != falls_to for x in cutoffs):
+            return None
+        return Proportional(_ZERO, True, falls_to)
     if zeros or fulls_below or spans:
         return _std_linear(targets, fulls_below, zeros, spans, markers, lower)
     if markers == 0 or len(targets) > 1 or (lower_full and not lower):

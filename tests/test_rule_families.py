@@ -100,6 +100,10 @@ FAMILIES = [
     # bands of conformity under the measure's name, "X:N分" pairs
     ("工程进度与计划的符合程度,100%符合:6分;80-100%符合:4分;60-80%:2分;60%以下:0分", 6, None,
      "分档(=100:6; [80,100]:4; [60,80]:2; ≤60:0)", [(100, 6), (90, 4), (70, 2), (50, 0)]),
+    # one minus k times a ratio (or a rate that has one sign): linear from 0 (full marks)
+    ("得分=（1-5×调剂金额/年初预算数）×分值；调剂金额/年初预算数>20%的不得分", 5, None,
+     "按比例(目标=0,零分=20,方向=越低越好)", [(0, 5), (4, 4), (20, 0), (25, 0)]),
+    ("得分=(1-差错率)×分值", 4, None, "按比例(目标=0,零分=100,方向=越低越好)", [(0, 4), (25, 3)]),
     # a factor times the value, reaching the 分值 at the row's target
     ("3×实完成数", 30, 10, "按比例(目标=10)", [(10, 30), (5, 15), (12, 30)]),
     # a score out of 100 scaled to the 分值, OCR'd "=" and "%。"
@@ -143,6 +147,9 @@ STAY_MANUAL = [
     ("完成3个项目得满分，完成2个项目得2分", 3, None),  # is 4 "完成3个"? (anchors)
     ("按完成比例得分，最高4分", 6, 100),  # the text's own full marks are 4, not the 分值
     ("得分=(1-|实际值-目标值|/目标值)×分值", 4, 100),  # a score by absolute deviation
+    ("得分=(1-预算调整率)×分值", 5, None),  # an adjustment may be negative: above 分值?
+    # the cut-off is not where the formula reaches 0
+    ("得分=（1-5×调剂金额/年初预算数）×分值；调剂金额/年初预算数>30%的不得分", 5, None),
     ("预算执行率在90%—100%之间得满分，低于90%的按执行率×分值计算", 5, None),  # jumps at 90
 ]
 

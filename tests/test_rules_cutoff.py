@@ -92,3 +92,15 @@ def test_county_floors_read_as_cutoffs(text, weight, canonical):
 def test_a_floor_where_everything_is_taken_adds_no_cutoff():
     rule = read_standard_text("预算执行率≥90%，得10分；每降低1%，扣0.5分；低于70%不得分", D(10)).rule
     assert format_rule(rule) == "逐点扣分(基准=90,方向=低于,每点=0.5)"
+
+
+def test_linear_rule_with_full_marks_at_zero():
+    # 按比例 with 零分 may start at 0 ("得分=(1-10×调剂率)×分值"); without 零分 it divides by it
+    rule = parse_rule("按比例(目标=0,零分=10)")
+    assert format_rule(rule) == "按比例(目标=0,零分=10,方向=越低越好)"
+    assert [score_rule(rule, v, D(10)) for v in (-1, 0, 2, 10, 12)] == [10, 10, 8, 0, 0]
+    assert describe_rule(rule, D(10)) == "≤0得满分（10分），≥10%不得分，0至10%之间按比例计分。"
+    assert read_standard_text(describe_rule(rule, D(10)), D(10)).rule == rule
+    for bad in ("按比例(目标=0)", "按比例(目标=-1,零分=10)"):
+        with pytest.raises(RuleError):
+            parse_rule(bad)
