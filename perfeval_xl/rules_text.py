@@ -310,7 +310,8 @@ def _std_normalize(text: str) -> str:
                "", s)
     # A full stop written "." (not a decimal point): "按完成比例计算得分,满分为止."; and
     # OCR'd "%。" as "%0" / "%o" at the end of a formula ("得分二平均分*12%0达标为90分").
-    s = re.sub(r"%[0oO](?=[\u4e00-\u9fff]|$)", "%。", s)
+    # ("低于60%0分" is points glued to their number, read below)
+    s = re.sub(r"%[0oO](?=(?!分)[\u4e00-\u9fff]|$)", "%。", s)
     s = s.replace("率(%)=", "率=")  # "项目支出执行率(%)=项目实际支出/项目预算×100%"
     s = re.sub(r"(?<!\d)\.|\.(?!\d)", "。", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.

@@ -58,7 +58,8 @@ FAMILIES = [
     # one of a count earns points, capped at the 分值
     ("宣传栏、公开栏等(一处可得1分,最高不超过4分)", 4, None, "按比例(目标=4)",
      [(0, 0), (2, 2), (6, 4)]),
-    # points glued to the number, per percentage point without 每
+    # points glued to the number (also 0 after a percent), per percentage point without 每
+    ("≥90%5分，低于90%0分", 5, None, "分档(≥90:5; <90:0)", [(95, 5), (80, 0)]),
     ("1.参保率达95%8分,下降1个百分点扣0.5分;", 8, None, "逐点扣分(基准=95,方向=低于,每点=0.5)",
      [(95, 8), (90, 5.5), (70, 0)]),
     # an age that only says who is counted
