@@ -474,7 +474,8 @@ def _std_clauses(s: str) -> list[str]:
         if merged and (
             merged[-1].endswith(("的", "时", "者"))
             # "…≤10%，计6分" / "每超过1个百分点，扣0.5分": a result alone joins its condition.
-            or re.fullmatch(rf"(?:该项|本项|此项|本项指标|该指标)?{_GIVE}{_PTS}", c)
+            or re.fullmatch(rf"(?:该项|本项|此项|本项指标|该指标)?{_GIVE}"
+                            rf"(?:{_PTS}|{_N}分?(?:-|~|至|到){_N}分)", c)
             or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
             # "“三公经费”>0，每超过一个百分点…": a bare condition heads its deduction.
             or (c.startswith("每") and re.search(r"\d", merged[-1])
