@@ -120,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--value", help="实际值（比率写百分数，如 95 表示 95%%；人工等级可写等级名称）")
     s.add_argument("--target", help="本行的目标值（评分标准未写目标、按比例计分时需要）")
     s.add_argument("--unit", default="%", help="实际值的单位（默认 %%；天数、人数等写 天、人）")
+    s.add_argument("--json", action="store_true",
+                   help="以 JSON 输出解读结果（规则、生成的评分标准、得分或人工评分原因）")
 
     s = sub.add_parser("bundle", help="生成 Windows 离线安装包（zip：wheel、install.bat、使用说明、校验清单）")
     s.add_argument("-o", "--output", required=True, help="输出文件夹")
@@ -481,15 +483,19 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_rule(args) -> int:
-    """How one 评分标准 text is read: 0 read, 1 left manual (or contradicting the 分值)."""
+    """How one 评分标准 text is read: 0 read, 1 left manual (the text, or the score at the
+    value: a score-range band) or contradicting the 分值, 2 bad arguments."""
     from decimal import Decimal, InvalidOperation
 
+    from perfeval_xl.display import fmt_score
     from perfeval_xl.rules import (
+        EvaluatorScore,
         Manual,
         Proportional,
         RuleError,
         deduction_text,
         describe_rule,
+        evaluator_range,
         format_rule,
         read_standard_text,
         score_rule,
@@ -512,42 +518,73 @@ def cmd_rule(args) -> int:
         raise UsageError(f"--weight“{args.weight}”必须大于0（该指标的分值）。")
     reading = read_standard_text(args.text, weight, target=target)
     rule = reading.rule
-    print(f"原文：{' '.join(args.text.split())}")
+    # What --json prints; the text lines below say the same.
+    out = {"text": args.text, "weight": weight, "value": None, "target": target,
+           "unit": args.unit, "read": rule is not None, "rule": None, "standard": None,
+           "stated_weight": reading.stated_weight, "score": None, "score_range": None,
+           "manual": rule is None, "reason": reading.reason or None, "deduction": None,
+           "note": reading.note or None}
+    lines = [f"原文：{' '.join(args.text.split())}"]
+
+    def done(code: int) -> int:
+        if args.json:
+            _print_json({k: (_json_number(v) if isinstance(v, Decimal) else v)
+                         for k, v in out.items()})
+        else:
+            print("\n".join(lines))
+        return code
+
     if rule is None:
-        print("解读：人工评分（不自动计分）")
-        print(f"原因：{reading.reason}")
-        return EXIT_PROBLEMS
+        lines += ["解读：人工评分（不自动计分）", f"原因：{reading.reason}"]
+        return done(EXIT_PROBLEMS)
     unit = getattr(rule, "unit", "") or args.unit  # a count rule names its own unit (次, 天)
+    out["unit"] = unit
     code = EXIT_OK
     if reading.stated_weight is not None:
         # Shown and scored as written; adopt reports the same contradiction at the cell.
-        print(f"注意：评分标准按满分 {reading.stated_weight} 分写成，与分值 {weight} 分不一致，"
-              "请核对分值或评分标准。以下按评分标准所写的满分解读。")
+        lines.append(f"注意：评分标准按满分 {reading.stated_weight} 分写成，与分值 {weight} 分不一致，"
+                     "请核对分值或评分标准。以下按评分标准所写的满分解读。")
         weight = reading.stated_weight
         code = EXIT_PROBLEMS
-    print(f"规则：{format_rule(rule)}")
-    print(f"生成的评分标准：{describe_rule(rule, weight, unit, target)}")
+    out["rule"] = format_rule(rule)
+    out["standard"] = describe_rule(rule, weight, unit, target)
+    lines += [f"规则：{out['rule']}", f"生成的评分标准：{out['standard']}"]
+    if reading.note:
+        lines.append(f"说明：{reading.note}")
     if args.value is None:
-        return code
+        return done(code)
     value = args.value
     if not (isinstance(rule, Manual) and any(t.label == value.strip() for t in rule.tiers)):
         value = number(args.value, "--value")
     elif isinstance(rule, Manual):
         value = value.strip()
+    out["value"] = value
     if isinstance(rule, Proportional) and rule.target is None and target is None:
         raise UsageError("该评分标准按本行目标值计分，请用 --target 给出目标值，如 --target 100。")
+    shown = f"{value}{unit}" if not isinstance(value, str) else value
     try:
         score = score_rule(rule, value, weight, target)
         reason = deduction_text(rule, value, weight, score, unit, target)
+    except EvaluatorScore:
+        # A score-range band (or a gap between bands): the evaluator scores this value.
+        low, high, why = evaluator_range(rule, value, weight, unit)
+        out.update(score_range=[_json_number(low), _json_number(high)], manual=True, reason=why)
+        lines += [f"得分：实际值 {shown} 由评价人评定（{fmt_score(low)}至{fmt_score(high)}分）",
+                  f"原因：{why}"]
+        return done(EXIT_PROBLEMS)
     except RuleError as exc:
         raise UsageError(exc.message) from None
-    from perfeval_xl.display import fmt_score
-
-    shown = f"{value}{unit}" if not isinstance(value, str) else value
-    print(f"得分：实际值 {shown} 得 {fmt_score(score)} 分（满分 {fmt_score(weight)} 分）")
+    out.update(score=score, deduction=reason or None)
+    lines.append(f"得分：实际值 {shown} 得 {fmt_score(score)} 分（满分 {fmt_score(weight)} 分）")
     if reason:
-        print(f"扣分原因：{reason}")
-    return code
+        lines.append(f"扣分原因：{reason}")
+    return done(code)
+
+
+def _json_number(d):
+    """A Decimal as a JSON number: an int when whole, else a float (full precision kept as
+    far as a float can)."""
+    return int(d) if d == d.to_integral_value() else float(d)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -121,6 +121,10 @@ class ScoreRow:
     entered_loc: Location | None = None
     target_loc: Location | None = None
     actual_loc: Location | None = None
+    # A score the evaluator typed (an adopted county's 得分 cell), for a 分档 rule whose
+    # value falls in a score-range band: checked against the range, then used.
+    hand_score: Any = None
+    hand_score_loc: Location | None = None
 
 
 @dataclass

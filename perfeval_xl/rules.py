@@ -13,6 +13,7 @@ full precision and are clamped to [0, weight]; callers round for display.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,8 +28,10 @@ __all__ = [
     "Rule",
     "RuleError",
     "Tier",
+    "EvaluatorScore",
     "deduction_text",
     "describe_rule",
+    "evaluator_range",
     "format_rule",
     "full_marks",
     "parse_rule",
@@ -56,6 +59,24 @@ class RuleError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class EvaluatorScore(RuleError):
+    """``score_rule`` of a ``分档`` rule whose value falls in a band that gives a score
+    RANGE (``[75,100):10~13``), or in no band of a rule with ``其余=人工``: the rule gives no
+    score; the evaluator picks one in [low, high]. A ``RuleError``, so callers that do not
+    know it treat the value as unscorable, never as a score.
+
+    Attributes:
+        low / high: the allowed score range in points (clamped to [0, weight]).
+        band: the matching band, or None for a value in no band.
+        message: Chinese, quoting the band: "实际值80.00%属于“75%（含）-100%”档：10分至13分，
+            由评价人在区间内评定".
+    """
+
+    def __init__(self, message: str, low: Decimal, high: Decimal, band: Band | None):
+        super().__init__(message)
+        self.low, self.high, self.band = low, high, band
 
 
 # --------------------------------------------------------------------------- rule objects
@@ -93,6 +114,9 @@ class DeductPerPoint:
         unit: ``单位``: the unit the value is counted in when the text names one and the
             value is a count ("每发现1例" → 例, value = cases found); "" otherwise. Only the
             texts use it (describe_rule, deduction_text); scoring does not.
+        cutoff: ``不得分=<80``: beyond this value on the losing side the score is 0 before
+            the deduction has taken everything ("每低1个百分点扣0.2分，低于80%不得分");
+            None for none. ``cutoff_inclusive``: the cutoff value itself scores 0 (``≤80``).
     """
 
     base: Decimal
@@ -100,6 +124,8 @@ class DeductPerPoint:
     per_point: Decimal
     point: Decimal = _ONE
     unit: str = ""
+    cutoff: Decimal | None = None
+    cutoff_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,7 @@ class DeductPerStep:
         round_up: ``取整=向上``: every step begun counts as a whole one ("不足一个百分点的按
             一个百分点计算"), so 99.5 vs base 100 with step 1 is one step.
         unit: ``单位``, as for ``DeductPerPoint``.
+        cutoff / cutoff_inclusive: ``不得分=``, as for ``DeductPerPoint``.
     """
 
     base: Decimal
@@ -123,6 +150,8 @@ class DeductPerStep:
     per_step: Decimal
     round_up: bool = False
     unit: str = ""
+    cutoff: Decimal | None = None
+    cutoff_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,7 +163,11 @@ class Band:
             ``low == high == x`` with both ends inclusive.
         low_inclusive / high_inclusive: whether each end belongs to the band.
         points: the band's score; points when ``percent`` is False, else percent of weight.
+            For a range band, the upper end of the range.
         percent: True when written as ``75%`` (of the weight).
+        points_low: the lower end of a score RANGE (``[75,100):10~13``: 10, ``points`` 13),
+            or None for a fixed score. A value in a range band is scored by the evaluator
+            within the range (``score_rule`` raises ``EvaluatorScore``).
     """
 
     low: Decimal | None
@@ -143,6 +176,7 @@ class Band:
     high_inclusive: bool
     points: Decimal
     percent: bool = False
+    points_low: Decimal | None = None
 
     def contains(self, value: Decimal) -> bool:
         """Whether ``value`` falls in this band (ends inclusive as written)."""
@@ -155,8 +189,15 @@ class Band:
         return True
 
     def score(self, weight: Decimal) -> Decimal:
-        """The band's points for a row of ``weight`` 分 (before clamping)."""
+        """The band's points for a row of ``weight`` 分 (before clamping); the upper end of
+        a range band."""
         return weight * self.points / _HUNDRED if self.percent else self.points
+
+    def score_low(self, weight: Decimal) -> Decimal:
+        """The lower end of a range band's points (the points of a fixed band)."""
+        if self.points_low is None:
+            return self.score(weight)
+        return weight * self.points_low / _HUNDRED if self.percent else self.points_low
 
 
 @dataclass(frozen=True)
@@ -168,11 +209,14 @@ class Bands:
         use_abs: ``绝对值;`` option: bands test |value| (e.g. 预算调整率 of either sign).
         unit: ``单位=次;`` option: the value's unit when it is a count ("未发现违规…得满分":
             the value is the number found), as for ``DeductPerPoint``; "" otherwise.
+        rest_manual: ``其余=人工;`` option: a value in no band is left to the evaluator
+            (the county text leaves a gap, "80%以上…60%以上…50%及以下"), not scored 0.
     """
 
     bands: tuple[Band, ...]
     use_abs: bool = False
     unit: str = ""
+    rest_manual: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,10 +289,11 @@ _PARAMS = {
     "proportional": {"目标": "target", "方向": "direction", "零分": "zero"},
     "deduct_per_point": {
         "基准": "base", "方向": "direction", "每点": "per_point", "点": "point", "单位": "unit",
+        "不得分": "cutoff",
     },
     "deduct_per_step": {
         "基准": "base", "方向": "direction", "步长": "step", "每步": "per_step", "取整": "round_up",
-        "单位": "unit",
+        "单位": "unit", "不得分": "cutoff",
     },
 }
 _REQUIRED = {
@@ -267,6 +312,7 @@ _DEDUCT_DIRECTIONS = {
     "低于": BELOW, "不足": BELOW, "below": BELOW, "under": BELOW,
 }
 _ABS_OPTIONS = {"绝对值", "abs"}
+_REST_OPTIONS = {"其余=人工", "rest=manual"}
 _ROUNDINGS = {"向下": False, "down": False, "向上": True, "up": True}
 # ``单位=例``: a unit is a short word, not a number or syntax.
 _UNIT_RE = re.compile(r"[\u4e00-\u9fff%‰A-Za-z]{1,6}")
@@ -386,7 +432,11 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
             if raw.lower() not in _PROPORTIONAL_DIRECTIONS:
                 raise _err(src, f"的方向“{raw}”无法识别，可用：越高越好、越低越好", kind)
             lower = _PROPORTIONAL_DIRECTIONS[raw.lower()]
-        target = number("target", positive=True) if "target" in values else None
+        # A linear rule may have full marks at 0 (按比例(目标=0,零分=10): "得分=(1-10×调剂率)×
+        # 分值"); without 零分 the target divides, so it must be positive.
+        target = number("target", positive="zero" not in values) if "target" in values else None
+        if target is not None and target < 0 and "zero" in values:
+            raise _err(src, "的参数“目标”不能为负", kind)
         zero = None
         if "zero" in values:
             zero = number("zero")
@@ -404,11 +454,13 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
     unit = values.get("unit", "")
     if unit and not _UNIT_RE.fullmatch(unit):
         raise _err(src, f"的单位“{unit}”无效（应为单位文字，如 例、天、项）", kind)
+    cutoff, cutoff_inclusive = _parse_cutoff(src, kind, values, number("base"), direction)
     if kind == "deduct_per_point":
         point = number("point", positive=True) if "point" in values else _ONE
         return DeductPerPoint(
             base=number("base"), direction=direction,
             per_point=number("per_point", positive=True), point=point, unit=unit,
+            cutoff=cutoff, cutoff_inclusive=cutoff_inclusive,
         )
     round_up = False
     if "round_up" in values:
@@ -419,23 +471,43 @@ def _parse_params_rule(src: str, kind: str, body: str) -> Rule:
     return DeductPerStep(
         base=number("base"), direction=direction,
         step=number("step", positive=True), per_step=number("per_step", positive=True),
-        round_up=round_up, unit=unit,
+        round_up=round_up, unit=unit, cutoff=cutoff, cutoff_inclusive=cutoff_inclusive,
     )
+
+
+def _parse_cutoff(src: str, kind: str, values: dict, base: Decimal, direction: str
+                  ) -> tuple[Decimal | None, bool]:
+    """``不得分=<80`` (below) or ``不得分=≥120`` (above): a comparison on the losing side."""
+    raw = values.get("cutoff")
+    if raw is None:
+        return None, False
+    m = _CMP_RE.fullmatch(raw)
+    ops = ("<", "≤") if direction == BELOW else (">", "≥")
+    if m is None or m.group(1) not in ops:
+        raise _err(src, f"的“不得分”应写成 {ops[0]}数字 或 {ops[1]}数字（与扣分方向一致），"
+                        f"如 不得分={ops[0]}80", kind)
+    x = Decimal(m.group(2))
+    if (x >= base) if direction == BELOW else (x <= base):
+        raise _err(src, f"的“不得分”界限{_fmt(x)}应在基准{_fmt(base)}之外（扣分一侧）", kind)
+    return x, m.group(1) in ("≤", "≥")
 
 
 _CMP_RE = re.compile(rf"(=|≥|≤|>|<)({_NUM})%?")
 _INTERVAL_RE = re.compile(rf"([(\[])({_NUM})%?,({_NUM})%?([)\]])")
-_POINTS_RE = re.compile(rf"({_NUM})(%|分)?")
+_POINTS_RE = re.compile(rf"({_NUM})(%|分)?(?:[~至]({_NUM})(%|分)?)?")
 
 
 def _parse_bands(src: str, body: str) -> Bands:
     items = _split_items(body, ";")
-    use_abs = False
+    use_abs = rest_manual = False
     unit = ""
-    # Options lead the bands, in any order: "绝对值;" and "单位=次;".
-    while items and (items[0].lower() in _ABS_OPTIONS or items[0].startswith("单位=")):
+    # Options lead the bands, in any order: "绝对值;", "单位=次;" and "其余=人工;".
+    while items and (items[0].lower() in _ABS_OPTIONS | _REST_OPTIONS
+                     or items[0].startswith("单位=")):
         if items[0].lower() in _ABS_OPTIONS:
             use_abs = True
+        elif items[0].lower() in _REST_OPTIONS:
+            rest_manual = True
         else:
             unit = items[0][len("单位="):]
             if not _UNIT_RE.fullmatch(unit):
@@ -447,6 +519,8 @@ def _parse_bands(src: str, body: str) -> Bands:
     for item in items:
         if item.lower() in _ABS_OPTIONS:
             raise _err(src, "的“绝对值”选项应写在最前面", "bands")
+        if item.lower() in _REST_OPTIONS:
+            raise _err(src, "的“其余=人工”选项应写在最前面", "bands")
         cond, colon, pts = item.rpartition(":")
         if not colon or not pts:
             raise _err(src, f"的档位“{item}”缺少得分（应写成 条件:得分）", "bands")
@@ -454,10 +528,21 @@ def _parse_bands(src: str, body: str) -> Bands:
         if m is None:
             raise _err(src, f"的档位“{item}”的得分“{pts}”不是数字", "bands")
         points, percent = Decimal(m.group(1)), m.group(2) == "%"
-        if points < 0:
+        low = None
+        if m.group(3) is not None:
+            # A score range "10~13" (the evaluator picks within it); "%" on either end
+            # makes both percent, but mixing "%" and "分" is an error.
+            units = {u for u in (m.group(2), m.group(4)) if u}
+            if len(units) > 1:
+                raise _err(src, f"的档位“{item}”的得分区间“{pts}”混用了“%”和“分”", "bands")
+            percent = "%" in units
+            low, points = sorted((points, Decimal(m.group(3))))
+            low = None if low == points else low
+        if points < 0 or (low is not None and low < 0):
             raise _err(src, f"的档位“{item}”的得分不能为负", "bands")
-        bands.append(_parse_condition(src, item, cond, points, percent))
-    return Bands(bands=tuple(bands), use_abs=use_abs, unit=unit)
+        band = _parse_condition(src, item, cond, points, percent)
+        bands.append(band if low is None else dataclasses.replace(band, points_low=low))
+    return Bands(bands=tuple(bands), use_abs=use_abs, unit=unit, rest_manual=rest_manual)
 
 
 def _parse_condition(src: str, item: str, cond: str, points: Decimal, percent: bool) -> Band:
@@ -542,21 +627,27 @@ def format_rule(rule: Rule) -> str:
         text = f"逐点扣分(基准={_fmt(rule.base)},方向={direction},每点={_fmt(rule.per_point)}"
         if rule.point != 1:
             text += f",点={_fmt(rule.point)}"
-        return text + (f",单位={rule.unit})" if rule.unit else ")")
+        return text + (f",单位={rule.unit}" if rule.unit else "") + _format_cutoff(rule) + ")"
     if isinstance(rule, DeductPerStep):
         direction = "高于" if rule.direction == ABOVE else "低于"
         return (
             f"阶梯扣分(基准={_fmt(rule.base)},方向={direction},"
             f"步长={_fmt(rule.step)},每步={_fmt(rule.per_step)}"
             + (",取整=向上" if rule.round_up else "")
-            + (f",单位={rule.unit})" if rule.unit else ")")
+            + (f",单位={rule.unit}" if rule.unit else "") + _format_cutoff(rule) + ")"
         )
     if isinstance(rule, Bands):
         items = ["绝对值"] if rule.use_abs else []
         if rule.unit:
             items.append(f"单位={rule.unit}")
+        if rule.rest_manual:
+            items.append("其余=人工")
         for b in rule.bands:
-            items.append(f"{_format_condition(b)}:{_fmt(b.points)}{'%' if b.percent else ''}")
+            pct = "%" if b.percent else ""
+            pts = f"{_fmt(b.points)}{pct}"
+            if b.points_low is not None:
+                pts = f"{_fmt(b.points_low)}{pct}~{pts}"
+            items.append(f"{_format_condition(b)}:{pts}")
         return f"分档({'; '.join(items)})"
     if isinstance(rule, Manual):
         items = []
@@ -568,6 +659,25 @@ def format_rule(rule: Rule) -> str:
             items.append(f"{t.label}={value}")
         return f"人工({','.join(items)})"
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _cutoff_op(rule: DeductPerPoint | DeductPerStep) -> str:
+    if rule.direction == BELOW:
+        return "≤" if rule.cutoff_inclusive else "<"
+    return "≥" if rule.cutoff_inclusive else ">"
+
+
+def _format_cutoff(rule: DeductPerPoint | DeductPerStep) -> str:
+    return "" if rule.cutoff is None else f",不得分={_cutoff_op(rule)}{_fmt(rule.cutoff)}"
+
+
+def _cut_off(rule: DeductPerPoint | DeductPerStep, value: Decimal) -> bool:
+    """Whether ``value`` is past the rule's ``不得分`` cutoff (scores 0)."""
+    if rule.cutoff is None:
+        return False
+    if value == rule.cutoff:
+        return rule.cutoff_inclusive
+    return value < rule.cutoff if rule.direction == BELOW else value > rule.cutoff
 
 
 def _format_condition(b: Band) -> str:
@@ -716,19 +826,82 @@ def score_rule(rule: Rule, value, weight: Decimal, target: Decimal | None = None
         return _score_manual(rule, value, weight)[0]
     v = _as_number(value, "实际值")
     if isinstance(rule, Proportional):
-        t = _target_of(rule, target)
-        if rule.zero is not None:
+        if rule.zero is not None:  # linear between two written ends (目标 may be 0)
+            t = rule.target
             linear = weight * (v - rule.zero) / (t - rule.zero)
             return _ZERO if linear <= 0 else min(linear, weight)
+        t = _target_of(rule, target)
         if rule.lower_is_better:
             return weight if v <= 0 else _clamp(weight * min(t / v, _ONE), weight)
         return _clamp(weight * min(v / t, _ONE), weight)
     if isinstance(rule, (DeductPerPoint, DeductPerStep)):
+        if _cut_off(rule, v):
+            return _ZERO
         return _clamp(weight - _raw_deduction(rule, v), weight)
     if isinstance(rule, Bands):
         band = _matching_band(rule, v)
+        if _left_to_evaluator(rule, band):
+            low, high = _evaluator_range(band, weight)
+            raise EvaluatorScore(_evaluator_reason(rule, band, v, weight, "%"), low, high, band)
         return _ZERO if band is None else _clamp(band.score(weight), weight)
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _left_to_evaluator(rule: Bands, band: Band | None) -> bool:
+    return band.points_low is not None if band is not None else rule.rest_manual
+
+
+def _evaluator_range(band: Band | None, weight: Decimal) -> tuple[Decimal, Decimal]:
+    if band is None:
+        return _ZERO, weight
+    return _clamp(band.score_low(weight), weight), _clamp(band.score(weight), weight)
+
+
+def _evaluator_reason(rule: Bands, band: Band | None, v: Decimal, weight: Decimal,
+                      unit: str) -> str:
+    unit = rule.unit or unit
+    low, high = _evaluator_range(band, weight)
+    actual = f"实际值{_actual(v, unit)}"
+    if band is None:
+        return (f"{actual}不在评分标准所列的任何档位内，由评价人评定（{_fmt(low, 4)}分至"
+                f"{_fmt(high, 4)}分）")
+    return (f"{actual}属于“{_describe_condition(band, unit)}”档：{_fmt(low, 4)}分至"
+            f"{_fmt(high, 4)}分，由评价人在区间内评定")
+
+
+def evaluator_range(rule: Rule, value, weight, unit: str = "%"
+                    ) -> tuple[Decimal, Decimal, str] | None:
+    """For a ``分档`` rule whose ``value`` falls in a score-range band (or in no band of a
+    rule with ``其余=人工``): (lowest, highest score allowed, Chinese reason quoting the
+    band); None when ``score_rule`` scores the value itself. ``unit`` as for
+    ``describe_rule``."""
+    if not isinstance(rule, Bands):
+        return None
+    weight = _as_weight(weight)
+    v = _as_number(value, "实际值")
+    band = _matching_band(rule, v)
+    if not _left_to_evaluator(rule, band):
+        return None
+    low, high = _evaluator_range(band, weight)
+    return low, high, _evaluator_reason(rule, band, v, weight, unit)
+
+
+def _bands_gap(bands, counted: bool = False) -> bool:
+    """Whether a value between two bands is in none ("80%以上…60%以上…50%及以下": 50–60 %).
+    ``counted``: the values are whole counts, so 1.5 between "1个" and "2个" is no gap."""
+    ends = sorted({x for b in bands for x in (b.low, b.high) if x is not None})
+    if not ends:
+        return False
+    if counted and all(x == x.to_integral_value() for x in ends) and ends[-1] - ends[0] < 1000:
+        probes = [ends[0] + i for i in range(-1, int(ends[-1] - ends[0]) + 2)]
+    else:
+        probes = sorted([*ends, *((a + b) / 2 for a, b in zip(ends, ends[1:], strict=False)),
+                         ends[0] - 1, ends[-1] + 1])
+    covered = [any(b.contains(v) for b in bands) for v in probes]
+    if True not in covered:
+        return False
+    first, last = covered.index(True), len(covered) - 1 - covered[::-1].index(True)
+    return not all(covered[first : last + 1])
 
 
 def _matching_band(rule: Bands, value: Decimal) -> Band | None:
@@ -807,7 +980,8 @@ def describe_rule(
             partial = f"（不足{each}按{each}计算）" if rule.round_up else f"（不足{each}不扣分）"
         elif size != 1:
             partial = f"（不足{each}按比例扣分）"
-        return f"0{unit}得满分（{w}分），每多{each}扣{_fmt(per)}分，扣完为止{partial}。"
+        return (f"0{unit}得满分（{w}分），每多{each}扣{_fmt(per)}分，扣完为止{partial}"
+                f"{_describe_cutoff(rule, unit)}。")
     if isinstance(rule, Proportional) and rule.zero is not None:
         t, z = _unit_value(rule.target, unit), _unit_value(rule.zero, unit)
         full, none = ("≤", "≥") if rule.lower_is_better else ("≥", "≤")
@@ -827,7 +1001,8 @@ def describe_rule(
         partial = "" if rule.point == 1 else f"不足{point}按比例扣分，"
         return (
             f"以{base}为标准，{op}{base}得满分（{w}分）；"
-            f"每{verb}{point}扣{_fmt(rule.per_point)}分，{partial}扣完为止。"
+            f"每{verb}{point}扣{_fmt(rule.per_point)}分，{partial}扣完为止"
+            f"{_describe_cutoff(rule, unit)}。"
         )
     if isinstance(rule, DeductPerStep):
         base = _unit_value(rule.base, unit)
@@ -837,14 +1012,21 @@ def describe_rule(
         partial = f"按{step}计算" if rule.round_up else "不扣分"
         return (
             f"{op}{base}得满分（{w}分），每{verb}{step}扣{_fmt(rule.per_step)}分，"
-            f"扣完为止（不足{step}{partial}）。"
+            f"扣完为止（不足{step}{partial}）{_describe_cutoff(rule, unit)}。"
         )
     if isinstance(rule, Bands):
         parts = []
         for b in rule.bands:
             points = _clamp(b.score(weight), weight)
             earned = "不得分" if points == 0 else f"得{_fmt(points, 4)}分"
+            if b.points_low is not None:
+                low = _fmt(_clamp(b.score_low(weight), weight), 4)
+                earned = f"得{low}至{_fmt(points, 4)}分（由评价人在区间内评定）"
             parts.append(f"{_describe_condition(b, unit)}{earned}")
+        if rule.rest_manual:
+            parts.append(f"其余情况由评价人在0至{w}分之间评定")
+        elif _bands_gap(rule.bands, counted=unit not in ("%", "‰", "")):
+            parts.append("其余情况不得分")  # a value between bands scores 0: say so
         prefix = "按绝对值计：" if rule.use_abs else ""
         if rule.unit:
             prefix += f"按{rule.unit}数计："
@@ -857,6 +1039,15 @@ def describe_rule(
             parts.append(f"{t.label}得{_describe_tier(t, weight)}")
         return "评价人按等级评定：" + "，".join(parts) + "。"
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _describe_cutoff(rule: DeductPerPoint | DeductPerStep, unit: str) -> str:
+    if rule.cutoff is None:
+        return ""
+    if rule.unit and rule.base == 0 and rule.direction == ABOVE:  # a count: in its words
+        n = f"{_fmt(rule.cutoff)}{rule.unit}"
+        return f"；{n}及以上不得分" if rule.cutoff_inclusive else f"；超过{n}不得分"
+    return f"；{_cutoff_op(rule)}{_unit_value(rule.cutoff, unit)}不得分"
 
 
 def _describe_tier(t: Tier, weight: Decimal) -> str:
@@ -927,6 +1118,8 @@ def deduction_text(
         ratio = _fmt(v / t * _HUNDRED, 2)
         return f"{actual}，为目标值{t_text}的{ratio}%，得{_fmt(score, 2)}分，{lost}"
     if isinstance(rule, (DeductPerPoint, DeductPerStep)):
+        if _cut_off(rule, v):
+            return f"{actual}，{_cutoff_op(rule)}{_unit_value(rule.cutoff, unit)}，不得分，{lost}"
         distance = _distance(rule.base, rule.direction, v)
         verb = "超过" if rule.direction == ABOVE else "低于"
         pu = _point_unit(unit)
@@ -943,6 +1136,12 @@ def deduction_text(
         if rule.use_abs and v < 0:
             actual += f"（绝对值{_actual(abs(v), unit)}）"
         band = _matching_band(rule, v)
+        if _left_to_evaluator(rule, band):  # the score is the evaluator's, within the range
+            low, high = _evaluator_range(band, weight)
+            where = "不在任何档位内" if band is None else \
+                f"属于“{_describe_condition(band, unit)}”档"
+            return (f"{actual}，{where}（{_fmt(low, 2)}分至{_fmt(high, 2)}分），评价人评定"
+                    f"{_fmt(score, 2)}分，{lost}")
         if band is None:
             return f"{actual}，不在任何档位内，不得分"
         return f"{actual}，属于“{_describe_condition(band, unit)}”档，得{_fmt(score, 2)}分，{lost}"
@@ -961,12 +1160,15 @@ class StandardReading:
             length); empty when ``rule`` is set.
         stated_weight: full points the text itself states when they differ from the row's
             分值 (a contradiction the caller reports at the cell), else None.
+        note: Chinese, what the value must be when the reading needs saying so (several
+            kinds of one count at one rate: the value is their total); else "".
     """
 
     text: str
     rule: Rule | None
     reason: str = ""
     stated_weight: Decimal | None = None
+    note: str = ""
 
 
 def parse_standard_text(text: str, weight: Decimal) -> Rule | None:

@@ -25,6 +25,7 @@ from perfeval_xl.rules import (
     RuleError,
     Tier,
     _as_weight,
+    _bands_gap,
     _normalize,
     _raw_deduction,
     _to_decimal,
@@ -40,7 +41,8 @@ from perfeval_xl.rules import (
 _N = r"-?\d+(?:\.\d+)?"
 # Units a number may carry. The value is just a number in that unit (days work like %).
 _UNIT_WORDS = (
-    "个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "分数|个百分点|百分点|个工作日|工作日|个月|%|‰|个|人次|人|名|位|项|次|家|件|天|日|周|月|年|户|例|起|处"
+    "|岁|条|种"
     "|亩|公斤|千克|吨|万元|元|篇|份|所|座|公里|米|台|辆|倍"
 )
 _UNIT = rf"(?:{_UNIT_WORDS})?"
@@ -57,7 +59,7 @@ _OPS = {
     "大于或等于": "≥", "高于或等于": "≥", "大于等于": "≥", "不低于": "≥", "不少于": "≥",
     "不小于": "≥", "达到": "≥", "≥": "≥",
     "未达到": "<", "低于": "<", "小于": "<", "不足": "<", "不到": "<", "未满": "<",
-    "不满": "<", "少于": "<", "<": "<",
+    "不满": "<", "少于": "<", "<": "<", "至少": "≥", "最少": "≥",
     "超过": ">", "大于": ">", "高于": ">", "超出": ">", "多于": ">", ">": ">",
     "未超过": "≤", "未超出": "≤", "没有超过": "≤", "不超出": "≤", "未低于": "≥",
     "等于": "=", "为": "=", "是": "=", "=": "=",
@@ -76,7 +78,7 @@ _NEGATIONS = ("未", "不", "没", "没有", "无", "非")
 # Verbs after 每, by the side of the base they walk to. Matched anywhere in the words
 # between 每 and the number ("每少落实1个百分点"), neutral and lag words first.
 _NEUTRAL_VERBS = "相差|偏离|偏差|变动|浮动"
-_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|超时|迟报|迟交|迟到|晚报|晚交"
+_LAG_VERBS = "滞后|延迟|推迟|逾期|延期|延误|超时|迟报|迟交|迟到|晚报|晚交|迟"
 _BELOW_VERBS = "低|少|减|降|不足|差|欠|下滑"
 _ABOVE_VERBS = "超|高|多|增|提高|上升|上涨"
 _DEDUCT_RE = (
@@ -95,7 +97,7 @@ _COUNT_UNITS = (
     "|天|日|周|月|年"
 )
 # Verbs that name occurrences or missing items; the count itself is the value.
-_COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺失|缺少|缺|少|漏|错|不符合|未"
+_COUNT_VERBS = "发现|出现|发生|存在|认定|查出|查实|核实|有|缺失|缺少|缺|少|漏|错|延误|不符合|未"
 # A deduction without 每 for one occurrence: "发现1例扣3.6分", "未开展的1次扣4.5分".
 _ONE_COUNT_RE = (
     rf"(?P<pre>[^\d]*?)(?P<verb>(?:{_COUNT_VERBS})?)(?P<size>1)(?P<unit>{_COUNT_UNITS})"
@@ -146,8 +148,12 @@ _FULL_AMOUNT_RE = (
 # ("在职人员控制率=实际在职人数/编制人数×100%"), not when points are given.
 _ASIDE_RE = (
     r"[\u4e00-\u9fff()]*率=[\u4e00-\u9fff()]+/[\u4e00-\u9fff()]+(?:×100%)?|"
+    # "准确率=(1-|决算数-预算数|/预算数)×100%": a rate's definition with more arithmetic
+    r"[\u4e00-\u9fff()]*(?:率|度)=(?=[^,;。]*/)[\u4e00-\u9fff()|×/+\-\d.]+(?:×100%)?|"
     r"(?:查看|查阅|核查|核对|检查|抽查)[\u4e00-\u9fff]*(?:资料|材料|文件|台账|记录|报表|凭证)"
     r"|(?:自|从)?[\u4e00-\u9fff()]*之日起(?:计算|算起)?"
+    # "以免疫标识、农户免疫记录为准", "以当地邮局邮戳日期为准": what counts as evidence
+    r"|以[\u4e00-\u9fff、()]{2,30}为准"
 )
 _STOP_RES = (
     r"(?:直至|直到)?(?:本项|该项)?(?:分值)?(?:扣完|扣至0分?|扣到0分?)(?:本项|该项)?(?:分值)?"
@@ -160,7 +166,7 @@ _STEP_MARK_RE = (
     rf"|{_COUNT_UNITS})?(?:的|部分)?(?:不扣分|不予扣分|不扣)"
 )
 _CAP_RES = (
-    r"最高(?:不超过)?(?:得|计)?(?:满分|本项分值|该项分值|分值|\d+(?:\.\d+)?分)",
+    r"最高(?:不超过)?(?:得|计)?(?:满分|(?:本项|该项|本指标|该指标)?分值|\d+(?:\.\d+)?分)",
     r"(?:超过|超出|高于)(?:目标|目标值)?(?:的)?(?:部分)?不(?:另外|再)?(?:加分|得分|计分)",
     r"(?:最多|最高)得满分|封顶|不超过(?:本项|该项)?分值|(?:满分|得满分)为止",
 )
@@ -232,6 +238,42 @@ _LOOKALIKE = str.maketrans({"〈": "<", "〉": ">", "°": "。", "∶": ":", "�
 _SCORE_LINE_RE = re.compile(r"(?:得|计)?(\d+(?:\.\d+)?(?:\s*[-~至到]\s*\d+(?:\.\d+)?)?)\s*分?")
 
 
+# Traditional characters of published copies converted from simplified pages ("評分標準…每不符合1項
+# 扣40分"), mapped to the simplified ones the grammar is written in: the words of rule texts and
+# of indicator names, not a general converter; characters that are also simplified words of
+# their own (著, 乾, 只) are left alone.
+_TRADITIONAL = str.maketrans(
+    "與兩個為於畝價餘關準減別製務區發臺後噸週圍處對張開戶數時條標滿滯點現電紀經給絕續"
+    "規計記評該誤費資達過違連遲錯鍵間項額齊萬實際執預報級縣鄉鎮業農種積質優較導這據確"
+    "認總應當檢設備內無並將錄範審驗辦結會議論訊訪罰統監測護環庫撥專術訓練調問題書檔責"
+    "單職員編權屬還沒進況輕緩補壞塊場衛眾體從們僅傳舉億傷華協賣歷壓廳參雙變號葉啟響圖"
+    "國堅復複頭獎婦學層歲崗帶幫幹廣慶廢異棄強歸徵徑懲擴掃擬擇掛損換斷顯來極構樣匯溝濟"
+    "災熱愛狀獨畫蓋礦碼礎稱穩類糧糾約納線組細織終績維綜繳網聯肅脫節藥營視覽講許證識訴"
+    "詳語說請讀談負貧貫賠車轉輸邊運遠選遞錢鐵銀銷鎖長門閉隊階險隨隱難領頻風飲駐魚齡兌"
+    "豐臨義樂買亂爭虧產親儲蘭興養獸冊寫軍衝決淨擊則創刪劑動勞勢醫卻廠廁聽團園圓墾壯聲"
+    "夠奮娛孫寧寬塵盡屆幣師帳彈徹態慣戰擾搶擔擁揮攤舊雜機槍櫃欄樹橋樓歡毀氣漢澤潔淺塗"
+    "漲漁溫遊灣濫滅燈靈爐煉煙燒牽豬獻暢療鹽盤禮禍離窮競筆築簽簡緊紅紙絡繼綠縮羅習勝腦"
+    "腳艱藝蘇薦獲藍慮蟲裝見觀覺訂討讓診詞譯試誠詢課謹貢財敗貨購貼貸貿賦賽趨軌輪載輔輛"
+    "轄遷適遺郵鄰釋鑑鋼閱陽陰陣陸陳頂順須顧館駛駕麥黃龍係繫撫儀濕稅齒賬倉鋪鑒滙穫僱劃"
+    "畢紐隻註衞粵壩擺籌頒",
+    "与两个为于亩价余关准减别制务区发台后吨周围处对张开户数时条标满滞点现电纪经给绝续"
+    "规计记评该误费资达过违连迟错键间项额齐万实际执预报级县乡镇业农种积质优较导这据确"
+    "认总应当检设备内无并将录范审验办结会议论讯访罚统监测护环库拨专术训练调问题书档责"
+    "单职员编权属还没进况轻缓补坏块场卫众体从们仅传举亿伤华协卖历压厅参双变号叶启响图"
+    "国坚复复头奖妇学层岁岗带帮干广庆废异弃强归征径惩扩扫拟择挂损换断显来极构样汇沟济"
+    "灾热爱状独画盖矿码础称稳类粮纠约纳线组细织终绩维综缴网联肃脱节药营视览讲许证识诉"
+    "详语说请读谈负贫贯赔车转输边运远选递钱铁银销锁长门闭队阶险随隐难领频风饮驻鱼龄兑"
+    "丰临义乐买乱争亏产亲储兰兴养兽册写军冲决净击则创删剂动劳势医却厂厕听团园圆垦壮声"
+    "够奋娱孙宁宽尘尽届币师帐弹彻态惯战扰抢担拥挥摊旧杂机枪柜栏树桥楼欢毁气汉泽洁浅涂"
+    "涨渔温游湾滥灭灯灵炉炼烟烧牵猪献畅疗盐盘礼祸离穷竞笔筑签简紧红纸络继绿缩罗习胜脑"
+    "脚艰艺苏荐获蓝虑虫装见观觉订讨让诊词译试诚询课谨贡财败货购贴贷贸赋赛趋轨轮载辅辆"
+    "辖迁适遗邮邻释鉴钢阅阳阴阵陆陈顶顺须顾馆驶驾麦黄龙系系抚仪湿税齿账仓铺鉴汇获雇划"
+    "毕纽只注卫粤坝摆筹颁",
+)
+# Pinyin a converter left after a character: "鄉(xiāng)", "發(fā)現" (a tone mark is required).
+_PINYIN_DEBRIS_RE = re.compile(r"\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
+
+
 def _join_lines(text: str) -> str:
     """In-cell line breaks end a clause; a line that is only a score (a table's score
     column pasted into the cell: "…100%\\n| 4\\n| …") gives its points to the line before."""
@@ -251,6 +293,9 @@ def _join_lines(text: str) -> str:
 
 
 def _std_normalize(text: str) -> str:
+    text = _PINYIN_DEBRIS_RE.sub("", text.translate(_TRADITIONAL))
+    # "|决算数-预算数|/预算数": bars of an absolute value, not a box-drawn table's columns
+    text = re.sub(r"[|｜]([^|｜\n]{1,40}?-[^|｜\n]{1,40}?)[|｜](?=\s*[/×*÷])", r"绝对值(\1)", text)
     s = _join_lines(text.translate(_LOOKALIKE))
     s = re.sub(r"·\s*\d{1,3}\s*·", "", s)  # page-number debris inside a re-joined cell
     s = _normalize(s).replace("÷", "/").replace("*", "×").replace("＊", "×")
@@ -261,11 +306,18 @@ def _std_normalize(text: str) -> str:
     # OCR reads "=" as "二" right after 得分: "评价指标得分二资金到位率*该项指标分值".
     s = re.sub(r"(得分值?|分值)二(?=[\u4e00-\u9fff])", r"\1=", s)
     # Numbering at the start of a clause: "1、", "2.", "(3)", "①".
-    s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473])", "", s)
+    s = re.sub(r"(?:^|(?<=[;。,:]))(?:\(\d{1,2}\)|\d{1,2}[、.](?!\d)|[\u2460-\u2473]|[A-Ha-h][、.])",
+               "", s)
+    # A full stop written "." (not a decimal point): "按完成比例计算得分,满分为止."; and
+    # OCR'd "%。" as "%0" / "%o" at the end of a formula ("得分二平均分*12%0达标为90分").
+    # ("低于60%0分" is points glued to their number, read below)
+    s = re.sub(r"%[0oO](?=(?!分)[\u4e00-\u9fff]|$)", "%。", s)
+    s = s.replace("率(%)=", "率=")  # "项目支出执行率(%)=项目实际支出/项目预算×100%"
+    s = re.sub(r"(?<!\d)\.|\.(?!\d)", "。", s)
     # Chinese numerals one to ten where a count is meant: 每超过一个百分点, 扣两分, 为零.
     s = re.sub(
-        r"百分之([一二两三四五六七八九十]|\d+(?:\.\d+)?)",
-        lambda m: _CN_NUMERALS.get(m.group(1), m.group(1)) + "%",
+        r"百分之([零一二两三四五六七八九十百]+|\d+(?:\.\d+)?)",
+        lambda m: f"{v}%" if (v := _cn_percent(m.group(1))) is not None else m.group(0),
         s,
     )
     s = re.sub(
@@ -291,15 +343,92 @@ def _std_normalize(text: str) -> str:
     s = re.sub(
         r"([一二两三四五六七八九十])(?=个百分点|个点)", lambda m: _CN_NUMERALS[m.group(1)], s
     )
+    # "建设1个以上创业带动就业孵化基地(2分)", "至少2种宣传方式,否则不得分": what is counted
+    # after the count, before its points
+    # (never words that turn the count around: "有1项未完成的得0分" keeps its 未完成)
+    s = re.sub(r"(?<=\d)(个|种|项|座|家|名|处|次)(及以上|以上)?"
+               r"(?:(?![未不没无非少缺超差低高扣])[\u4e00-\u9fff]){2,12}?"
+               r"(?=\((?:得|计)?\d|(?:的)?(?:得|计|记)\d|(?:的)?(?:得|计)满分|,否则)", r"\1\2", s)
+    # "达92%12分": the points glued to the number they belong to
+    s = re.sub(rf"(?<=\d%)(?={_N}分)", "得", s)
+    # "下降1个百分点扣1分" at a clause's start: per percentage point, 每 left out
+    s = re.sub(r"(?:^|(?<=[,;。:]))(?=(?:下降|降低|减少|上升|增加|提高|超过|超出|低于|高于)"
+               r"1个百分点扣)", "每", s)
+    # "科级领导干部中35岁及以下的不低于总数的20%": an age that only names who is counted
+    s = re.sub(r"(?<=[\u4e00-\u9fff])\d+周?岁(?:及以下|以下|及以上|以上)(?:的)?"
+               r"(?=[\u4e00-\u9fff]*?(?:不低于|不少于|不高于|不超过|达到|低于|高于|超过|占))",
+               "该年龄段", s)
+    # "(…,一项可得2分,…)": one of a count at a clause's start
+    s = re.sub(r"(?:^|(?<=[,;。:(]))一(?=(?:项|个|次|件|处|篇|条|户|人)(?:可|得|计|记|给))", "1", s)
+    # "迟报四天及以上", "有五处及以上": a count with its bound
+    s = re.sub(
+        r"([一二两三四五六七八九十])(?=(?:个|项|次|天|日|年|月|例|起|处|人|户|家|件|份|篇|条|张|名)"
+        r"(?:及以上|以上|及以下|以下))",
+        lambda m: _CN_NUMERALS[m.group(1)],
+        s,
+    )
     s = re.sub(r"(?<=[按以照])一(?=个百分点|个点|%|个|项|次|天|日|年|月|周|例|起|处|人|户|家|件)", "1", s)
     s = re.sub(r"(?<=[为于是])零", "0", s)
     # describe_rule's own parentheticals: "得满分（8分）", "扣完为止（不足5个百分点不扣分）".
     s = re.sub(rf"满分\(({_N})分\)", r"\1分", s)
     s = re.sub(rf"(?<=[得计为])满分({_N})分", r"\1分", s)  # "得满分6分"
     s = re.sub(r"\((不足[^()]*)\)", r",\1", s)
+    s = s.replace("(由评价人在区间内评定)", "")  # describe_rule's note on a range band
     # "完成(5分)完成80%以上(4分)": a parenthesised score ends a tier or band.
     s = re.sub(rf"(\((?:{_N})分?(?:(?:-|~|到|至)(?:{_N}))?分\))(?=[\u4e00-\u9fff\d<>≤≥=])", r"\1;", s)
-    return _expand_respectively(s)
+    # Ranks: "前3名" is ≤3, "7名以后" / "第7名及以后" ≥7 (以后 includes its number, as 以下).
+    s = re.sub(r"(?<=[前第])([一二两三四五六七八九十])(?=名|位)", lambda m: _CN_NUMERALS[m[1]], s)
+    s = re.sub(rf"前({_N})(名|位)", r"≤\1\2", s)
+    s = re.sub(r"(?<=[名位])(至|到|-)第", r"\1", s)  # "第4名至第6名"
+    s = re.sub(rf"(?:第)?({_N})(名|位)(?:及|含)?(?:以后|之后|以外)", r"≥\1\2", s)
+    return _expand_respectively(_score_values(s))
+
+
+# The value is itself a score ("测评平均分90分以上得满分，每低1分扣0.5分"): "N分" in a
+# value's place is written "N分数" (a unit of the value), so it is not read as points.
+_SCORED_SUBJECT_RE = r"测评|平均分|分数|考核得分|考评得分|测评得分|评议得分|综合得分|评价得分|考试成绩"
+_VALUE_POINTS_RES = (
+    # "90分以上", "60分及以下", "80-90分之间", "85分-90分"
+    (rf"({_N})分(?=(?:\((?:含|不含)\))?(?:及?以上|及?以下|以内|之间|(?:-|~|至|到){_N}分?))",
+     r"\1分数"),
+    # "60分(含)至80分": the other end of a range of values
+    (rf"(分数(?:\((?:含|不含)\))?(?:-|~|至|到){_N})分(?!数)", r"\1分数"),
+    # "≥90分", "低于60分", "达到85分"
+    (rf"((?:≥|≤|<|>|=|达到|低于|不足|超过|高于|不低于|不高于|不超过)){_N}分",
+     lambda m: m.group(0)[:-1] + "分数"),
+    # "每低1分扣0.5分", "每降低1分"
+    (rf"(每[\u4e00-\u9fff]{{0,4}}?{_N})分(?=扣|减)", r"\1分数"),
+    # "80-90分得3分": a range of values, then its points
+    (rf"((?:{_N})分?(?:-|~|至|到){_N})分(?=(?:之间)?(?:的|时)?,?(?:得|计|给|记|为|不得|不计))",
+     r"\1分数"),
+)
+
+
+def _score_values(s: str) -> str:
+    if not re.search(_SCORED_SUBJECT_RE, s):
+        return s
+    for pattern, repl in _VALUE_POINTS_RES:
+        s = re.sub(pattern, repl, s)
+    # "得8-10分" after a giving verb stays a score range: undo a range read as values there
+    return re.sub(rf"(?<=[得计给记为])({_N}(?:-|~|至|到){_N})分数", r"\1分", s)
+
+
+def _cn_percent(raw: str) -> str | None:
+    """"八十" → "80", "九十五" → "95", "一百" → "100", "5" → "5" (after 百分之); None when
+    the numeral is not one of 0–100."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
+        return raw
+    if raw in ("一百", "百"):  # "百分之百"
+        return "100"
+    if raw == "零":
+        return "0"
+    m = re.fullmatch(r"([一二两三四五六七八九])?(十)?([一二三四五六七八九])?", raw)
+    if m is None or not raw or (m[1] and m[3] and not m[2]):
+        return None  # "五五" is no numeral
+    tens, ten, ones = m.groups()
+    if not ten:
+        return _CN_NUMERALS[tens or ones]
+    return str(int(_CN_NUMERALS.get(tens, "1")) * 10 + (int(_CN_NUMERALS[ones]) if ones else 0))
 
 
 def _expand_respectively(s: str) -> str:
@@ -345,11 +474,14 @@ def _std_clauses(s: str) -> list[str]:
         if merged and (
             merged[-1].endswith(("的", "时", "者"))
             # "…≤10%，计6分" / "每超过1个百分点，扣0.5分": a result alone joins its condition.
-            or re.fullmatch(rf"(?:该项|本项|此项|本项指标|该指标)?{_GIVE}{_PTS}", c)
+            or re.fullmatch(rf"(?:该项|本项|此项|本项指标|该指标)?{_GIVE}"
+                            rf"(?:{_PTS}|{_N}分?(?:-|~|至|到){_N}分)", c)
             or re.match(r"(?:扣|扣减|减)\d+(?:\.\d+)?分", c)
             # "“三公经费”>0，每超过一个百分点…": a bare condition heads its deduction.
             or (c.startswith("每") and re.search(r"\d", merged[-1])
-                and _std_condition(merged[-1]) is not None)
+                and _std_condition(merged[-1]) is not None
+                # "目标值≥95%，每低…": the target stays a clause of its own (the base)
+                and not re.fullmatch(_STATED_TARGET_RE, merged[-1]))
         ):
             merged[-1] += c
         else:
@@ -365,7 +497,7 @@ def _std_condition(body: str):
     """``body`` (a condition in words) as (low, high, low_inc, high_inc, uses_abs), or None."""
     m = re.fullmatch(
         rf"(?P<pre>{_PREFIX})(?P<a>{_N}){_UNIT}(?P<ma>{_MARK})?(?:-|~|至|到)"
-        rf"(?P<b>{_N}){_UNIT}(?P<mb>{_MARK})?(?:之间|区间|范围内)?",
+        rf"(?P<b>{_N}){_UNIT}(?P<mb>{_MARK})?(?:之间|区间|范围内)?(?:{_DONE_WORDS})?",
         body,
     )
     if m:
@@ -416,7 +548,7 @@ def _std_condition(body: str):
     return None, x, False, op == "≤", uses_abs
 
 
-_DONE_WORDS = "完成|到位|达标|落实|办结"  # "100%完成得4分": the number, then what it measures
+_DONE_WORDS = "完成|到位|达标|落实|办结|符合"  # "100%完成得4分": the number, then what it measures
 
 
 def _two_sided(body: str):
@@ -493,12 +625,54 @@ def _std_band_clause(clause: str, weight: Decimal):
     return cond, _std_points(m["pts"], weight)
 
 
+_PTS_RANGE = rf"(?P<lo>{_N})分?(?:-|~|到|至)(?P<hi>{_N})分"
+
+
+def _std_range_band_clause(clause: str):
+    """A clause "condition + score range" ("到位率在75%以上(10分到13分)", "…>100%得5-3分")
+    as (condition, highest, lowest points), or None."""
+    m = re.fullmatch(
+        rf"(?P<body>.+?)(?:的|时|者)?(?:本项|该项|此项|本指标|该指标)?{_GIVE}{_PTS_RANGE}", clause
+    )
+    m = m or re.fullmatch(rf"(?P<body>.+?)(?:的|时|者)?\((?:得|计)?{_PTS_RANGE}\)", clause)
+    if m is None or re.search(rf"[得计]{_N}", m["body"]):
+        return None
+    cond = _std_condition(m["body"])
+    if cond is None:
+        return None
+    low, high = sorted((Decimal(m["lo"]), Decimal(m["hi"])))
+    return cond, high, low
+
+
+# "资金全部到位(14分)", "完成(5分)" at the head of bands on the same measure ("到位率在75%以上
+# (10分到13分)…", "完成80%以上(4分)…"): the whole target met, a rate of 100 % and more.
+_WHOLE_IN_LIST_RE = (
+    r"(?P<subj>[^\d,且并和及与同()]{0,20}?)(?:全部|足额|全面)?(?P<verb>完成|到位|达标|落实|办结)"
+    r"(?:任务|目标|计划)?(?:的|时|者)?(?:本项|该项|此项)?"
+    rf"(?:{_GIVE}(?P<pts>满分|{_N}分)|\((?:得|计)?(?P<bpts>满分|{_N}分)\))"
+)
+# Degrees short of (or past) the whole: "基本完成", "超额完成" are no 100 %.
+_NOT_WHOLE_RE = r"未|不|没|无|非|超|基本|部分|大|多|少|尚|较|逾"
+# "其余情况由评价人在0至14分之间评定" (describe_rule's words for ``其余=人工``).
+_REST_MANUAL_RE = (
+    rf"(?:其余|其他|其它)(?:情况|数值)?(?:的)?由?评价人(?:在{_N}分?(?:-|~|至|到){_N}分"
+    r"(?:之间|以内|内|范围内)?)?评定"
+)
+
+
 def _direction_of(cond) -> str | None:
     """Where a full-marks condition puts the losing side: ≤x → above, ≥x → below."""
     low, high = cond[0], cond[1]
     if low is not None and high is not None:
         return None if low == high else "range"
     return BELOW if low is not None else ABOVE
+
+
+# "目标值≥95%", "年度目标值为90%": a target stated on its own, the base of a deduction.
+_STATED_TARGET_RE = (
+    r"(?:年度|本年度?|全年|绩效)?(?:目标值|目标|计划值|标准值)"
+    rf"(?P<op>为|是|:|=|≥|≤|不低于|不超过|不高于|达到)?(?P<b>{_N}){_UNIT}(?P<post>以上|以下)?"
+)
 
 
 def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = None) -> Rule | None:
@@ -509,9 +683,23 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     floors: list = []
     full_base = False  # the base is "足额" (100 %), which needs a percent deduction
     clean = described = 0  # count readings only: "要素齐全的计2分", "开展季度检查工作"
+    kinds = 1  # how many kinds of occurrence the count adds up
+    numbered = required = 0  # count readings only: a preamble with numbers, a requirement
+    # "每有1个内设机构…达不到要求的，扣0.5分": the full-marks clause is that requirement
+    requirement = any(
+        (m := re.fullmatch(_DEDUCT_RE, c) or re.fullmatch(_ONE_COUNT_RE, c))
+        and re.search(_REQUIREMENT_WORDS, (m["pre"] or "") + (m["subj"] or "")) for c in clauses)
+    count_floors: list = []  # "迟报四天及以上不得分": (number, inclusive, unit, clause)
     for c in clauses:
-        if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N})%?为(?:标准|基准|基数|目标|标准值)", c):
+        if m := re.fullmatch(rf"(?:以|按)(?P<b>{_N}){_UNIT}为(?:标准|基准|基数|目标|标准值)", c):
             bases.add(Decimal(m["b"]))
+        elif m := re.fullmatch(_STATED_TARGET_RE, c):
+            # "目标值≥95%，实际值每低1个百分点扣0.5分": the base, and the side that loses.
+            bases.add(Decimal(m["b"]))
+            if m["op"] in ("≥", "不低于", "达到") or m["post"]:
+                directions.add(BELOW if m["op"] != "≤" and m["post"] != "以下" else ABOVE)
+            elif m["op"] in ("≤", "不超过", "不高于"):
+                directions.add(ABOVE)
         elif _is_stop(c, weight) or _is_aside(c):
             pass
         elif (stated := _stated_weight(c)) is not None:
@@ -528,7 +716,15 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
             full_base = True
         elif m := re.fullmatch(_DEDUCT_RE, c) or re.fullmatch(_ONE_COUNT_RE, c):
             if found is not None:
-                return None  # two deduction rates cannot be one rule
+                # Several kinds of one count at one rate ("未按规定审核的，每例扣0.1分；未及时
+                # 维护的，每例扣0.1分"): the value is the total; checked as a count below.
+                if (m["size"] or "1", m["unit"], m["pts"]) != (
+                        found["size"] or "1", found["unit"], found["pts"]) or re.search(
+                        r"\d", m["pre"] + found["pre"]) or (m["post"] and not _is_stop(
+                        m["post"], weight)):
+                    return None  # two deduction rates cannot be one rule
+                kinds += 1
+                continue
             found = m
             post = m["post"]
             if post and not _is_stop(post, weight):
@@ -538,16 +734,34 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
                 cond = _std_condition(pre)
                 if cond is None or (cond[0] is not None and cond[1] is not None) or cond[4]:
                     return None
-                # "超过100%的每…" / ">0每…": the losing side starts at the number.
+                # "超过100%的每…" / ">0每…": the losing side starts at the number. Or
+                # the requirement ("每年开展培训不少于2次，每少1次…"): the verb then names
+                # the other side, and the number is the base all the same.
                 bases.add(cond[0] if cond[0] is not None else cond[1])
-                directions.add(ABOVE if cond[0] is not None else BELOW)
+                if _verb_direction(m["verb"] or "") is None:
+                    directions.add(ABOVE if cond[0] is not None else BELOW)
         elif m := re.fullmatch(_CLEAN_STATE_RE, c):
             pts = re.sub(r"^满分为?(?=\d)|^为", "", m["pts"])  # "进度满分8分"
-            if re.search(_SCORE_WORDS_RE, m["body"]) or _std_points(pts, weight) != weight:
+            # "至少每季度主持召开一次例会…，得1分": 每季度 is how often, not a score word
+            body = re.sub(r"每(?:季度|月|年|周|半年|旬)", "", m["body"])
+            if re.search(_SCORE_WORDS_RE, body) or _std_points(pts, weight) != weight:
                 return None
             clean += 1  # full marks for a state without a number: the count is 0
         elif re.fullmatch(_NO_SCORE_RE, c) and not re.search(_SCORE_WORDS_RE, c):
             described += 1
+        elif re.fullmatch(r"[^,;。]*累计(?:扣分|扣除|计算|计扣)", c):
+            pass  # "由一处数据错误造成两个以上数据错误的累计扣分": deductions add up, as they do
+        elif found is None and not re.search(_SCORE_WORDS_RE + r"|分", c) and not re.search(
+                r"[<>≤≥=]|以上|以下|以内|不低于|不少于|不高于|不超过|达到|超过|低于|不足|高于|少于|多于"
+                r"|至少|最多", c):
+            numbered += 1  # "春节前下达全部专项资金的50%": what the count below is measured by
+        elif (m := re.fullmatch(rf"(?P<body>.*?\d.*?)(?:的|时|者)?{_GIVE}(?P<pts>满分|{_N}分)", c)) \
+                and _std_points(m["pts"], weight) == weight and (
+                    requirement or _std_condition(m["body"]) is None):
+            required += 1  # "…不低于平均数的1/2，得1.5分": the requirement each counted one misses
+        elif m := re.fullmatch(_COUNT_FLOOR_RE, c):
+            n, unit = (m["n"], m["unit"]) if m["n"] else (m["n2"], m["unit2"])
+            count_floors.append((Decimal(n), m["post"] is not None, unit))
         elif band := _std_band_clause(c, weight):
             cond, points = band
             if points == 0 and weight > 0 and _direction_of(cond) in (ABOVE, BELOW):
@@ -564,10 +778,17 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
     if found is None:
         return None
     count = _count_unit(found, bases, clean)
-    if count is None and (clean or described):
-        return None  # unnumbered states belong to counts only
+    if count is None and (clean or described or kinds > 1 or numbered or required):
+        return None  # unnumbered states, kinds that add up: counts only
+    if required and (required > 1 or not re.search(
+            _REQUIREMENT_WORDS, (found["pre"] or "") + (found["subj"] or ""))):
+        return None  # a requirement in numbers is the count's only when the count says so
+    if count is None:  # "超过15个工作日不得分" beside a base: a floor like any other
+        floors += [(n, None, inclusive, False, False) for n, inclusive, _ in count_floors]
+        count_floors = []
     if count is not None:
-        if floors or full_base:
+        if floors or full_base or len(count_floors) > 1 or any(
+                u != count for _, _, u in count_floors):
             return None  # a floor or 足额 is about another quantity than the count
         bases, directions = {_ZERO}, {ABOVE}  # none found is full marks
     elif found.re.pattern == _ONE_COUNT_RE or found["subj"]:
@@ -612,18 +833,39 @@ def _std_deduct(clauses: list[str], weight: Decimal, target: Decimal | None = No
         rule = DeductPerStep(base, direction, size, per)
     else:
         rule = DeductPerPoint(base, direction, per, size)
-    for low, high, *_ in floors:
-        # "满意度低于60%的不得分" agrees with the rule only where the deduction has already
-        # taken everything; a floor that cuts the score off earlier is not this rule.
+    for low, high, low_inc, high_inc, _ in floors:
+        # "满意度低于60%的不得分": where the deduction has already taken everything it says
+        # nothing new; earlier, it cuts the score off there (``不得分=<60``). One cutoff, on
+        # the losing side of the base.
         edge = high if direction == BELOW else low
         if (high is None) != (direction == ABOVE) or edge is None:
             return None
         if _raw_deduction(rule, edge) < weight:
+            beyond = edge < base if direction == BELOW else edge > base
+            if len(floors) > 1 or not beyond:
+                return None
+            inclusive = high_inc if direction == BELOW else low_inc
+            rule = dataclasses.replace(rule, cutoff=edge, cutoff_inclusive=inclusive)
+    for n, inclusive, _ in count_floors:
+        # "每迟报一天扣1分;迟报四天及以上不得分": the count itself cut off, where the
+        # deduction has not taken everything yet.
+        if n <= 0:
             return None
+        rule = dataclasses.replace(rule, cutoff=n, cutoff_inclusive=inclusive)
     if base == 0 and direction == ABOVE and re.fullmatch(_COUNT_UNITS, unit):
         # "0例得满分，每多1例扣3.6分" (describe_rule's own text): a count after all.
         rule = dataclasses.replace(rule, unit=unit)
     return rule
+
+
+_REQUIREMENT_WORDS = r"达不到要求|未达到要求|不符合要求|未达要求|不达标|达不到标准|不符合标准"
+# "迟报四天及以上不得分", "有五处及以上逻辑审核错误,不得分", "发现有两次及以上的，此项不得分",
+# "超过3次的不得分": a cut-off on the count itself (its unit is checked by the caller).
+_COUNT_FLOOR_RE = (
+    rf"(?:[^\d]{{0,12}}?(?P<n>{_N})(?P<unit>{_COUNT_UNITS})(?P<post>及以上|以上)"
+    rf"|[^\d]{{0,8}}?(?:超过|多于|高于)(?P<n2>{_N})(?P<unit2>{_COUNT_UNITS}))"
+    r"[^\d,;。]{0,20}?(?:的|时|者)?(?:此项|该项|本项)?(?:不得分|不计分|得0分|为0分|记0分|零分)"
+)
 
 
 # Points for every one counted, up to the 分值: "每开展1次培训得1分，最高3分", "1个部门0.5分，
@@ -723,7 +965,9 @@ def _is_stop(c: str, weight: Decimal) -> bool:
         rf"(?:直至|直到)?(?:扣完|扣满|最多扣|最高扣|扣分上限为?)(?:本项|该项)?({_N})分(?:为止|即止|为限|止)?",
         c,
     )
-    return m is not None and Decimal(m.group(1)) == weight
+    # "扣完20分为止" in a row of 6 (the section's cap): the row's own 0 comes first. A cap
+    # below the 分值 ("最多扣3分" of 6) is a floor, not this.
+    return m is not None and Decimal(m.group(1)) >= weight
 
 
 def _stated_weight(c: str) -> Decimal | None:
@@ -736,6 +980,14 @@ def _is_aside(c: str) -> bool:
     return re.fullmatch(_ASIDE_RE, c) is not None
 
 
+# "得分=(1-预算调整率)×分值", "指标得分=1-10×调剂金额/年初预算数))×指标分值" (parentheses as
+# published): a rate or a ratio, times k, taken from 1.
+_ONE_MINUS_RE = (
+    r"(?:[\u4e00-\u9fff]{0,6}得分=)?\(*1-(?:(?P<k>\d+(?:\.\d+)?)×)?(?P<x>[^×()]+?)\)*"
+    r"×(?:本项|该项|该|本)?(?:指标)?(?:分值|权重|满分)"
+)
+
+
 def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     markers = 0
     lower = lower_full = False
@@ -744,11 +996,44 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
     fulls_below: set[Decimal] = set()
     zeros: list = []
     spans: list[tuple[Decimal, Decimal]] = []
+    falls_to: Decimal | None = None  # "得分=(1-10×调剂金额/预算数)×分值": 0 at 10 %
+    cutoffs: list[Decimal] = []
     for c in clauses:
+        if m := re.fullmatch(_ONE_MINUS_RE, c):
+            # Full marks at 0, nothing at 100/k %: linear, lower is better.
+            k = Decimal(m["k"] or 1)
+            # A deviation or change may be of either sign ("(1-偏差率)" above 1): not read.
+            if k <= 0 or falls_to is not None or re.search(r"偏差|偏离|变动|调整|增长|差异|变化", m["x"]) \
+                    or not (re.fullmatch(_RATE, m["x"]) or "/" in m["x"]):
+                return None
+            falls_to, markers = _HUNDRED / k, markers + 1
+            continue
+        if falls_to is not None and c == "其中":
+            continue
+        if falls_to is not None and (m := re.fullmatch(
+                rf"若?[^\d<>]*(?:>|超过|大于)(?P<n>{_N})(?P<pct>%)?(?:的)?(?:此项|本项|该项)?"
+                r"(?:得0分|不得分|不计分)", c)):
+            # "若调剂金额/预算数>0.1,此项得0分": where the formula reaches 0 anyway
+            n = Decimal(m["n"])
+            if m["pct"] is None and n > 1:
+                return None  # a fraction or a percent? The text does not say.
+            cutoffs.append(n if m["pct"] else n * _HUNDRED)
+            continue
         # "…的资金比例（得分=资金到位率×分值）", "得分（20分×执行率）": the formula in brackets.
         if m := re.fullmatch(r"(?P<desc>[^\d()=]*)\((?P<f>[^()]*[×/][^()]*)\)", c):
             c = m["f"]
         c = re.sub(_CAP_NOTE_RE, "", c)  # "(超过100%以100%计算)": the rule's own cap
+        # "低于100%的按到位率×5计算", "未完成的按完成率×分值计分", "未达到的按实际完成值/目标
+        # 值×分值计分": the formula for the rest. A rate's formula reaches full marks at 100 %
+        # only, so a bound must be 100 %.
+        if m := re.fullmatch(rf"(?P<pre>[^×\d]*|[^×]*?\d[^×]*?)(?:的|时)?按(?P<f>(?:{_RATE}|"
+                             rf"{_ACTUAL_WORD}/{_TARGET_WORD})[×][^×]+?)"
+                             r"(?:计算|计分|得分|赋分|计)", c):
+            cond = _std_condition(m["pre"]) if re.search(r"\d", m["pre"]) else None
+            if re.search(r"\d", m["pre"]) and (cond is None or cond[0] is not None
+                                                or cond[1] != _HUNDRED):
+                return None
+            c = m["f"]
         c = re.sub(r"^即?(?:[\u4e00-\u9fff]{0,8}?得分值?=|以(?=[^×]+×))", "", c)
         formula = re.sub(r"^得分=", "", c)
         formula = re.sub(r"^\(([^()]*/[^()]*)\)(?=×)", r"\1", formula)  # "(实际值/目标值)×分值"
@@ -772,6 +1057,19 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
             rate_formula, markers = True, markers + 1
         elif "越低越好" in c or "反向指标" in c:
             lower = True
+        elif re.fullmatch(r"(?:根据|按照?|依据)(?:实际)?[\u4e00-\u9fff]{0,10}?率(?:计算|折算)?"
+                          r"(?:得分|计分|赋分|给分)", c):
+            rate_formula, markers = True, markers + 1  # "按照实际完成率得分": rate × 分值
+        elif (m := re.fullmatch(rf"(?:得分=)?[\u4e00-\u9fff]{{0,8}}(?:平均分|得分|分数|成绩)×(?P<w>{_N})%",
+                                c)) and Decimal(m["w"]) == weight:
+            # "得分=平均分×12%" on a row of 12: a score out of 100 scaled to the 分值
+            rate_formula, markers = True, markers + 1
+        elif re.fullmatch(r"(?:根据|按照?|依据)[^\d]*?(?:进行)?折算", c) or re.fullmatch(
+                rf"达标(?:线|分数?)?为{_N}分(?:数)?", c):
+            pass  # "按照单位测评平均分进行折算", "达标为90分": how, and the pass mark
+        elif (m := re.fullmatch(rf"[\u4e00-\u9fff、]{{0,16}}满分(?:为)?(?P<w>{_N})分", c)):
+            if Decimal(m["w"]) != weight:  # "单位和一般公共场所满分12分"
+                return None
         elif m := re.fullmatch(_SHARE_SCORE_RE, c):
             if m["w"] is not None and Decimal(m["w"]) != weight:
                 return None
@@ -793,7 +1091,8 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
                 else:
                     targets.add(cond[1])  # "低于90%的按比例得分": the target is 90
         elif re.fullmatch(_TARGET_DONE_RE, c) or any(re.fullmatch(p, c) for p in _CAP_RES):
-            pass
+            if (k := re.search(rf"({_N})分$", c)) and Decimal(k.group(1)) != weight:
+                return None  # "最高4分" on a row of 6: the text's own full marks differ
         elif re.fullmatch(r"实际值?(?:≤|<|不超过|不高于)0(?:的)?(?:得|计)?满分", c):
             lower_full = True  # the lower-is-better rule's own note
         elif band := _std_band_clause(c, weight):
@@ -811,11 +1110,18 @@ def _std_proportional(clauses: list[str], weight: Decimal) -> Rule | None:
                 targets.add(low)  # "≥90%得满分" / "100%得满分"
         else:
             return None
+    if falls_to is not None:
+        if markers != 1 or targets or fulls_below or zeros or spans or any(
+                x != falls_to for x in cutoffs):
+            return None
+        return Proportional(_ZERO, True, falls_to)
     if zeros or fulls_below or spans:
         return _std_linear(targets, fulls_below, zeros, spans, markers, lower)
     if markers == 0 or len(targets) > 1 or (lower_full and not lower):
         return None
     target = next(iter(targets), None)
+    if rate_formula and target is not None and target != _HUNDRED:
+        return None  # "95%得满分" beside "到位率×分值": rate or rate/95? The text does not say.
     if target is None and rate_formula and not lower:
         target = _HUNDRED  # "预算执行率×分值": a rate is already a share of 100 %
     if target is not None and target <= 0:
@@ -850,13 +1156,56 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
     else_zero = False
     whole = none_found = compliant = 0
     one_short = False  # "净完成数有1人不达标，该项不得分": anything short of 100 % scores 0
+    rest_manual = taken = False  # taken: a band written as what it deducts ("扣0.5分")
+    short = None  # "未完成扣2分": what a value short of the one band loses
+    whole_verbs: list[str] = []  # the whole target met written beside other bands
+    written: list[str] = []  # the clause of each band, in order
     for c in clauses:
         band = _std_band_clause(c, weight)
+        points_low = None
+        if band is None and (ranged := _std_range_band_clause(c)):
+            band, points_low = ranged[:2], ranged[2]
         if band is None and (m := re.fullmatch(_WHOLE_DONE_RE, c)):
             if _std_points(m["pts"], weight) != weight:
                 return None
             whole += 1  # "全部完成得5分": the completion rate is 100 %
+            whole_verbs.append(next(iter(re.findall(_DONE_WORDS, c)), ""))
             band = (_HUNDRED, None, True, False, False), weight
+        if band is None and (m := re.fullmatch(_WHOLE_IN_LIST_RE, c)):
+            if re.search(_NOT_WHOLE_RE, m["subj"]) or _std_points(
+                m["pts"] or m["bpts"], weight
+            ) != weight:
+                return None
+            whole += 1
+            whole_verbs.append(m["verb"] if "全部" in c or "足额" in c or "全面" in c
+                               else "bare:" + m["verb"])
+            band = (_HUNDRED, None, True, False, False), weight
+        if band is None and (m := re.fullmatch(r"(?P<body>.+?)(?:的|时|者)?扣(?P<n>\d+(?:\.\d+)?)分",
+                                               c)):
+            # "6-10名的扣0.5分" beside "前5名的得满分": the 分值 less what it takes.
+            cond = _std_condition(m["body"]) if "每" not in m["body"] else None
+            if cond is not None and Decimal(m["n"]) <= weight:
+                band, taken = (cond, weight - Decimal(m["n"])), True
+        if band is None and re.fullmatch(_REST_MANUAL_RE, c):
+            rest_manual = True
+            continue
+        if band is None and len(clauses) == 2 and c is clauses[0] and re.search(r"\d", c) \
+                and re.fullmatch(rf"(?:否则|反之)(?:的)?{_ZERO_PTS}", clauses[1]) \
+                and (cond := _std_condition(c)) is not None and (cond[0] is None) != (cond[1] is None):
+            band = cond, weight  # "至少2种宣传方式,否则不得分": met is the 分值
+        if band is None and (
+            # "根据报表数据采集未到县数占行政区划总数的比例": what the value is
+            re.fullmatch(r"(?:根据|按照?|依据)[^\d]*", c)
+            # "(1)年度信息总量,总量200条得8分": the measure's name heads the bands
+            or (c is clauses[0]
+                and re.fullmatch(r"[\u4e00-\u9fff]{2,16}(?:总量|数量|总数|率|情况|程度)", c))
+        ) and not re.search(_SCORE_WORDS_RE, c):
+            continue
+        if band is None and (m := re.fullmatch(
+                r"(?:未|没有|不能)(?:完成|达到|达标)(?:目标|任务|计划)?(?:的|者|时)?(?:扣|扣除)"
+                rf"(?P<n>{_N})分", c)):
+            short = Decimal(m["n"])  # "总量200条得8分,未完成扣2分": short of the target
+            continue
         if band is None and (m := _none_found(c)):
             if _std_points(m["pts"], weight) != weight:
                 return None
@@ -882,9 +1231,17 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
             return None
         (low, high, low_inc, high_inc, abs_flag), points = band
         uses_abs = uses_abs or abs_flag
-        bands.append(Band(low, high, low_inc, high_inc, points))
+        bands.append(Band(low, high, low_inc, high_inc, points,
+                          points_low=None if points_low == points else points_low))
+        written.append(c)
     if not bands:
         return None
+    if whole and len(bands) > 1:
+        if not _whole_beside_bands(bands, written, whole_verbs):
+            return None
+        whole = 0  # an ordinary band from here on: the top one
+    elif any(v.startswith("bare:") for v in whole_verbs):
+        return None  # "完成(5分)" alone: completed what? Only beside the bands it heads.
     if whole or none_found:
         # Either stands for one value only: with other bands the value would be two things.
         if len(bands) != 1 or (none_found and not else_zero) or (compliant and not none_found):
@@ -903,17 +1260,55 @@ def _std_bands(clauses: list[str], weight: Decimal, count_unit: str = "") -> Rul
         if len(bands) != 1 or (b.low, b.high) != (_ZERO, _ZERO) or b.points != weight:
             return None
         return Bands(tuple(bands), unit=count_unit)
+    if taken and not any(b.points == weight for b in bands):
+        # "扣0.5分" from what? Only beside a band of full marks: "5%以内扣1分,5%-10%扣3分…"
+        # never gives the 分值, which the engine reports as a contradiction; left manual.
+        return None
+    if short is not None:
+        # "总量200条得8分,未完成扣2分": the one band is the target (reached at its number or
+        # above), and a value short of it keeps the 分值 less the deduction.
+        b = bands[0] if len(bands) == 1 else None
+        if b is None or b.points != weight or b.low is None or (
+                b.high is not None and b.high != b.low) or short > weight or else_zero:
+            return None
+        return Bands((Band(b.low, None, b.low_inclusive, False, weight),
+                      Band(None, b.low, False, not b.low_inclusive, weight - short)))
+    # Bands written as what they take say nothing of the values they do not list.
+    rest_manual = rest_manual or taken
     anchors = [b for b in bands if b.low == b.high and b.low != 0 and b.points > 0]
-    if len(anchors) > 1:
+    ranks = re.search(r"\d(?:名|位)", "".join(written)) and all(
+        b.low == b.low.to_integral_value() for b in anchors)
+    if len(anchors) > 1 and not ranks:
         return None  # "完成95%得3分，完成90%得2分": is 97 % "完成95%"? The text does not say.
     if len(bands) == 1:
         # One band alone ("100%得满分") is more likely half a rule than a rule, unless it
         # is a target met or not: "达到80%以上得25分", "…得满分，否则不得分".
         b = bands[0]
         one_sided = b.low is None or b.high is None
-        if b.points != weight or not (else_zero or one_sided):
+        if b.points != weight or not (else_zero or one_sided) or b.points_low is not None:
             return None
-    return Bands(_most_specific_first(bands), uses_abs)
+    ordered = _most_specific_first(bands)
+    # A value between two bands is in none: unless an else clause gives it 0 ("否则不得分"),
+    # the text does not say what it scores, so the evaluator does, never 0
+    # ("80%以上…60%以上…50%及以下": 55 %). Counts have no values between 1 and 2.
+    counted = not re.search(r"%|‰|百分点", "".join(written)) and re.search(
+        rf"\d(?:{_COUNT_UNITS})", "".join(written)) is not None
+    rest_manual = rest_manual or (not else_zero and _bands_gap(ordered, counted))
+    return Bands(ordered, uses_abs, rest_manual=rest_manual)
+
+
+def _whole_beside_bands(bands, written, verbs) -> bool:
+    """"资金全部到位(14分)到位率在75%以上(10分到13分)…": the whole target met heads bands
+    on the same measure (each names its verb), all below 100 %, at the 分值."""
+    if len(verbs) != 1:
+        return False
+    verb = verbs[0].removeprefix("bare:")
+    whole = next(i for i, b in enumerate(bands) if b.low == _HUNDRED and b.high is None)
+    others = [(b, c) for i, (b, c) in enumerate(zip(bands, written, strict=True)) if i != whole]
+    return bool(verb) and all(
+        verb in c and (b.low is None or b.low < _HUNDRED) and b.points <= bands[whole].points
+        for b, c in others
+    )
 
 
 def _most_specific_first(bands: list[Band]) -> tuple[Band, ...]:
@@ -1044,7 +1439,7 @@ def _common_prefix(items: list[str]) -> str:
 
 
 
-_SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分"
+_SCORE_RANGE_RE = rf"{_N}分?(?:-|~|到|至){_N}分(?!数)"
 _STATED_WEIGHT_RE = (
     rf"(?:(?:本项|该项|本指标|该指标)?满分(?:为|是)?|(?:本项|该项)(?:分值)?(?:为|计)?)({_N})分"
 )
@@ -1081,18 +1476,38 @@ def _read_clauses(s: str, weight: Decimal, target: Decimal | None = None) -> Rul
     if count_unit:
         rule = _std_bands(clauses, weight, count_unit)
         return rule if rule is not None and len(rule.bands) == 1 else None
+    if target is not None and (m := re.fullmatch(
+            rf"(?:得分=)?(?P<f>{_N})×实?际?[\u4e00-\u9fff]{{0,10}}(?:数|值|量)", s.rstrip("。;"))):
+        # "4×实达标数" (宝鸡 折算计分): the score is a factor times the value; it is 按比例 when
+        # the factor reaches the 分值 exactly at the row's 目标值 (0.57×35 = 19.95 of 20 is not).
+        if Decimal(m["f"]) * target == weight and target > 0:
+            return Proportional(target)
+        return None
     rule = _std_deduct(clauses, weight, target)
     for reader in (_std_proportional, _std_per_count, _std_bands, _std_tiers):
         if rule is not None:
             return rule
         rule = reader(clauses, weight)
+    if rule is None and (m := re.match(_HEADING_RE, s)) and m.end() < len(s):
+        # "办理程序(10分)。未按程序办理的每件扣10分": the item's name and points head the
+        # text; the rest is read as a deduction or proportional rule only (tried last: a
+        # "完成(5分)。完成80%以上(4分)…" is a band, never a heading).
+        rest = _read_clauses(s[m.end() :], weight, target)
+        if Decimal(m["w"]) == weight and isinstance(
+                rest, DeductPerPoint | DeductPerStep | Proportional):
+            return rest
     return rule
+
+
+# "办理程序(10分)。", "严格落实党管机构编制原则（1.5分）。", "…免疫密度(12分×2项,即…)。"
+_HEADING_RE = rf"[\u4e00-\u9fff、“”]{{1,30}}\((?P<w>{_N})分(?:[×,][^()]*)?\)[。:]"
 
 
 # "达到年度目标值", "小于或等于年度目标值", "大于目标值": a comparison with the row's 目标值
 # (or a reference amount the 目标值 holds) instead of a number.
 _TARGET_NOUNS = (
     "目标值|目标|计划值|计划数|计划|任务数|任务|指标值|指标|基数|面积|总量|数量|人数|户数|金额"
+    "|平均年龄|平均值|平均数|平均水平"
 )
 _TARGET_CMP_RE = (
     rf"(?P<op>{_LEADING_OPS_RE}|≤|≥|<|>)"
@@ -1117,6 +1532,15 @@ def _with_target(s: str, target: Decimal) -> str:
     return re.sub(_TARGET_CMP_RE, lambda m: m["op"] + t, s)
 
 
+# "完成得基本分,未完成的不得分", "达到目标得满分，未达到不得分": nothing but the target met.
+_DONE_OR_NOT_RE = (
+    r"(?:全部)?(?:完成|达到|达标|实现)(?:年度|全年)?(?:目标|任务|计划|目标任务|指标)?(?:的)?,?"
+    rf"(?:得|计|记|给)(?P<pts>满分|基本分|{_N}分)[,;]"
+    r"(?:未完成|未达到|没有完成|未达标|达不到|未实现)(?:目标|任务|计划)?(?:的)?,?(?:该项|本项)?"
+    r"(?:不得分|不计分|得0分|不给分)"
+)
+
+
 def _reading(text, weight, target=None):
     """(rule or None, why-manual or "", stated weight or None) for one text; ``target`` is
     the row's 目标值, for texts that compare with it without writing it."""
@@ -1136,12 +1560,22 @@ def _reading(text, weight, target=None):
             target = None
     if target is not None:
         s = _with_target(s, target)
+        m = re.fullmatch(_DONE_OR_NOT_RE, s.rstrip("。;"))
+        if m and (m["pts"] in ("满分", "基本分") or _to_decimal(m["pts"][:-1]) == weight):
+            # "完成得基本分,未完成的不得分" with the row's 目标值: done is reaching it
+            return Bands((Band(Decimal(target), None, True, False, weight),)), "", None
     ranged = re.search(_SCORE_RANGE_RE, s) is not None
     if _has_bonus(s):
         return None, "含加分项，得分可能超出分值，需评价人核定", None
     discretion = re.search(_DISCRETION_RE, s) is not None
     rule = _read_clauses(s, weight, target)
-    if rule is not None and not isinstance(rule, Manual) and (ranged or discretion):
+    # Score ranges are read only as bands that leave the range to the evaluator.
+    range_bands = isinstance(rule, Bands) and (
+        rule.rest_manual or any(b.points_low is not None for b in rule.bands)
+    )
+    if rule is not None and not isinstance(rule, Manual) and (
+        (ranged and not range_bands) or discretion
+    ):
         rule = None  # a range or a discretionary clause leaves the score to the evaluator
     stated = None
     if rule is None and not (ranged or discretion):
@@ -1168,8 +1602,12 @@ def _reading(text, weight, target=None):
         return None, "写的是分数区间，需评价人在区间内评定", None
     if discretion:
         return None, "含酌情或视情况扣分，需评价人评定", None
-    if target is None and re.search(_TARGET_CMP_RE, s):
+    if target is None and (re.search(_TARGET_CMP_RE, s)
+                           or re.fullmatch(_DONE_OR_NOT_RE, s.rstrip("。;"))):
         return None, "与目标值比较，但未写出目标值的数字，需要目标值（在目标值栏填写后可自动评分）", None
+    if len(re.findall(r"(?:以内|以下|以上|之间|%)(?:的)?扣\d", s)) > 1 and not re.search(
+            r"满分|得\d|计\d", s):
+        return None, "各档都写成扣分，没有得满分的一档（最好也得不到分值），需评价人核定", None
     points = [Decimal(x) for x in re.findall(rf"({_N})分", s)]
     adds_up = len(points) > 1 and sum(points) == weight and max(points) < weight
     if adds_up or re.search(_COMPOSITE_RE, s):
@@ -1178,6 +1616,8 @@ def _reading(text, weight, target=None):
     if re.search(r"每[^,;。]*扣", s) and not re.search(r"\d", rest):
         if re.search(r"否决|取消|不得分|不计分|零分", rest):
             return None, "含多项评分条件（复合条件：按次数扣分之外另有否决条件），无法归为一条规则", None
+        if target is not None:  # the target did not help: no side, or not a percent target
+            return None, "按次数或差距扣分，但未写明从多少开始扣、向哪一侧扣（基准和方向）", None
         return None, "按次数或差距扣分，但未写明从多少开始扣（基准），需要目标值", None
     return None, "无法自动识别", None
 
@@ -1216,7 +1656,12 @@ def read(text: str, weight, *, target: Decimal | None = None):
     # takes the row's target; ``target`` is read only where the text compares with it.
     rule, why, stated = _reading(text, weight, target)
     if rule is not None:
-        return StandardReading(text, rule, "", stated)
+        note = ""
+        if isinstance(rule, DeductPerPoint | DeductPerStep) and rule.unit and rule.base == 0 \
+                and len(re.findall(r"(?<![多高满])扣(?:除)?\d", _std_normalize(text))) > 1:
+            # "未按规定审核的，每例扣0.1分；未及时维护的，每例扣0.1分": one count of all kinds
+            note = f"评分标准列出的各种扣分情形按同一标准扣分：实际值填写各种情形合计的{rule.unit}数。"
+        return StandardReading(text, rule, "", stated, note)
     raw = text if isinstance(text, str) else ""
     shown = re.sub(r"\s+", " ", raw).strip()
     shown = shown if len(shown) <= 80 else shown[:80] + "…"

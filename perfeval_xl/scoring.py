@@ -93,6 +93,8 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
         return res, problems
     try:
         res.score = rules.score_rule(rule, res.value, row.weight, target)
+    except rules.EvaluatorScore:
+        return _evaluator_score(row, res, rule, target, problems)
     except rules.RuleError as exc:
         loc = row.entered_loc if res.value is row.entered else (row.target_loc or row.rule_loc)
         problems.append(Problem("error", "score-input-invalid", exc.message, loc))
@@ -100,6 +102,48 @@ def score_row(row: ScoreRow, values: dict[str, Decimal | None]) -> tuple[Indicat
     if res.score < row.weight:
         text = rules.deduction_text(rule, res.value, row.weight, res.score, row.unit, target)
         res.note = "；".join(x for x in (text, res.note) if x)
+    return res, problems
+
+
+def _evaluator_score(row: ScoreRow, res: IndicatorResult, rule: rules.Rule, target,
+                     problems: list[Problem]) -> tuple[IndicatorResult, list[Problem]]:
+    """A value in a score-range band (“75%以上(10分到13分)”): the evaluator's own score, when
+    one was typed, if it lies in the range; otherwise no score and a problem saying the
+    range. Never a score the rule does not give."""
+    low, high, reason = rules.evaluator_range(rule, res.value, row.weight, row.unit)
+    where = row.hand_score_loc or row.actual_loc or row.entered_loc or row.rule_loc
+    span = f"{fmt_score(low)}–{fmt_score(high)}分"
+    hand = row.hand_score
+    if row.hand_score_loc is None:
+        # Our own workbook computes every 得分: there is no cell for the evaluator's pick.
+        res.note = reason
+        problems.append(Problem(
+            "warning", "band-score-needed",
+            f"{clip(row.name)}：{reason}。本表的得分由评分规则计算，没有可填写区间内得分的单元格："
+            "请把评分规则改为固定分值的档位，或改为人工评分（如 人工()）由评价人直接评分"
+            "（本行暂按0分计入总分）。", row.rule_loc or where))
+        return res, problems
+    if hand is None or (isinstance(hand, str) and not hand.strip()):
+        res.note = reason
+        problems.append(Problem(
+            "warning", "band-score-needed",
+            f"{clip(row.name)}：{reason}。请评价人在“得分”栏填写{span}之间的得分"
+            "（未填写时按0分计入总分）。", where))
+        return res, problems
+    try:
+        score = rules.score_rule(rules.Manual(), hand, row.weight)  # a number in [0, 分值]
+    except rules.RuleError:
+        score = None
+    if score is None or not low <= score <= high:
+        res.note = reason
+        problems.append(Problem(
+            "error", "score-out-of-range",
+            f"{clip(row.name)}的得分“{clip(str(hand))}”不在评分标准允许的区间内：{reason}。"
+            f"请改为{span}之间的得分。", where))
+        return res, problems
+    res.score = score
+    if score < row.weight:
+        res.note = rules.deduction_text(rule, res.value, row.weight, score, row.unit, target)
     return res, problems
 
 

@@ -62,7 +62,7 @@ def test_tier_label_as_value(capsys):
 @pytest.mark.parametrize(
     "text, word",
     [
-        ("资金全部到位(14分)到位率在75%以上(10分到13分)到位率50%以上(7分到9分)", "分数区间"),
+        ("每低1个百分点扣0.5-1分，扣完为止", "分数区间"),
         ("项目实施组织管理到位的得6分;实行不力的酌情扣分,扣完6分为止。", "酌情"),
         ("超额完成的,每增加1000亩,加0.05分,以2分为限。", "加分"),
         ("详见评分细则", "无法自动识别"),
@@ -121,3 +121,90 @@ def test_a_text_compared_with_the_target_needs_it(capsys):
     assert "规则：分档(≥0.55:6; <0.55:0)" in out and "得 6 分" in out
     code, out, _ = rule(capsys, text, "--weight", 6, "--value", "0.56")
     assert code == 1 and "需要目标值" in out and "规则：" not in out
+
+
+RANGES = "资金全部到位(14分)到位率在75%以上(10分到13分)到位率50%以上(7分到9分)到位率不足50%(6分到0分)"
+
+
+def test_score_range_band_leaves_the_value_to_the_evaluator(capsys):
+    code, out, err = rule(capsys, RANGES, "--weight", 14, "--value", 80)
+    assert code == 1 and err == ""
+    assert "规则：分档(≥100:14; ≥75:10~13; ≥50:7~9; <50:0~6)" in out
+    assert "≥75%得10至13分（由评价人在区间内评定）" in out
+    assert "得分：实际值 80% 由评价人评定（10至13分）" in out
+    assert "原因：实际值80.00%属于“≥75%”档：10分至13分，由评价人在区间内评定" in out
+    # a value in the fixed band is scored
+    code, out, _ = rule(capsys, RANGES, "--weight", 14, "--value", 100)
+    assert code == 0 and "得分：实际值 100% 得 14 分（满分 14 分）" in out
+
+
+def json_rule(capsys, *args):
+    import json
+
+    code, out, err = rule(capsys, *args, "--json")
+    return code, json.loads(out), err
+
+
+def test_json_of_a_scored_value(capsys):
+    code, data, err = json_rule(capsys, "≥90%得满分，每低1个百分点扣0.5分", "--weight", 5,
+                                "--value", "87.5")
+    assert code == 0 and err == ""
+    assert data == {
+        "text": "≥90%得满分，每低1个百分点扣0.5分", "weight": 5, "value": 87.5, "target": None,
+        "unit": "%", "read": True, "rule": "逐点扣分(基准=90,方向=低于,每点=0.5)",
+        "standard": "以90%为标准，≥90%得满分（5分）；每低于1个百分点扣0.5分，扣完为止。",
+        "stated_weight": None, "score": 3.75, "score_range": None, "manual": False,
+        "reason": None, "deduction": "实际值87.50%，低于90%共2.5个百分点，扣1.25分", "note": None}
+
+
+def test_json_of_a_range_band_and_of_a_manual_text(capsys):
+    code, data, _ = json_rule(capsys, RANGES, "--weight", 14, "--value", 60)
+    assert code == 1
+    assert (data["read"], data["manual"], data["score"], data["score_range"]) == (
+        True, True, None, [7, 9])
+    assert data["rule"] == "分档(≥100:14; ≥75:10~13; ≥50:7~9; <50:0~6)"
+    assert "“≥50%”档：7分至9分，由评价人在区间内评定" in data["reason"]
+    code, data, _ = json_rule(capsys, "根据实际情况酌情扣分", "--weight", 6)
+    assert code == 1
+    assert (data["read"], data["manual"], data["rule"], data["standard"], data["score"]) == (
+        False, True, None, None, None)
+    assert data["reason"].startswith("评分标准“根据实际情况酌情扣分”") and "酌情" in data["reason"]
+
+
+def test_json_of_tiers_targets_and_other_full_points(capsys):
+    code, data, _ = json_rule(capsys, "制度健全得3分，基本健全得2分，不健全不得分", "--weight", 3,
+                              "--value", "基本健全")
+    assert code == 0 and (data["value"], data["score"]) == ("基本健全", 2)
+    code, data, _ = json_rule(capsys, "按完成比例计算得分，满分为止", "--weight", 5,
+                              "--value", 80, "--target", 90)
+    assert code == 0 and data["target"] == 90 and abs(data["score"] - 40 / 9) < 1e-9
+    code, data, _ = json_rule(capsys, "≤100%计6分；每超过一个百分点扣0.5分", "--weight", 8,
+                              "--value", 103)
+    assert code == 1 and (data["stated_weight"], data["score"], data["manual"]) == (6, 4.5, False)
+
+
+def test_json_bad_arguments_print_no_json(capsys):
+    code, out, err = rule(capsys, "详见细则", "--weight", "x", "--json")
+    assert code == 2 and out == "" and "--weight“x”不是数字" in err
+
+
+def test_json_is_utf8_in_a_subprocess(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "gbk"}
+    done = subprocess.run([sys.executable, "-m", "perfeval_xl", "rule", RANGES, "--weight", "14",
+                           "--value", "100", "--json"], capture_output=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    data = json.loads(done.stdout.decode("utf-8"))
+    assert (data["score"], data["text"]) == (14, RANGES)
+
+
+def test_kinds_of_one_count_are_explained(capsys):
+    text = "未按规定公开的，每项扣0.2分；公开内容不准确的，每项扣0.2分"
+    code, out, _ = rule(capsys, text, "--weight", 1, "--value", 3)
+    assert code == 0 and "说明：评分标准列出的各种扣分情形按同一标准扣分：实际值填写各种情形合计的项数。" in out
+    code, data, _ = json_rule(capsys, text, "--weight", 1, "--value", 3)
+    assert data["note"].endswith("合计的项数。") and abs(data["score"] - 0.4) < 1e-9

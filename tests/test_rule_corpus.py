@@ -20,6 +20,7 @@ One wrong score is a defect; a manual case is only a miss.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from perfeval_xl.rules import (
+    EvaluatorScore,
     Manual,
     RuleError,
     format_rule,
@@ -72,17 +74,25 @@ MUST_STAY_MANUAL = {
     (27, "技术入户率"): "复合: 每档另有入户次数条件",
     (30, "增施有机肥"): "复合: 另需提供正式发票",
     (31, "县道好路率"): "OCR 残缺: “xl800”不是可读的分值",
-    (46, "资金到位情况"): "分数区间（10分到13分）",
-    (47, "利润完成情况"): "分数区间（2分到0分）",
-    (48, "税收完成情况"): "分数区间（2分到0分）",
     (58, "中央和省级财政衔接资金分解下达进度(州市环节)"): "复合: 两个子项各0.5分",
     (64, "资金使用"): "复合: 延迟天数扣分 + 国库制度否决",
     (66, "管护机制建设"): "复合: 另需运行管护效果良好",
     (67, "县级资金投入"): "复合: 两个子项相加",
     (68, "县级资金整合"): "复合: 计划落实8分 + 整合比例分档",
-    (72, "粮食播种面积"): "分数区间（5-3、2-0）",
     (94, "贫困户子女教育"): "复合: 三项各1分",
     (95, "落实危房改造"): "目标未写成数字（完成年度任务）",
+}
+
+
+# Bands with score RANGES ("(10分到13分)", "5-3"): read as 分档 whose range bands leave the
+# score to the evaluator. Their numeric cases are judged as any other; the cases whose value
+# is the reviewer's situation ("到位率80%(区间10分到13分,评审取13分)") must fall in a band
+# that allows the reviewer's pick (test_score_range_bands_leave_the_pick_to_the_evaluator).
+RANGE_BANDS = {
+    (46, "资金到位情况"): "分档(≥100:14; ≥75:10~13; ≥50:7~9; <50:0~6)",
+    (47, "利润完成情况"): "分档(其余=人工; ≥100:5; ≥80:4; ≥60:3; ≤50:0~2)",
+    (48, "税收完成情况"): "分档(其余=人工; ≥100:5; ≥80:4; ≥60:3; ≤50:0~2)",
+    (72, "粮食播种面积"): "分档(其余=人工; >100:3~5; =100:3; [80,99]:0~2; ≤80:0)",
 }
 
 
@@ -201,6 +211,30 @@ def test_texts_that_must_stay_manual_are_manual(result):
         rule = reading.rule
         assert rule is None or (isinstance(rule, Manual) and not rule.tiers), (name, why, rule)
         assert reading.reason and "“" in reading.reason, name
+
+
+def test_score_range_bands_leave_the_pick_to_the_evaluator(result):
+    entries = result[0]
+    picks = 0
+    for (i, name), canonical in RANGE_BANDS.items():
+        entry = entries[i]
+        weight = Decimal(str(entry["weight"]))
+        rule = read_standard_text(entry["text"], weight, target=ROW_TARGET).rule
+        assert rule is not None and format_rule(rule) == canonical, (name, rule)
+        for case in entry["cases"]:
+            if _number(case["value"]) is not None:
+                assert judge(entry, case) == "right", (name, case)
+                continue
+            # "完成120%(区间5-3,评审取5)": the value, and the score the reviewer picked
+            m = re.match(r"\D*(\d+(?:\.\d+)?)%.*取(\d+(?:\.\d+)?)", case["value"])
+            value, pick = Decimal(m[1]), Decimal(m[2])
+            assert pick == Decimal(str(case["score"]))
+            with pytest.raises(EvaluatorScore) as left:
+                score_rule(rule, value, weight)
+            assert left.value.low <= pick <= left.value.high, (name, case, left.value.message)
+            assert "由评价人在区间内评定" in left.value.message
+            picks += 1
+    assert picks == 7
 
 
 def test_texts_that_need_a_target(result):
@@ -377,10 +411,91 @@ READ_PHRASINGS = [
     ("完成率100%计满分；有1户未达标，该项不得分", 4, "分档(=100:4)", [(100, 4), (99, 0)]),
     ("资金足额到位的得满分，否则不得分", 5, "分档(≥100:5)", [(100, 5), (90, 0)]),
     # tiers and scores split over a table's columns, on lines or on one line
+    # (99 %–100 % is in no band: the evaluator scores it, never 0)
     ("项目完成率100%\n| 4\n| 项目完成率80-99%\n| 3\n| 项目完成率<80%\n| 0", 4,
-     "分档(=100:4; [80,99]:3; <80:0)", [(100, 4), (85, 3), (70, 0)]),
+     "分档(其余=人工; =100:4; [80,99]:3; <80:0)", [(100, 4), (85, 3), (70, 0), (99.5, (0, 4))]),
     ("验收合格率100% | 6 | 验收合格率90-99% | 4 | 验收合格率<90% | 0", 6,
-     "分档(=100:6; [90,99]:4; <90:0)", [(100, 6), (95, 4), (80, 0)]),
+     "分档(其余=人工; =100:6; [90,99]:4; <90:0)", [(100, 6), (95, 4), (80, 0), (99.2, (0, 6))]),
+    # the target stated on its own is the base; its comparison gives the losing side
+    ("目标值≥95%，实际值每低1个百分点扣0.5分", 5, "逐点扣分(基准=95,方向=低于,每点=0.5)",
+     [(96, 5), (93, 4)]),
+    ("年度目标值为90%，每低1个百分点扣0.5分，扣完为止", 5, "逐点扣分(基准=90,方向=低于,每点=0.5)",
+     [(90, 5), (85, 2.5)]),
+    ("目标值≤5%，每超过1个百分点扣1分", 5, "逐点扣分(基准=5,方向=高于,每点=1)", [(5, 5), (7, 3)]),
+    # traditional characters of converted copies, with the converter's pinyin debris
+    ("鄉(xiāng)鎮資金到位率達到100%得滿分，每低1個百分點扣0.5分", 5,
+     "逐点扣分(基准=100,方向=低于,每点=0.5)", [(100, 5), (96, 3)]),
+    ("每發(fā)現一處違規扣1分，扣完為止", 5, "逐点扣分(基准=0,方向=高于,每点=1,单位=处)",
+     [(0, 5), (2, 3), (6, 0)]),
+    ("執行率≥95%得5分；90%≤執行率<95%得3分；執行率<90%不得分", 5,
+     "分档(≥95:5; [90,95):3; <90:0)", [(95, 5), (92, 3), (89, 0)]),
+    # the value is itself a score (测评得分 on a 100-point scale): "90分以上" is a value
+    ("测评平均分90分以上得满分，每低1分扣0.5分", 5, "逐点扣分(基准=90,方向=低于,每点=0.5)",
+     [(95, 5), (86, 3)]),
+    ("群众测评得分≥90分得5分，80-90分得3分，80分以下不得分", 5, "分档(≥90:5; [80,90]:3; ≤80:0)",
+     [(92, 5), (85, 3), (70, 0)]),
+    ("综合得分在80分以上的得满分，60分（含）至80分的得3分，60分以下的不得分", 5,
+     "分档(≥80:5; [60,80):3; ≤60:0)", [(80, 5), (60, 3), (59, 0)]),
+    ("测评得分90分以上得8-10分，80-90分得5-7分，80分以下得0-4分", 10,
+     "分档(≥90:8~10; [80,90]:5~7; ≤80:0~4)", [(95, (8, 10)), (85, (5, 7)), (60, (0, 4))]),
+    # ranks (the value is the rank): 前3名 is ≤3, 7名以后 ≥7, several 第N名 anchors
+    ("排名前3名得满分，4-6名得3分，7名以后不得分", 5, "分档(≤3:5; [4,6]:3; ≥7:0)",
+     [(1, 5), (3, 5), (5, 3), (9, 0)]),
+    ("全市排名第1名得5分，第2名得4分，第3名得3分，第4名及以后不得分", 5,
+     "分档(=1:5; =2:4; =3:3; ≥4:0)", [(1, 5), (2, 4), (3, 3), (8, 0)]),
+    ("排名在全县前三名的得满分，第四名至第六名得2分，其余不得分", 3, "分档(≤3:3; [4,6]:2)",
+     [(2, 3), (6, 2), (7, 0)]),
+    # bands written as what they take from full marks; unlisted values are the evaluator's
+    ("考核排名前5名的得满分,6-10名的扣0.5分,11名以后扣1分", 3,
+     "分档(其余=人工; ≤5:3; [6,10]:2.5; ≥11:2)", [(4, 3), (8, 2.5), (12, 2)]),
+    ("完成率100%得满分，90%-99%扣1分，90%以下扣3分", 3,
+     "分档(其余=人工; =100:3; [90,99]:2; ≤90:0)", [(100, 3), (95, 2), (80, 0), (99.5, (0, 3))]),
+    # lettered options; score by the rate; a requirement before its deduction
+    ("A.执行率≥95%，得5分；B.90%≤执行率<95%，得3分；C.执行率<90%，不得分", 5,
+     "分档(≥95:5; [90,95):3; <90:0)", [(96, 5), (91, 3), (80, 0)]),
+    ("按照实际完成率得分，完成率100%得满分", 4, "按比例(目标=100)", [(100, 4), (75, 3)]),
+    ("每年开展培训不少于2次，每少1次扣1分", 3, "逐点扣分(基准=2,方向=低于,每点=1)",
+     [(2, 3), (1, 2), (0, 1)]),
+    # 百分之 with Chinese numerals up to 一百 (百分之百)
+    ("覆盖率百分之八十以上得5分，百分之六十至百分之八十得3分，百分之六十以下不得分", 5,
+     "分档(≥80:5; [60,80]:3; ≤60:0)", [(85, 5), (70, 3), (50, 0)]),
+    ("执行率达到百分之九十五以上得满分，每低一个百分点扣0.5分", 5,
+     "逐点扣分(基准=95,方向=低于,每点=0.5)", [(95, 5), (93, 4)]),
+    ("百分之百完成得4分，否则不得分", 4, "分档(=100:4)", [(100, 4), (99, 0)]),
+    # proportional for the rest, after full marks at 100 %
+    ("资金到位率100%得5分，低于100%的按到位率×5计算", 5, "按比例(目标=100)", [(100, 5), (80, 4)]),
+    ("完成目标的得满分，未完成的按完成率×分值计分", 6, "按比例(目标=100)", [(100, 6), (50, 3)]),
+    # a deduction cut off at a floor before it has taken everything (不得分=)
+    ("满意度≥85%得满分；每低1%扣0.5分；满意度低于80%的，本项不得分", 5,
+     "逐点扣分(基准=85,方向=低于,每点=0.5,不得分=<80)", [(85, 5), (82, 3.5), (80, 2.5), (79.9, 0)]),
+    ("预算执行率100%得满分，每低1个百分点扣0.1分，执行率60%以下不得分", 10,
+     "逐点扣分(基准=100,方向=低于,每点=0.1,不得分=≤60)", [(100, 10), (70, 7), (60, 0)]),
+    ("办结时间≤15天得满分，每超1天扣0.5分，超过30天不得分", 10,
+     "逐点扣分(基准=15,方向=高于,每点=0.5,不得分=>30)", [(15, 10), (30, 2.5), (31, 0)]),
+    ("完成率100%得5分，每降低5个百分点扣1分，低于80%的不得分", 5,
+     "阶梯扣分(基准=100,方向=低于,步长=5,每步=1,不得分=<80)", [(100, 5), (84, 2), (80, 1), (79, 0)]),
+    # score ranges in bands: a value in a range band is the evaluator's to score within the
+    # range (a (low, high) case); fixed bands are scored; a gap between bands is manual
+    ("资金全部到位(10分)到位率在80%以上(7分到9分)到位率不足80%(6分到0分)", 10,
+     "分档(≥100:10; ≥80:7~9; <80:0~6)", [(100, 10), (120, 10), (85, (7, 9)), (40, (0, 6))]),
+    ("完成计划100%\n5-4\n完成计划90%-99%\n3-2\n完成计划90%以下\n0", 5,
+     "分档(其余=人工; =100:4~5; [90,99]:2~3; ≤90:0)",
+     [(100, (4, 5)), (95, (2, 3)), (99.5, (0, 5)), (80, 0)]),
+    ("满意度90%以上得满分，80%-90%得3-4分，80%以下不得分", 5,
+     "分档(≥90:5; [80,90]:3~4; ≤80:0)", [(95, 5), (90, 5), (85, (3, 4)), (79, 0)]),
+    ("任务全部完成(8分)完成率在85%以上(5分到7分)完成率60%以上(2分到4分)完成率不足60%(0分到1分)", 8,
+     "分档(≥100:8; ≥85:5~7; ≥60:2~4; <60:0~1)", [(100, 8), (90, (5, 7)), (60, (2, 4)),
+                                                   (10, (0, 1))]),
+    ("完成(6分)完成90%以上(5分)完成70%以上(3分到4分)完成60%及以下(0分到2分)", 6,
+     "分档(其余=人工; ≥100:6; ≥90:5; ≥70:3~4; ≤60:0~2)",
+     [(100, 6), (92, 5), (75, (3, 4)), (65, (0, 6)), (50, (0, 2))]),
+    ("超额完成年度任务>100%\n10-8\n完成年度任务100%\n8\n完成年度任务99%-90%\n7-5\n"
+     "完成年度任务90%以下\n0", 10, "分档(其余=人工; >100:8~10; =100:8; [90,99]:5~7; ≤90:0)",
+     [(100, 8), (110, (8, 10)), (95, (5, 7)), (85, 0)]),
+    ("验收合格率100%得6分；90%(含)-100%得4至5分；90%以下得0至3分", 6,
+     "分档(=100:6; [90,100):4~5; ≤90:0~3)", [(100, 6), (90, (4, 5)), (89, (0, 3))]),
+    ("完成率100%得5分，完成率低于100%的得0-4分", 5, "分档(=100:5; <100:0~4)",
+     [(100, 5), (97, (0, 4))]),
     # one state and its points, after a full stop or with no punctuation at all
     ("严格按照批复的实施方案组织实施的。8分", 8, "人工(严格按照批复的实施方案组织实施=100%)",
      [("严格按照批复的实施方案组织实施", 8)]),
@@ -411,9 +526,23 @@ TARGET_PHRASINGS = [
 
 # Texts that must stay manual, with a word the reason must contain.
 MANUAL_PHRASINGS = [
-    ("资金全部到位(10分)到位率在80%以上(7分到9分)到位率不足80%(6分到0分)", 10, "分数区间"),
-    ("完成计划100%\n5-4\n完成计划90%-99%\n3-2\n完成计划90%以下\n0", 5, "分数区间"),
-    ("满意度90%以上得满分，80%-90%得3-4分，80%以下不得分", 5, "分数区间"),
+    # a score range that is no band's: per point, or a band and a discretionary rest
+    ("每低1个百分点扣0.5-1分，扣完为止", 5, "分数区间"),
+    ("资金到位率90%以上得8-10分，资金到位率不足90%的由评价人评定", 10, "分数区间"),
+    ("每超过1天扣1至2分", 6, "分数区间"),
+    # full marks at 95 % beside "rate × 分值": the rate itself, or the rate over 95 %?
+    ("资金到位率达到95%得满分，得分=到位率×分值", 4, "无法自动识别"),
+    ("资金到位率达到95%得满分，按到位率计分", 4, "无法自动识别"),
+    # a band that takes points with no band of full marks to take them from
+    ("完成率90%-99%扣1分", 3, "无法自动识别"),
+    # a stated target whose side contradicts the deduction, or none for 相差
+    ("目标值≥95%，每超过1个百分点扣1分", 5, "无法自动识别"),
+    ("目标值90%，每相差1个百分点扣1分", 5, "无法自动识别"),
+    # a rate's formula below another bound than 100 % jumps there: not one rule
+    ("资金到位率100%得5分，低于90%的按到位率×5计算", 5, "无法自动识别"),
+    ("≥90%得满分，低于90%的按执行率×10计算", 10, "无法自动识别"),
+    # two floors, or one on the side that loses nothing: not one cutoff
+    ("满意度≥90%得满分，每低1个百分点扣0.5分，低于60%的不得分，高于95%的不得分", 8, "无法自动识别"),
     ("按时完成得满分，未按时完成的酌情扣分", 4, "酌情"),
     ("根据管理情况视情况扣分，扣完为止", 3, "酌情"),
     ("项目按计划完成的得6分，部分完成的得3分，未完成的不得分；因客观原因未完成的，经认定后可酌情给分",
@@ -452,7 +581,6 @@ MANUAL_PHRASINGS = [
     ("调整率不为0的不得分，为0得满分", 4, "人工评分"),
     ("资金到位率≥90%得5分，80%-90%得3分；项目未完成验收的不得分", 5, "人工评分"),
     ("预算调整率绝对值≤5%得满分，每超过1个百分点扣1分", 5, "人工评分"),
-    ("满意度≥85%得满分；每低1%扣0.5分；满意度低于80%的，本项不得分", 5, "人工评分"),
     ("100%完成得4分，完成95%得3分，完成90%得2分，90%以下不得分", 4, "人工评分"),
 ]
 
@@ -464,8 +592,13 @@ def test_own_phrasings_read_as_their_rule(text, weight, canonical, cases):
     assert format_rule(reading.rule) == canonical
     assert reading.reason == "" and reading.stated_weight is None
     for value, score in cases:
-        got = score_rule(reading.rule, value if isinstance(value, str) else Decimal(str(value)),
-                         Decimal(weight), target=ROW_TARGET)
+        value = value if isinstance(value, str) else Decimal(str(value))
+        if isinstance(score, tuple):  # left to the evaluator, within this range
+            with pytest.raises(EvaluatorScore) as left:
+                score_rule(reading.rule, value, Decimal(weight), target=ROW_TARGET)
+            assert (left.value.low, left.value.high) == tuple(Decimal(x) for x in score), value
+            continue
+        got = score_rule(reading.rule, value, Decimal(weight), target=ROW_TARGET)
         assert abs(got - Decimal(str(score))) <= TOLERANCE, (text, value, got)
 
 

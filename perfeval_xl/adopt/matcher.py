@@ -28,6 +28,7 @@ from perfeval_xl.adopt.finder import IndicatorRow, Table, weight_in_name
 from perfeval_xl.display import clip
 from perfeval_xl.model import Location, Problem
 from perfeval_xl.rules import (
+    Bands,
     Manual,
     Proportional,
     Rule,
@@ -293,6 +294,16 @@ def read_county_standard(text: str, weight: Decimal, *, name: str, loc: Location
             f"“{name}”的评分标准按 {_fmt(stated)} 分写成（“{text[:80]}”），与分值 "
             f"{_fmt(weight)} 分不一致。请核对县里的表，修改分值或评分标准后重新评分。", loc))
         return (rule or Manual()), reading, problems
+    if reading.note and rule is not None:
+        # "每例扣0.1分" for several kinds: the department must enter their total.
+        problems.append(Problem("info", "standard-total", f"“{name}”：{reading.note}", loc))
+    if isinstance(rule, Bands) and (rule.rest_manual
+                                    or any(b.points_low is not None for b in rule.bands)):
+        # Read, but some values are the evaluator's to score: say so where the text is.
+        problems.append(Problem(
+            "info", "standard-range",
+            f"“{name}”的评分标准含分数区间或未列明的情况（“{shown}”）：实际值落在这些档位时，"
+            f"请评价人在“得分”栏填写评分标准允许区间内的得分；其余按规则自动计分。", loc))
     if rule is not None and not (isinstance(rule, Manual)
                                  and (reading.reason or not tier_labels(rule))):
         return rule, reading, problems  # a numeric rule, or tiers the evaluator picks from

@@ -35,9 +35,10 @@ BAD_CODE = "指标代码有误"
 BAD_COUNT = "参数个数错误"
 BAD_TIER = "等级无效"
 NO_TARGET = "缺少目标值"
+EVALUATOR = "需评价人评定"  # a 分档 score range ("10~13") or gap: no score from the rule
 FAILED = "计算出错"
 MARKERS = (MISSING, ZERO_DENOMINATOR, BAD_RULE, BAD_TYPE, BAD_CODE, BAD_COUNT, BAD_TIER,
-           NO_TARGET, FAILED)
+           NO_TARGET, FAILED, EVALUATOR)
 
 # 财预〔2020〕10号 第十八条, used by PE_GRADE when no band table is given.
 DEFAULT_BANDS = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0)))
@@ -212,6 +213,8 @@ def PE_SCORE(value, rule_text, weight, target=None, direction=None):
     t = _number(target, required=False)
     try:
         return _out(rules.score_rule(rule, v, w, t))
+    except rules.EvaluatorScore:
+        raise _Marker(EVALUATOR) from None
     except rules.RuleError:
         if isinstance(rule, rules.Manual):
             raise _Marker(BAD_TIER) from None

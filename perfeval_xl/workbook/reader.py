@@ -641,6 +641,7 @@ def read_evaluation(source: CellSource) -> Evaluation:
             row.rule_loc = Location(ref[0], ref[1].split(":")[0])
     if "targets" in anchors:
         _reread_county_standards(rd, names, rows, anchors)
+        _evaluator_scores(rd, rows, anchors["targets"])
     grade_bands = _grade_bands(rd, tables["tbl_grades"], preset_name)
     caps = _caps(rd, tables["tbl_caps"])
     for out in (layout.OUT_TOTAL, layout.OUT_GRADE):
@@ -900,6 +901,29 @@ def _reading_rows(rd: Reader, names: dict[str, str], targets: dict) -> dict | No
         rows[code] = r
         marked[code] = rd.src.value(sheet, f"{cols['解读']}{r}")
     return {"sheet": sheet, "columns": cols, "rows": rows, "marked": marked, "new": {}}
+
+
+def _evaluator_scores(rd: Reader, rows: list[ScoreRow], targets: dict) -> None:
+    """Adopted workbooks: a 分档 rule with score-range bands (“75%以上(10分到13分)”) leaves the
+    score of a value in such a band to the evaluator, who types it into the county's 得分
+    cell; scoring checks it against the range (scoring._evaluator_score)."""
+    from perfeval_xl.rules import Bands, RuleError, parse_rule
+
+    for row in rows:
+        ref = (targets.get(row.code) or {}).get("得分位置")
+        if not ref:
+            continue
+        try:
+            rule = parse_rule(row.rule_text)
+        except RuleError:
+            continue  # bad-rule is reported when scoring
+        if isinstance(rule, Bands) and (
+                rule.rest_manual or any(b.points_low is not None for b in rule.bands)):
+            loc = Location(ref[0], ref[1].split(":")[0])
+            raw = rd.raw(loc)
+            row.hand_score = _to_decimal(raw) if _to_decimal(raw) is not None else (
+                _cell_text(raw) or None)
+            row.hand_score_loc = loc
 
 
 def _reread_county_standards(rd: Reader, names: dict[str, str], rows: list[ScoreRow],
