@@ -30,9 +30,9 @@ DOCUMENTED = {
     "deduct_per_step": (0, 0),
     "bands": (5, 24),
     "proportional": (5, 19),
-    "target_met": (10, 32),
-    "manual_tiers": (10, 31),
-    "other": (34, 121),
+    "target_met": (11, 35),
+    "manual_tiers": (12, 37),
+    "other": (44, 159),
 }
 
 
