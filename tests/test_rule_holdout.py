@@ -29,10 +29,10 @@ DOCUMENTED = {
     "deduct_per_point": (10, 48),
     "deduct_per_step": (0, 0),
     "bands": (5, 24),
-    "proportional": (5, 19),
-    "target_met": (11, 35),
+    "proportional": (7, 25),
+    "target_met": (12, 39),
     "manual_tiers": (12, 37),
-    "other": (44, 159),
+    "other": (43, 154),
 }
 
 
