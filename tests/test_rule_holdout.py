@@ -32,7 +32,7 @@ DOCUMENTED = {
     "proportional": (7, 25),
     "target_met": (12, 39),
     "manual_tiers": (12, 37),
-    "other": (43, 154),
+    "other": (48, 169),
 }
 
 
