@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from perfeval_xl.rules import Manual, format_rule, read_standard_text
+from perfeval_xl.rules import Manual, format_rule, read_standard_text, score_rule
 from tests.test_rule_corpus import CORPUS as DEV_CORPUS
 from tests.test_rule_corpus import KINDS, ROW_TARGET, table, tally
 
@@ -45,13 +45,18 @@ def holdout_target(_i: int, entry: dict) -> Decimal:
     return ROW_TARGET if target is None else Decimal(str(target))
 
 
-def _reading(entry: dict) -> str:
+def _reading(entry: dict, value=None) -> str:
+    """How the reader reads a text, and what it scores at ``value`` (for the wrong-case list)."""
     weight = None if entry["weight"] is None else Decimal(str(entry["weight"]))
-    reading = read_standard_text(entry["text"], weight, target=holdout_target(0, entry))
+    target = holdout_target(0, entry)
+    reading = read_standard_text(entry["text"], weight, target=target)
     rule = reading.rule
     if rule is None or (isinstance(rule, Manual) and not rule.tiers):
         return f"manual: {reading.reason}"
-    return format_rule(rule)
+    if value is None:
+        return format_rule(rule)
+    value = value if isinstance(value, str) else Decimal(str(value))
+    return f"got {score_rule(rule, value, weight, target=target)} from {format_rule(rule)}"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +88,7 @@ def test_holdout_is_the_documented_one():
 def test_no_wrong_score_in_the_holdout(result, capsys):
     entries, counts, decidable, wrong = result
     lines = [f"  #{i} {name} (分值 {entries[i]['weight']}): value {case['value']!r} "
-             f"expected {case['score']} | read as {_reading(entries[i])}"
+             f"expected {case['score']} | {_reading(entries[i], case['value'])}"
              for i, name, case in wrong]
     with capsys.disabled():
         print("\nheld-out corpus (right of decidable = numeric-valued cases):")
