@@ -28,11 +28,11 @@ HOLDOUT = Path(__file__).parent / "data" / "corpus" / "rule_phrasings_holdout.js
 DOCUMENTED = {
     "deduct_per_point": (10, 48),
     "deduct_per_step": (0, 0),
-    "bands": (5, 24),
-    "proportional": (7, 25),
+    "bands": (7, 32),
+    "proportional": (9, 34),
     "target_met": (12, 39),
-    "manual_tiers": (12, 37),
-    "other": (48, 169),
+    "manual_tiers": (13, 40),
+    "other": (51, 179),
 }
 
 
