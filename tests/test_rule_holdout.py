@@ -32,7 +32,7 @@ DOCUMENTED = {
     "proportional": (9, 34),
     "target_met": (12, 39),
     "manual_tiers": (13, 40),
-    "other": (51, 179),
+    "other": (52, 183),
 }
 
 
