@@ -786,26 +786,10 @@ def _sheet_problems(wb, records: list[WorkbookRecord]) -> None:
     _page(ws, header_rows=1, freeze="A2")
 
 
-def _sheet_failures(wb, failures: list[Failure], in_dir: Path | None, out_dir: Path) -> None:
-    b = _builder()
-    ws = wb.create_sheet(SHEET_FAILURES)
-    s = _Sheet(ws)
-    for c, h in enumerate(("序号", "文件", "原因"), start=1):
-        s.header(1, c, h)
-    for i, f in enumerate(failures, start=1):
-        s.put(i + 1, 1, i, b.S_COMPUTED)
-        if in_dir is not None:
-            s.link(i + 1, 2, f.file, os.path.relpath(in_dir / f.file, out_dir))
-        else:
-            s.put(i + 1, 2, f.file)
-        s.put(i + 1, 3, f.reason, b.S_COMPUTED_TEXT)
-    _widths(ws, {1: 6, 2: _fit(["文件"] + [f.file for f in failures], 12, 40), 3: 90})
-    _fit_rows(ws, 2, [2, 3])
-    _page(ws, header_rows=1, freeze="A2")
-
-
-def _sheet_list(wb, title: str, items: Sequence[Failure]) -> None:
-    """A numbered list of files with the reason (未处理文件, PDF未生成). Not linked: a FIFO or
+def _sheet_list(wb, title: str, items: Sequence[Failure], *,
+                link_from: tuple[Path, Path] | None = None) -> None:
+    """A numbered list of files with the reason (失败文件, 未处理文件, PDF未生成). Only the
+    failed workbooks are linked (``link_from`` = (input folder, output folder)): a FIFO or
     device file must not be one click away."""
     b = _builder()
     ws = wb.create_sheet(title)
@@ -814,7 +798,11 @@ def _sheet_list(wb, title: str, items: Sequence[Failure]) -> None:
         s.header(1, c, h)
     for i, f in enumerate(items, start=1):
         s.put(i + 1, 1, i, b.S_COMPUTED)
-        s.put(i + 1, 2, f.file)
+        if link_from is not None:
+            in_dir, out_dir = link_from
+            s.link(i + 1, 2, f.file, os.path.relpath(in_dir / f.file, out_dir))
+        else:
+            s.put(i + 1, 2, f.file)
         s.put(i + 1, 3, f.reason, b.S_COMPUTED_TEXT)
     _widths(ws, {1: 6, 2: _fit(["文件"] + [f.file for f in items], 12, 40), 3: 90})
     _fit_rows(ws, 2, [2, 3])
@@ -852,7 +840,8 @@ def summary_bytes(records: list[WorkbookRecord], failures: list[Failure], *,
     _sheet_spread(wb, records, frames, cols)
     step(SHEET_PROBLEMS)
     _sheet_problems(wb, records)
-    _sheet_failures(wb, failures, in_dir, out_dir)
+    _sheet_list(wb, SHEET_FAILURES, failures,
+                link_from=None if in_dir is None else (in_dir, out_dir))
     if pdf_failures:
         _sheet_list(wb, SHEET_PDF, pdf_failures)
     if ignored:
